@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ViolationType } from '../violation.js';
+
+/**
+ * The single Patrol configuration schema. It validates `config/*.yaml` at start-up and is exported as
+ * `config/schema.json` so editors can complete and check the file; the `.describe()` texts are the docs.
+ */
+
+const Point = z
+  .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
+  .describe('[x, y] normalized to the picture: 0,0 top-left, 1,1 bottom-right');
+
+export const ZoneSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'),
+    name: z.string().optional(),
+    polygon: z.array(Point).min(3).describe('At least three points, normalized coordinates, not self-intersecting'),
+    violations: z.array(ViolationType).min(1).describe('Violation types watched in this zone'),
+    anchor: z
+      .enum(['bottom-center', 'center', 'overlap'])
+      .default('bottom-center')
+      .describe('How a box is tested against the zone: its bottom-center point (objects on the ground), its center, or the fraction of its area inside'),
+    minOverlap: z.number().min(0).max(1).default(0.3).describe("With anchor 'overlap': fraction of the box's area that must be inside"),
+  })
+  .strict();
+export type ZoneConfig = z.infer<typeof ZoneSchema>;
+
+export const CameraSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'),
+    name: z.string().optional(),
+    url: z
+      .string()
+      .regex(/^(rtsp|rtsps|file):\/\//, 'must start with rtsp://, rtsps:// or file://')
+      .describe('rtsp://host/path or file://path (relative paths resolve against the config file). ${ENV} is substituted, so credentials can stay out of the file'),
+    enabled: z.boolean().default(true),
+    /** A file source loops in real time, to act as a live camera. */
+    loop: z.boolean().default(true).describe('file:// only: loop the file in real time like a live camera'),
+    zones: z.array(ZoneSchema).default([]).describe('No-violation zones; empty means the whole picture, for all enabled violations'),
+    violations: z.array(ViolationType).default(['stall', 'dumping', 'burning']).describe('Violation types analyzed on this camera'),
+    intervalSec: z.number().positive().max(3600).default(5).describe('Analyze one frame every N seconds'),
+    decode: z
+      .enum(['keyframe', 'interval'])
+      .default('keyframe')
+      .describe('keyframe: decode only I-frames (cheapest; interval rounds up to the GOP); interval: decode all, keep one per intervalSec'),
+  })
+  .strict();
+export type CameraConfig = z.infer<typeof CameraSchema>;
+
+export const DetectorSchema = z
+  .object({
+    manifest: z.string().describe('Path to the model manifest (models/NAME.json); the manifest names the .onnx file'),
+    threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime intra-op threads per session'),
+  })
+  .strict();
+
+export const RuleSchema = z
+  .object({
+    minScore: z.number().min(0).max(1).optional().describe("Score threshold; defaults to each class's manifest threshold"),
+    classScores: z.record(z.string(), z.number().min(0).max(1)).default({}).describe('Per-class thresholds by class name'),
+    dwellSec: z.number().min(0).describe('Seconds the violation must persist before an event is raised'),
+    hits: z.number().int().min(1).describe('K: seen in at least K ...'),
+    window: z.number().int().min(1).describe('... of the last M analyzed frames'),
+    endAfterSec: z.number().positive().describe('An event ends after this long without a sighting'),
+    cooldownSec: z.number().min(0).describe('After an event ends, no new one in the same camera/zone/type for this long'),
+  })
+  .strict()
+  .refine((r) => r.hits <= r.window, { message: 'hits (K) must not exceed window (M)', path: ['hits'] });
+export type RuleConfig = z.infer<typeof RuleSchema>;
+
+export const DEFAULT_RULES: Record<ViolationType, RuleConfig> = {
+  stall: { classScores: {}, dwellSec: 120, hits: 4, window: 6, endAfterSec: 120, cooldownSec: 300 },
+  dumping: { classScores: {}, dwellSec: 60, hits: 4, window: 6, endAfterSec: 300, cooldownSec: 600 },
+  burning: { classScores: {}, dwellSec: 4, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 120 },
+};
+
+export const ConfigSchema = z
+  .object({
+    cameras: z.array(CameraSchema).min(1).describe('Cameras to analyze'),
+    detector: DetectorSchema,
+    rules: z
+      .object({ stall: RuleSchema.optional(), dumping: RuleSchema.optional(), burning: RuleSchema.optional() })
+      .strict()
+      .default({})
+      .describe('Persistence rules per violation type; omitted types use the defaults'),
+    queue: z
+      .object({
+        redisUrl: z.string().optional().describe('redis://host:port; empty uses the embedded durable queue. REDIS_URL in the environment wins'),
+        name: z.string().default('patrol-events'),
+      })
+      .strict()
+      .default({ name: 'patrol-events' }),
+    storage: z
+      .object({ dir: z.string().default('var').describe('Where events, evidence and the embedded queue live (relative to the working directory)') })
+      .strict()
+      .default({ dir: 'var' }),
+    review: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
+      .strict()
+      .default({ enabled: true, host: '127.0.0.1', port: 8080 }),
+    log: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type PatrolConfig = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { ViolationType } from '../violation.js';
+
+/**
+ * The manifest that sits beside every model (`models/NAME.json`). It says how to feed the network and
+ * how to read its output, so the runtime needs no per-model code.
+ */
+export const ModelManifestSchema = z
+  .object({
+    name: z.string().min(1).describe('Short model name, shown in events and logs'),
+    version: z.string().default('0'),
+    /** Path of the .onnx file, relative to the manifest's folder (may point outside, e.g. ../../shared/...). */
+    file: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('Checked at load when present'),
+    input: z.object({
+      name: z.string(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+      layout: z.literal('NCHW'),
+      channelOrder: z.enum(['RGB', 'BGR']),
+      /** pixel' = (pixel * scale - mean[c]) / std[c] */
+      scale: z.number().default(1),
+      mean: z.tuple([z.number(), z.number(), z.number()]).default([0, 0, 0]),
+      std: z.tuple([z.number(), z.number(), z.number()]).default([1, 1, 1]),
+      padValue: z.number().default(114),
+      /** Batch dimension: a number if fixed, 'dynamic' if the export allows any batch. */
+      batch: z.union([z.number().int().positive(), z.literal('dynamic')]).default(1),
+    }),
+    output: z.object({
+      name: z.string(),
+      format: z.enum(['yolox', 'ultralytics', 'yolov5']).describe(
+        'yolox: [N,A,5+C] raw grid, strides; ultralytics: [N,4+C,A] decoded cxcywh; yolov5: [N,A,5+C] decoded cxcywh+obj',
+      ),
+      strides: z.array(z.number().int().positive()).default([8, 16, 32]),
+      /** True when objectness/class outputs are already probabilities (sigmoid applied in-graph). */
+      sigmoid: z.boolean().default(true),
+    }),
+    classes: z
+      .array(
+        z.object({
+          name: z.string(),
+          violation: ViolationType.optional().describe('Which violation detections of this class feed'),
+          /** Default score threshold for this class (scorer rules may override). */
+          threshold: z.number().min(0).max(1).default(0.35),
+        }),
+      )
+      .min(1),
+    nmsIou: z.number().min(0).max(1).default(0.45),
+    license: z.string(),
+    provenance: z.string().describe('Where the weights came from and how they were trained'),
+  })
+  .strict();
+
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { EventSchema } from '../score/event.js';
+
+/**
+ * A message on the dispatch queue. `jobId` is the idempotency key: publishing the same jobId twice
+ * (a retry, a replay after a crash or a Redis outage) delivers it once.
+ */
+export const DispatchMessageSchema = z.object({
+  jobId: z.string(),
+  kind: z.enum(['opened', 'updated', 'ended']),
+  event: EventSchema,
+  publishedAt: z.number(),
+});
+export type DispatchMessage = z.infer<typeof DispatchMessageSchema>;
+
+export function jobIdFor(kind: DispatchMessage['kind'], eventId: string, seq = 0): string {
+  return kind === 'opened' ? eventId : kind === 'ended' ? `${eventId}.ended` : `${eventId}.u${seq}`;
+}
+
+export type DispatchHandler = (msg: DispatchMessage) => Promise<void>;
+
+/** One interface, two implementations (BullMQ when REDIS_URL is set, embedded durable queue otherwise). */
+export interface DispatchQueue {
+  readonly kind: 'bullmq' | 'embedded';
+  /** Durable before it resolves; never throws for a transient outage (spools instead). */
+  publish(msg: DispatchMessage): Promise<void>;
+  /** Start delivering messages to `handler`; a handler that throws gets the message again later. */
+  consume(handler: DispatchHandler): Promise<void>;
+  /** Messages published but not yet acknowledged by a consumer (including spooled ones). */
+  depth(): Promise<number>;
+  close(): Promise<void>;
+}
