@@ -1,15 +1,19 @@
 /**
- * An error caused by the user's input (a config file, a manifest, a missing model): shown as a
- * one-paragraph message plus a fix, never as a stack trace.
+ * An error the user can fix: printed as its message plus a hint, never as a stack trace.
+ * Everything else is a bug and keeps its stack.
  */
 export class PatrolError extends Error {
   constructor(
     message: string,
-    /** What to do about it, in one or two sentences. */
     readonly hint?: string,
   ) {
     super(message);
     this.name = 'PatrolError';
+  }
+
+  /** One paragraph for a terminal: what is wrong, then how to fix it. */
+  format(): string {
+    return this.hint ? `${this.message}\n  Fix: ${this.hint}` : this.message;
   }
 }
 

@@ -1,0 +1,67 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, resolve, isAbsolute } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseDocument } from 'yaml';
+import { PatrolError } from '../errors.js';
+import { ConfigSchema, type PatrolConfig } from './schema.js';
+import { formatConfigIssues } from './format-issues.js';
+import { checkConfigSemantics } from './semantics.js';
+
+export interface LoadedConfig {
+  config: PatrolConfig;
+  /** Absolute path of the file it came from. */
+  file: string;
+}
+
+/** `${NAME}` and `${NAME:-default}` from the environment, so credentials stay out of the file. */
+export function substituteEnv(text: string, env: NodeJS.ProcessEnv, file: string): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
+    throw new PatrolError(`${file} uses \${${name}}, but ${name} is not set in the environment.`, `export ${name}=… before starting, or write \${${name}:-default} in the file.`);
+  });
+}
+
+/** A relative file:// URL or manifest path is relative to the config file, not the working directory. */
+function resolvePaths(config: PatrolConfig, baseDir: string): PatrolConfig {
+  const cameras = config.cameras.map((c) => {
+    if (!c.url.startsWith('file://')) return c;
+    const p = c.url.slice('file://'.length);
+    const abs = isAbsolute(p) ? p : resolve(baseDir, p);
+    return { ...c, url: pathToFileURL(abs).href };
+  });
+  const manifest = isAbsolute(config.detector.manifest) ? config.detector.manifest : resolve(baseDir, config.detector.manifest);
+  return { ...config, cameras, detector: { ...config.detector, manifest } };
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): PatrolConfig {
+  const doc = parseDocument(substituteEnv(text, env, file), { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new PatrolError(`${file} is not valid YAML: ${e.message.split('\n')[0]}${e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ''}`, 'Check indentation (spaces, not tabs) and that every "key: value" pair is on its own line.');
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PatrolError(formatConfigIssues(file, parsed.error.issues), 'Edit the fields above; config/schema.json documents every field (editors with YAML support use it for completion).');
+  }
+  const problems = checkConfigSemantics(parsed.data);
+  if (problems.length > 0) {
+    throw new PatrolError(`Invalid configuration in ${file}:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`, problems[0]!.fix);
+  }
+  const redisUrl = env.REDIS_URL?.trim() || parsed.data.queue.redisUrl || undefined;
+  return resolvePaths({ ...parsed.data, queue: { ...parsed.data.queue, redisUrl } }, dirname(file));
+}
+
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const file = resolve(path);
+  if (!existsSync(file)) {
+    throw new PatrolError(`Config file not found: ${file}`, 'Pass an existing file with --config, e.g. --config config/default.yaml (the demo configuration).');
+  }
+  return { config: parseConfig(readFileSync(file, 'utf8'), file, env), file };
+}
+
+export function fileUrlToPath(url: string): string {
+  return fileURLToPath(url);
+}

@@ -1,0 +1,30 @@
+import type { PatrolConfig } from './schema.js';
+import { isSimplePolygon, polygonArea } from '../score/polygon.js';
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+  fix: string;
+}
+
+/** Checks zod cannot express per field: uniqueness across the list, polygon shape. */
+export function checkConfigSemantics(config: PatrolConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  config.cameras.forEach((cam, i) => {
+    if (seen.has(cam.id)) problems.push({ path: `cameras[${i}].id`, message: `duplicate camera id '${cam.id}'`, fix: 'Give every camera a unique id; events and leases are keyed by it.' });
+    seen.add(cam.id);
+    const zoneIds = new Set<string>();
+    cam.zones.forEach((zone, j) => {
+      const path = `cameras[${i}].zones[${j}]`;
+      if (zoneIds.has(zone.id)) problems.push({ path: `${path}.id`, message: `duplicate zone id '${zone.id}' on camera '${cam.id}'`, fix: 'Zone ids must be unique within a camera.' });
+      zoneIds.add(zone.id);
+      const poly = zone.polygon as [number, number][];
+      if (!isSimplePolygon(poly)) problems.push({ path: `${path}.polygon`, message: 'the polygon crosses itself', fix: 'List the points in order around the zone (clockwise or counter-clockwise) so edges do not cross.' });
+      else if (Math.abs(polygonArea(poly)) < 1e-4) problems.push({ path: `${path}.polygon`, message: 'the polygon has (almost) no area', fix: 'Use at least three points that enclose part of the picture.' });
+      const off = zone.violations.filter((v) => !cam.violations.includes(v));
+      if (off.length > 0) problems.push({ path: `${path}.violations`, message: `watches ${off.join(', ')}, which camera '${cam.id}' does not enable`, fix: `Add ${off.join(', ')} to cameras[${i}].violations or remove it from the zone.` });
+    });
+  });
+  return problems;
+}
