@@ -35,6 +35,21 @@ function resolvePaths(config: PatrolConfig, baseDir: string): PatrolConfig {
   return { ...config, cameras, detector: { ...config.detector, manifest } };
 }
 
+/** Deployment settings ops set per machine (Docker, systemd) without editing the shared config file. */
+function applyEnvOverrides(config: PatrolConfig, env: NodeJS.ProcessEnv, file: string): PatrolConfig {
+  const redisUrl = env.REDIS_URL?.trim() || config.queue.redisUrl || undefined;
+  const dir = env.PATROL_STORAGE_DIR?.trim() || config.storage.dir;
+  const host = env.PATROL_HOST?.trim() || config.review.host;
+  let port = config.review.port;
+  if (env.PATROL_PORT?.trim()) {
+    port = Number(env.PATROL_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new PatrolError(`PATROL_PORT=${env.PATROL_PORT} is not a TCP port (used with ${file}).`, 'Set PATROL_PORT to a number from 0 to 65535, e.g. PATROL_PORT=8080, or unset it.');
+    }
+  }
+  return { ...config, queue: { ...config.queue, redisUrl }, storage: { dir }, review: { ...config.review, host, port } };
+}
+
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): PatrolConfig {
   const doc = parseDocument(substituteEnv(text, env, file), { prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -50,8 +65,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (problems.length > 0) {
     throw new PatrolError(`Invalid configuration in ${file}:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`, problems[0]!.fix);
   }
-  const redisUrl = env.REDIS_URL?.trim() || parsed.data.queue.redisUrl || undefined;
-  return resolvePaths({ ...parsed.data, queue: { ...parsed.data.queue, redisUrl } }, dirname(file));
+  return resolvePaths(applyEnvOverrides(parsed.data, env, file), dirname(file));
 }
 
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
