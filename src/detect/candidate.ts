@@ -1,0 +1,31 @@
+import type { XYXY } from '../geometry/box.js';
+
+/** A raw detection straight out of a decoder: box in model-input pixels, before NMS and mapping. */
+export interface Candidate {
+  classId: number;
+  score: number;
+  box: XYXY;
+}
+
+/** What every output decoder needs to know; everything comes from the manifest. */
+export interface DecodeParams {
+  /** Model input size in pixels (the letterboxed frame). */
+  inputWidth: number;
+  inputHeight: number;
+  numClasses: number;
+  /** Minimum score per class (length numClasses); anchors below are dropped before NMS. */
+  thresholds: ArrayLike<number>;
+  /** True when the network already applied sigmoid to objectness/class outputs. */
+  sigmoidApplied: boolean;
+}
+
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/** Smallest threshold over all classes: a cheap early-out bound for a whole anchor. */
+export function minThreshold(thresholds: ArrayLike<number>): number {
+  let m = Infinity;
+  for (let i = 0; i < thresholds.length; i++) m = Math.min(m, thresholds[i]!);
+  return m;
+}

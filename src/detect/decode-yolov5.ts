@@ -1,0 +1,38 @@
+import { type Candidate, type DecodeParams, minThreshold, sigmoid } from './candidate.js';
+import { logit } from './decode-yolox.js';
+
+/**
+ * Decode one image of a YOLOv5-style export, [A, 5+C] row-major: cx, cy, w, h already in input pixels,
+ * objectness, C class scores. One candidate per anchor (best class, score obj·cls).
+ */
+export function decodeYolov5(data: Float32Array, p: DecodeParams): Candidate[] {
+  const C = p.numClasses;
+  const row = 5 + C;
+  if (data.length % row !== 0) {
+    throw new RangeError(`decodeYolov5: output has ${data.length} values, not a multiple of 5+C = ${row}`);
+  }
+  const floor = minThreshold(p.thresholds);
+  const objFloor = p.sigmoidApplied ? floor : logit(floor);
+  const out: Candidate[] = [];
+  for (let base = 0; base < data.length; base += row) {
+    const objRaw = data[base + 4]!;
+    if (objRaw < objFloor) continue;
+    let best = 0;
+    let bestRaw = data[base + 5]!;
+    for (let c = 1; c < C; c++) {
+      const v = data[base + 5 + c]!;
+      if (v > bestRaw) {
+        bestRaw = v;
+        best = c;
+      }
+    }
+    const score = p.sigmoidApplied ? objRaw * bestRaw : sigmoid(objRaw) * sigmoid(bestRaw);
+    if (score < p.thresholds[best]!) continue;
+    const cx = data[base]!;
+    const cy = data[base + 1]!;
+    const w = data[base + 2]!;
+    const h = data[base + 3]!;
+    out.push({ classId: best, score, box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] });
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+import { iou } from '../geometry/box.js';
+import type { Candidate } from './candidate.js';
+
+export interface NmsOptions {
+  /** Keep at most this many candidates (highest scores) going into NMS; bounds the O(n²) worst case. */
+  maxCandidates?: number;
+  /** Keep at most this many detections per image. */
+  maxDetections?: number;
+}
+
+/**
+ * Class-wise greedy non-maximum suppression: a candidate is dropped when it overlaps an already kept,
+ * higher-scoring candidate of the same class by IoU > iouThreshold. Different classes never suppress
+ * each other (a person standing at a stall is both). Returns kept candidates, highest score first.
+ */
+export function nms(candidates: readonly Candidate[], iouThreshold: number, opts: NmsOptions = {}): Candidate[] {
+  const maxCandidates = opts.maxCandidates ?? 3000;
+  const maxDetections = opts.maxDetections ?? 300;
+  // Stable sort: equal scores keep decoder order, so results are deterministic.
+  const sorted = [...candidates].sort((a, b) => b.score - a.score).slice(0, maxCandidates);
+  const keptByClass = new Map<number, Candidate[]>();
+  const kept: Candidate[] = [];
+  for (const c of sorted) {
+    let same = keptByClass.get(c.classId);
+    if (!same) {
+      same = [];
+      keptByClass.set(c.classId, same);
+    }
+    if (same.some((k) => iou(k.box, c.box) > iouThreshold)) continue;
+    same.push(c);
+    kept.push(c);
+    if (kept.length >= maxDetections) break;
+  }
+  return kept;
+}

@@ -1,0 +1,66 @@
+import type { Candidate, DecodeParams } from './candidate.js';
+import { decodeUltralytics } from './decode-ultralytics.js';
+import { decodeYolov5 } from './decode-yolov5.js';
+import { decodeYolox } from './decode-yolox.js';
+import type { Detection } from './detections.js';
+import { toPictureBox } from './letterbox.js';
+import type { ModelManifest } from './manifest.js';
+import { nms } from './nms.js';
+
+/** Everything needed to turn one image's raw output into detections; built once per model. */
+export interface PostprocessSpec {
+  format: ModelManifest['output']['format'];
+  decode: DecodeParams;
+  strides: readonly number[];
+  nmsIou: number;
+  classes: ModelManifest['classes'];
+}
+
+export function postprocessSpec(m: ModelManifest, overrideThresholds?: ArrayLike<number>): PostprocessSpec {
+  return {
+    format: m.output.format,
+    strides: m.output.strides,
+    nmsIou: m.nmsIou,
+    classes: m.classes,
+    decode: {
+      inputWidth: m.input.width,
+      inputHeight: m.input.height,
+      numClasses: m.classes.length,
+      thresholds: overrideThresholds ?? Float32Array.from(m.classes, (c) => c.threshold),
+      sigmoidApplied: m.output.sigmoid,
+    },
+  };
+}
+
+export function decodeOutput(data: Float32Array, spec: PostprocessSpec): Candidate[] {
+  switch (spec.format) {
+    case 'yolox':
+      return decodeYolox(data, { ...spec.decode, strides: spec.strides });
+    case 'yolov5':
+      return decodeYolov5(data, spec.decode);
+    case 'ultralytics':
+      return decodeUltralytics(data, spec.decode);
+  }
+}
+
+/**
+ * One image's raw output → detections normalized to the camera picture: decode (per-class thresholds),
+ * class-wise NMS, undo the top-left letterbox. Pure.
+ */
+export function postprocess(
+  data: Float32Array,
+  spec: PostprocessSpec,
+  content: { contentWidth: number; contentHeight: number },
+): Detection[] {
+  const kept = nms(decodeOutput(data, spec), spec.nmsIou);
+  const items: Detection[] = [];
+  for (const c of kept) {
+    const box = toPictureBox(c.box, content.contentWidth, content.contentHeight);
+    if (!box) continue;
+    const cls = spec.classes[c.classId]!;
+    const d: Detection = { classId: c.classId, label: cls.name, score: c.score, box };
+    if (cls.violation) d.violation = cls.violation;
+    items.push(d);
+  }
+  return items;
+}
