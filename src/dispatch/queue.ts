@@ -14,7 +14,7 @@ export const DispatchMessageSchema = z.object({
 export type DispatchMessage = z.infer<typeof DispatchMessageSchema>;
 
 export function jobIdFor(kind: DispatchMessage['kind'], eventId: string, seq = 0): string {
-  return kind === 'opened' ? eventId : kind === 'ended' ? `${eventId}.ended` : `${eventId}.u${seq}`;
+  return kind === 'opened' ? eventId : kind === 'ended' ? `${eventId}.ended` : `${eventId}.u${seq.toString(36)}`;
 }
 
 export type DispatchHandler = (msg: DispatchMessage) => Promise<void>;
