@@ -40,6 +40,8 @@ export const EventSchema = z.object({
   lastSeenAt: z.number(),
   endedAt: z.number().nullable(),
   peakScore: z.number(),
+  /** Timestamp of the frame the peak score (and bestBoxes) came from; absent in records from before it existed. */
+  peakAt: z.number().optional(),
   /** Detections from the frame with the peak score, normalized coordinates. */
   bestBoxes: z.array(DetectionSchema),
   /** Model that produced the detections. */
