@@ -149,15 +149,22 @@ export class EmbeddedDispatchQueue implements DispatchQueue {
 
   private async run(handler: DispatchHandler): Promise<void> {
     while (!this.closed) {
-      const row = this.stmt.nextDue.get(Date.now()) as JobRow | undefined;
-      if (!row) {
-        await this.sleep(this.untilNextDue());
-        continue;
+      try {
+        const row = this.stmt.nextDue.get(Date.now()) as JobRow | undefined;
+        if (!row) {
+          await this.sleep(this.untilNextDue());
+          continue;
+        }
+        this.stmt.claim.run(row.seq);
+        await this.deliver(row, row.attempts + 1, handler);
+        // Let timers and I/O run between messages even when the handler resolves synchronously.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      } catch (err) {
+        // The database itself failed (disk full, I/O error): keep the consumer alive and try again later;
+        // nothing is lost, an unacknowledged message is simply delivered again.
+        this.logger.error({ err: err instanceof Error ? err.message : String(err), file: this.file }, 'dispatch queue database error');
+        await this.sleep(this.pollMs);
       }
-      this.stmt.claim.run(row.seq);
-      await this.deliver(row, row.attempts + 1, handler);
-      // Let timers and I/O run between messages even when the handler resolves synchronously.
-      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
