@@ -1,0 +1,236 @@
+import type { Detection, Detections } from '../detect/detections.js';
+import type { Frame } from '../ingest/frame.js';
+import type { Evidence, EventChange, PatrolEvent } from '../score/event.js';
+import type { Rules } from '../score/rules.js';
+import type { CameraScoreState, EventBox } from '../score/scorer.js';
+import { trackKey, zoneHits, type ZoneCamera } from '../score/zone-filter.js';
+import type { ViolationType } from '../violation.js';
+import { renderSnapshot, type SnapshotOptions } from './snapshot.js';
+import { evidenceRelPath, removeEvidenceFile, writeEvidenceFile } from './store-files.js';
+
+/**
+ * Evidence for one camera's events: the snapshot (best frame, boxes drawn) and, for persistent
+ * violations, the persistence proof: the picture at first sight, when the dwell rule was met, and at
+ * the latest sighting. Every file's SHA-256 goes into `event.evidence.sha256`.
+ *
+ * The scorer is pure and keeps no pictures, so this keeps the few it needs: a copy of the frame in which
+ * a candidate was first seen (until the event opens and writes it, or the candidate lapses) and of the
+ * frame with an open event's newest peak (until a change lets it be written). At most one copy per
+ * (zone, type) track, never one per frame.
+ *
+ * Files are never rewritten in place: each version gets its own name (frame time in base36) and the
+ * event points to the newest, so a reviewer never sees a file whose hash disagrees with the record it
+ * came with. Superseded versions of `snapshot` and `latest` are deleted once two newer ones exist, which
+ * leaves a consumer one message of slack.
+ */
+
+export interface EvidenceRecorderOptions {
+  storageDir: string;
+  /** To pick the event's own boxes out of a frame's detections (same zone/threshold rules as the scorer). */
+  camera: ZoneCamera;
+  rules: Rules;
+  /** Types that get the first-seen / confirmed / latest proof (default stall and dumping). */
+  proofTypes?: readonly ViolationType[];
+  snapshot?: SnapshotOptions;
+  /** Versions of `snapshot` and `latest` kept on disk (default 2). */
+  keepVersions?: number;
+  /** Replaceable for tests. */
+  render?: (frame: Frame, detections: readonly Detection[], opts: SnapshotOptions) => Promise<Buffer>;
+  /**
+   * A file that could not be written. The event still goes out, without that file. Without this
+   * handler the error is thrown, which stops the rest of this frame's changes: pass one that logs.
+   */
+  onError?: (err: unknown, where: { eventId: string; file: string }) => void;
+}
+
+type EvidenceFile = 'snapshot' | 'firstSeen' | 'confirmed' | 'latest';
+
+interface HeldFrame {
+  kind: 'first' | 'peak';
+  /** Frame time: the candidate's first sighting, or the event's peakAt. */
+  at: number;
+  frame: Frame;
+  boxes: readonly Detection[];
+}
+
+interface Picture {
+  frame: Frame;
+  boxes: readonly Detection[];
+}
+
+const b36 = (ms: number) => Math.floor(ms).toString(36);
+
+function copyFrame(frame: Frame): Frame {
+  return { ...frame, data: Buffer.from(frame.data) };
+}
+
+export class EvidenceRecorder {
+  private readonly proofTypes: ReadonlySet<ViolationType>;
+  private readonly keepVersions: number;
+  private readonly render: NonNullable<EvidenceRecorderOptions['render']>;
+  /** Per track key. */
+  private readonly held = new Map<string, HeldFrame>();
+  /** Per open event id: evidence so far, the peakAt its snapshot shows, written versions. */
+  private readonly evidence = new Map<string, Evidence>();
+  private readonly snapshotPeakAt = new Map<string, number>();
+  private readonly versions = new Map<string, Record<'snapshot' | 'latest', string[]>>();
+
+  constructor(private readonly opts: EvidenceRecorderOptions) {
+    this.proofTypes = new Set(opts.proofTypes ?? ['stall', 'dumping']);
+    this.keepVersions = Math.max(1, opts.keepVersions ?? 2);
+    this.render = opts.render ?? renderSnapshot;
+  }
+
+  /** Frame copies held right now (bounded by the number of tracks). */
+  get heldFrames(): number {
+    return this.held.size;
+  }
+
+  /**
+   * Call for every analyzed frame, after the scorer's step, with its new state. Copies the frame only
+   * when a candidate is first seen in it or an open event's peak rose in it; drops copies that are no
+   * longer needed.
+   */
+  observe(state: CameraScoreState, frame: Frame): void {
+    const keep = new Set<string>();
+    for (const [key, tr] of Object.entries(state.tracks)) {
+      const held = this.held.get(key);
+      if (tr.event) {
+        const ev = tr.event;
+        // Opened on this frame and not yet attached: the first-sight copy is still needed.
+        if (held?.kind === 'first' && held.at === ev.startedAt && !this.evidence.has(ev.id)) keep.add(key);
+        else if (ev.peakAt === frame.timestamp && this.snapshotPeakAt.get(ev.id) !== ev.peakAt) {
+          this.held.set(key, { kind: 'peak', at: frame.timestamp, frame: copyFrame(frame), boxes: ev.bestBoxes });
+          keep.add(key);
+        } else if (held?.kind === 'peak') keep.add(key);
+        continue;
+      }
+      const c = tr.candidate;
+      if (!c || !this.proofTypes.has(tr.type)) continue;
+      if (held?.kind === 'first' && held.at === c.since) keep.add(key);
+      else if (c.since === frame.timestamp) {
+        this.held.set(key, { kind: 'first', at: c.since, frame: copyFrame(frame), boxes: c.first.boxes });
+        keep.add(key);
+      }
+    }
+    for (const key of [...this.held.keys()]) if (!keep.has(key)) this.held.delete(key);
+  }
+
+  /**
+   * The changes of one analyzed frame with their evidence written and recorded. `frame` and
+   * `detections` are that frame's. Works without `observe` too, minus the first-sight picture and
+   * peaks that rose without an emitted change.
+   */
+  async attach(changes: readonly EventChange[], frame: Frame, detections: Detections): Promise<EventChange[]> {
+    const out: EventChange[] = [];
+    for (const change of changes) {
+      const event = await this.record(change, frame, detections);
+      out.push({ kind: change.kind, event } as EventChange);
+    }
+    return out;
+  }
+
+  /** Same as `attach`, returning just the updated events. */
+  async onChanges(changes: readonly EventChange[], frame: Frame, detections: Detections): Promise<PatrolEvent[]> {
+    return (await this.attach(changes, frame, detections)).map((c) => c.event);
+  }
+
+  /** After a restart: carry on from the evidence already recorded for these open events. */
+  restore(events: readonly PatrolEvent[]): void {
+    for (const ev of events) {
+      if (ev.endedAt !== null) continue;
+      this.evidence.set(ev.id, ev.evidence);
+      if (ev.evidence.snapshot !== undefined && ev.peakAt !== undefined) this.snapshotPeakAt.set(ev.id, ev.peakAt);
+      this.versions.set(ev.id, {
+        snapshot: ev.evidence.snapshot ? [ev.evidence.snapshot] : [],
+        latest: ev.evidence.latest && ev.evidence.latest !== ev.evidence.confirmed ? [ev.evidence.latest] : [],
+      });
+    }
+  }
+
+  private boxesIn(detections: Detections, ev: PatrolEvent): EventBox[] {
+    const hit = zoneHits(detections.items, this.opts.camera, this.opts.rules).find((h) => h.zoneId === ev.zoneId && h.type === ev.type);
+    return (hit?.detections ?? []).map((d) => ({ ...d, box: [d.box[0], d.box[1], d.box[2], d.box[3]] }));
+  }
+
+  private async record(change: EventChange, frame: Frame, detections: Detections): Promise<PatrolEvent> {
+    const ev = change.event;
+    const key = trackKey(ev.zoneId, ev.type);
+    const prior = this.evidence.get(ev.id) ?? ev.evidence;
+    const evidence: Evidence = { ...prior, sha256: { ...prior.sha256 } };
+    const versions = this.versions.get(ev.id) ?? { snapshot: [], latest: [] };
+    const now = frame.timestamp;
+    const seenNow = ev.lastSeenAt === now;
+    const current: Picture = { frame, boxes: seenNow ? this.boxesIn(detections, ev) : [] };
+    const held = this.held.get(key);
+
+    const put = async (field: EvidenceFile, name: string, pic: Picture): Promise<boolean> => {
+      const relPath = evidenceRelPath(ev.cameraId, ev.startedAt, ev.id, name);
+      try {
+        const jpeg = await this.render(pic.frame, pic.boxes, { title: `${ev.cameraId} ${ev.zoneId} ${ev.type}`, ...this.opts.snapshot });
+        const written = await writeEvidenceFile(this.opts.storageDir, relPath, jpeg);
+        evidence[field] = written.relPath;
+        evidence.sha256[written.relPath] = written.sha256;
+      } catch (err) {
+        if (!this.opts.onError) throw err;
+        this.opts.onError(err, { eventId: ev.id, file: relPath });
+        return false;
+      }
+      if (field === 'snapshot' || field === 'latest') await this.prune(ev.id, evidence, versions[field], relPath);
+      return true;
+    };
+
+    if (change.kind === 'opened' && this.proofTypes.has(ev.type)) {
+      const first: Picture | undefined =
+        ev.startedAt === now ? current : held?.kind === 'first' && held.at === ev.startedAt ? held : undefined;
+      if (first) await put('firstSeen', `first-seen-${b36(ev.startedAt)}.jpg`, first);
+      if (await put('confirmed', `confirmed-${b36(now)}.jpg`, current)) evidence.latest = evidence.confirmed;
+    }
+    if (held?.kind === 'first' && change.kind === 'opened') this.held.delete(key);
+
+    // The snapshot shows the peak frame when we have it; else, for a new event, the current frame.
+    if (this.snapshotPeakAt.get(ev.id) !== ev.peakAt || evidence.snapshot === undefined) {
+      // A held first-sight copy serves too when the peak was the first sighting.
+      const peakHeld = held && held.at === ev.peakAt ? held : undefined;
+      const peak: Picture | undefined = ev.peakAt === now ? { frame, boxes: ev.bestBoxes } : peakHeld && { frame: peakHeld.frame, boxes: ev.bestBoxes };
+      if (peak) {
+        if (await put('snapshot', `snapshot-${b36(ev.peakAt ?? now)}.jpg`, peak) && ev.peakAt !== undefined) this.snapshotPeakAt.set(ev.id, ev.peakAt);
+        if (peakHeld) this.held.delete(key);
+      } else if (evidence.snapshot === undefined && seenNow) {
+        await put('snapshot', `snapshot-${b36(now)}.jpg`, current);
+      }
+    }
+
+    if (change.kind === 'updated' && seenNow && this.proofTypes.has(ev.type) && evidence.latest !== undefined) {
+      await put('latest', `latest-${b36(now)}.jpg`, current);
+    }
+
+    if (change.kind === 'ended') {
+      this.evidence.delete(ev.id);
+      this.snapshotPeakAt.delete(ev.id);
+      this.versions.delete(ev.id);
+      if (this.held.get(key)?.kind === 'peak') this.held.delete(key);
+    } else {
+      this.evidence.set(ev.id, evidence);
+      this.versions.set(ev.id, versions);
+    }
+    return { ...ev, evidence };
+  }
+
+  /** Deletes versions of a field beyond the newest `keepVersions`, and forgets their hashes. */
+  private async prune(eventId: string, evidence: Evidence, list: string[], added: string): Promise<void> {
+    if (!list.includes(added)) list.push(added);
+    while (list.length > this.keepVersions) {
+      const old = list.shift()!;
+      // The confirmed picture doubles as the first `latest`; it is proof and is never removed.
+      if (old === evidence.confirmed || old === evidence.firstSeen) continue;
+      delete evidence.sha256[old];
+      try {
+        await removeEvidenceFile(this.opts.storageDir, old);
+      } catch (err) {
+        if (!this.opts.onError) throw err;
+        this.opts.onError(err, { eventId, file: old });
+      }
+    }
+  }
+}
