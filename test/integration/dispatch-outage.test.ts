@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BullmqDispatchQueue } from '../../src/dispatch/bullmq-queue.js';
+import { BullmqDispatchQueue, type BullmqQueueOptions } from '../../src/dispatch/bullmq-queue.js';
 import { toBullJobId } from '../../src/dispatch/job-id.js';
 import type { DispatchLogger } from '../../src/dispatch/logger.js';
 import { jobIdFor, type DispatchMessage } from '../../src/dispatch/queue.js';
@@ -85,8 +85,8 @@ describe('BullMQ dispatch through a Redis outage', () => {
     redisDown = false;
   };
   const queues: BullmqDispatchQueue[] = [];
-  const open = (name: string, logger?: DispatchLogger) => {
-    const q = new BullmqDispatchQueue({ redisUrl: redis.url, name, storageDir: dir, logger, retry: { attempts: 5, backoffMs: 50, maxBackoffMs: 1_000 } });
+  const open = (name: string, logger?: DispatchLogger, extra: Partial<BullmqQueueOptions> = {}) => {
+    const q = new BullmqDispatchQueue({ redisUrl: redis.url, name, storageDir: dir, logger, retry: { attempts: 5, backoffMs: 50, maxBackoffMs: 1_000 }, ...extra });
     queues.push(q);
     return q;
   };
@@ -207,18 +207,22 @@ describe('BullMQ dispatch through a Redis outage', () => {
   });
 
   it('keeps publish order across the outage: spooled messages replay in order, later ones queue behind them', async () => {
-    const q = open('order');
+    // Small replay batches so that the replay is still running when Redis is back and new messages arrive.
+    const q = open('order', undefined, { replay: { batch: 5 } });
     const got: string[] = [];
     await q.consume(async (m) => void got.push(m.jobId));
-    const msgs = Array.from({ length: 60 }, (_, i) => message(9000 + i));
+    const msgs = Array.from({ length: 330 }, (_, i) => message(9000 + i));
     for (const m of msgs.slice(0, 10)) await q.publish(m);
     await until(() => got.length === 10, 'pre-outage');
     await down();
-    for (const m of msgs.slice(10, 40)) await q.publish(m);
+    for (const m of msgs.slice(10, 310)) await q.publish(m);
     await up();
-    // Published while the replay may still be running: must not overtake the spooled ones.
-    for (const m of msgs.slice(40)) await q.publish(m);
-    await until(() => got.length === 60, 'all messages');
+    // Redis is reachable and the replay has started but not finished: a direct add now would overtake.
+    const deadline = Date.now() + 30_000;
+    while (q.spooled() === 300 && Date.now() < deadline) await new Promise((r) => setImmediate(r)); // tight: the window is short
+    expect(q.spooled()).toBeGreaterThan(0);
+    for (const m of msgs.slice(310)) await q.publish(m);
+    await until(() => got.length === msgs.length, 'all messages');
     expect(got).toEqual(msgs.map((m) => m.jobId));
   });
 });
