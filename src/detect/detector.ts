@@ -20,6 +20,11 @@ export interface DetectorOptions {
    * ffmpeg decoders, and spinning threads steal their CPU — measured 2 threads slower than 1 under load with it on.
    */
   spin?: boolean;
+  /**
+   * Decode with this one score threshold for every class instead of the manifest's per-class thresholds —
+   * for evaluation (AP needs the whole PR curve, e.g. 0.001). Production leaves it unset.
+   */
+  scoreThreshold?: number;
 }
 
 /** What the detector runs, for logs and summaries ("which model it ran"). */
@@ -59,10 +64,12 @@ export class Detector {
     private readonly session: InferenceSession,
     manifest: ModelManifest,
     info: DetectorInfo,
+    scoreThreshold: number | undefined,
   ) {
     this.manifest = manifest;
     this.info = info;
-    this.spec = postprocessSpec(manifest);
+    const override = scoreThreshold === undefined ? undefined : new Float32Array(manifest.classes.length).fill(scoreThreshold);
+    this.spec = postprocessSpec(manifest, override);
   }
 
   /** Model name, for logs and the pipeline's summary. */
@@ -112,7 +119,7 @@ export class Detector {
         batch,
         dynamicBatch,
         threads,
-      });
+      }, opts.scoreThreshold);
       // Symbolic output dims: learn the real ones from one inference on a blank batch.
       if (needsProbe) {
         const size = dynamicBatch ? 1 : batch;
