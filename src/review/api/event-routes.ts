@@ -1,0 +1,89 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { EventStore } from '../store/event-store.js';
+import { ACTION_INPUTS } from '../store/action-input.js';
+import { allowedActions, REVIEW_ACTIONS, TRANSITIONS } from '../store/status.js';
+import type { SessionAuth } from '../auth/session-auth.js';
+import { jsonSchema, responses } from './json-schema.js';
+import { EventDetailView, EventIdParams, EventListQuery, EventPageView, ReviewEventView, StatsQuery, StatsView } from './schemas.js';
+
+export interface EventRoutesOptions {
+  auth: SessionAuth;
+  events: EventStore;
+}
+
+const STATUS_FOR_CODE = { not_found: 404, forbidden: 403, invalid_transition: 409, invalid_input: 400 } as const;
+
+/** The event queue: list, detail, stats and the reviewer actions. */
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { auth, events }) => {
+  app.get(
+    '/api/events',
+    {
+      onRequest: auth.require('operator'),
+      schema: {
+        tags: ['events'],
+        summary: 'List events with filters, paging and sorting',
+        querystring: jsonSchema(EventListQuery),
+        response: responses({ 200: jsonSchema(EventPageView, 'output') }, 400, 401, 403),
+      },
+    },
+    async (request) => events.list(request.query as EventListQuery),
+  );
+
+  app.get(
+    '/api/events/:id',
+    {
+      onRequest: auth.require('operator'),
+      schema: {
+        tags: ['events'],
+        summary: 'One event with its history and the actions open to you',
+        params: jsonSchema(EventIdParams),
+        response: responses({ 200: jsonSchema(EventDetailView, 'output') }, 401, 403, 404),
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as z.infer<typeof EventIdParams>;
+      const event = events.get(id);
+      if (!event) return reply.code(404).send({ error: 'not_found', message: `no event ${id}` });
+      return { event, history: events.timeline(id), allowedActions: allowedActions(event.status, auth.user(request).role) };
+    },
+  );
+
+  app.get(
+    '/api/stats',
+    {
+      onRequest: auth.require('operator'),
+      schema: {
+        tags: ['events'],
+        summary: 'Event counts by type and status',
+        querystring: jsonSchema(StatsQuery),
+        response: responses({ 200: jsonSchema(StatsView, 'output') }, 400, 401, 403),
+      },
+    },
+    async (request) => events.stats(request.query as z.infer<typeof StatsQuery>),
+  );
+
+  for (const action of REVIEW_ACTIONS) {
+    app.post(
+      `/api/events/:id/${action}`,
+      {
+        onRequest: auth.require(TRANSITIONS[action].minRole),
+        schema: {
+          tags: ['actions'],
+          summary: `${action[0]!.toUpperCase()}${action.slice(1)} an event (${TRANSITIONS[action].minRole} or above; from ${TRANSITIONS[action].from.join('/')})`,
+          params: jsonSchema(EventIdParams),
+          body: jsonSchema(ACTION_INPUTS[action]),
+          response: responses({ 200: jsonSchema(z.object({ event: ReviewEventView }), 'output') }, 400, 401, 403, 404, 409),
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params as z.infer<typeof EventIdParams>;
+        const user = auth.user(request);
+        const result = events.act(id, { id: user.id, username: user.username, role: user.role }, action, request.body);
+        if (!result.ok) return reply.code(STATUS_FOR_CODE[result.code]).send({ error: result.code, message: result.message });
+        request.log.info({ eventId: id, action, by: user.username }, 'review: action');
+        return { event: result.event };
+      },
+    );
+  }
+};

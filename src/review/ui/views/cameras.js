@@ -1,0 +1,90 @@
+import { api, query } from '../api.js';
+import { h, clear } from '../dom.js';
+import { ago, clock } from '../format.js';
+import { startLive } from '../live.js';
+
+const STATE_CLASS = { live: 'ok', connecting: 'warn', backoff: 'warn', failed: 'bad', stopped: 'off', unknown: 'off' };
+
+/** Cameras with their connection state, event counts and an on-demand live view. */
+export function renderCameras(root, ctx) {
+  const t = ctx.t;
+  const stops = new Map();
+  const grid = h('div', { class: 'camera-grid' });
+
+  function card(c, stats) {
+    const canvas = h('canvas', { class: 'live-canvas', width: 640, height: 360 });
+    const status = h('div', { class: 'live-status' });
+    const liveBox = h('div', { class: 'live-box', hidden: true }, canvas, status);
+    const button = h('button', { class: 'btn btn-primary', 'data-live': c.id, disabled: !c.liveView, title: c.liveView ? '' : t('camera.liveUnavailable') }, '◉ ', t('camera.live'));
+    button.addEventListener('click', async () => {
+      if (stops.has(c.id)) {
+        stops.get(c.id)();
+        stops.delete(c.id);
+        liveBox.hidden = true;
+        button.textContent = `◉ ${t('camera.live')}`;
+        return;
+      }
+      liveBox.hidden = false;
+      button.textContent = `■ ${t('camera.liveStop')}`;
+      const stop = await startLive(c.id, canvas, (kind, detail) => {
+        status.className = `live-status ${kind}`;
+        status.textContent =
+          kind === 'connecting' ? t('camera.liveConnecting')
+          : kind === 'no-player' ? `${t('camera.livePlayerMissing')} — ${t('camera.liveBytes', { kb: Math.round(detail / 1024) })}`
+          : kind === 'failed' || kind === 'closed' ? t('camera.liveFailed')
+          : '';
+      });
+      stops.set(c.id, stop);
+    });
+    return h(
+      'article',
+      { class: `camera-card state-${STATE_CLASS[c.state] ?? 'off'}`, 'data-camera': c.id },
+      h(
+        'header',
+        {},
+        h('div', {}, h('h3', {}, c.name), h('code', { class: 'muted' }, c.id)),
+        h('span', { class: `state-pill ${STATE_CLASS[c.state] ?? 'off'}` }, h('i', { class: 'dot' }), t(`camera.state.${c.state}`)),
+      ),
+      h(
+        'dl',
+        { class: 'details compact' },
+        h('dt', {}, 'URL'),
+        h('dd', { class: 'mono' }, c.source),
+        h('dt', {}, t('camera.lastFrame')),
+        h('dd', {}, c.lastFrameAt ? `${clock(c.lastFrameAt)} (${ago(c.lastFrameAt, t)})` : '—'),
+        c.retryAt ? [h('dt', {}, t('camera.retryAt')), h('dd', {}, clock(c.retryAt))] : null,
+        h('dt', {}, t('camera.events')),
+        h(
+          'dd',
+          {},
+          h('a', { href: `#/queue${query({ camera: c.id })}` }, String(stats?.total ?? 0)),
+          stats?.byStatus?.new ? h('span', { class: 'pill st-new small' }, `${t('status.new')} ${stats.byStatus.new}`) : null,
+        ),
+      ),
+      c.reason ? h('p', { class: 'reason' }, c.reason) : null,
+      h('div', { class: 'violations' }, c.violations.map((v) => h('span', { class: `badge type-${v}` }, h('i', { class: 'dot' }), t(`violation.${v}`)))),
+      h('div', { class: 'card-actions' }, button),
+      liveBox,
+    );
+  }
+
+  async function load() {
+    const { cameras } = await api('/api/cameras');
+    ctx.cameras = cameras;
+    const stats = await Promise.all(cameras.map((c) => api(`/api/stats${query({ camera: c.id })}`).catch(() => null)));
+    clear(grid).append(...cameras.map((c, i) => card(c, stats[i])));
+  }
+
+  clear(root).append(h('div', { class: 'cameras-page' }, h('div', { class: 'page-head' }, h('h2', {}, t('camera.title'))), grid));
+  load();
+  const timer = setInterval(() => {
+    if (stops.size === 0) load();
+  }, 10_000);
+
+  return {
+    dispose() {
+      clearInterval(timer);
+      for (const stop of stops.values()) stop();
+    },
+  };
+}

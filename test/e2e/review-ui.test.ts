@@ -1,0 +1,190 @@
+/**
+ * The review UI end to end in headless Chromium (Debian's, driven by playwright-core): log in, see the
+ * seeded events in the queue, play a clip, reject one with a reason, dispatch another as a supervisor,
+ * watch a new event arrive live. Screenshots go to test/artifacts/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { reviewFixture, USERNAMES, PASSWORDS, type ReviewFixture } from './harness.js';
+import { makeSeededEvent } from './seed.js';
+import type { Role } from '../../src/review/store/status.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'test/artifacts');
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`[review-ui] skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+
+describe.skipIf(!haveChromium)('review UI in Chromium', () => {
+  let fx: ReviewFixture;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    fx = await reviewFixture();
+    base = await fx.app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+    page.on('pageerror', (err) => console.error('[browser]', err.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await fx?.close();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `review-${name}.png`) });
+
+  async function login(role: Role) {
+    await page.goto(`${base}/#/login`);
+    await page.fill('input[name=username]', USERNAMES[role]);
+    await page.fill('input[name=password]', PASSWORDS[role]);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.event-row');
+  }
+
+  it('refuses a wrong password, then logs in and shows the queue with thumbnails and counts', async () => {
+    await page.goto(base);
+    await page.waitForSelector('form.login-card');
+    await shot('01-login');
+    await page.fill('input[name=username]', USERNAMES.operator);
+    await page.fill('input[name=password]', 'not-my-password');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('.form-error')).toContain('用户名或密码错误');
+
+    await login('operator');
+    const ids = await page.$$eval('.event-row', (rows) => rows.map((r) => (r as HTMLElement).dataset.id));
+    expect(ids).toEqual(['evt-stall-0004', 'evt-burn-0003', 'evt-dump-0002', 'evt-stall-0001']);
+    // Thumbnails are real, verified JPEGs.
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('.thumb img')).every((i) => i.complete && i.naturalWidth > 0));
+    expect(await page.textContent('#counts')).toContain('占道经营2');
+    await expect.poll(() => page.getAttribute('#live-dot', 'class')).toContain('on');
+    await shot('02-queue');
+  });
+
+  it('filters the queue by type', async () => {
+    await page.click('.filter[data-type=stall]');
+    await expect.poll(() => page.$$eval('.event-row', (r) => r.length)).toBe(2);
+    await page.click('.filter[data-type=stall]');
+    await expect.poll(() => page.$$eval('.event-row', (r) => r.length)).toBe(4);
+  });
+
+  it('opens an event and plays its clip', async () => {
+    await page.click('.event-row[data-id="evt-stall-0001"]');
+    await page.waitForSelector('video#clip');
+    await page.waitForFunction(() => (document.querySelector('video#clip') as HTMLVideoElement).readyState >= 2, undefined, { timeout: 20_000 });
+    const t0 = await page.$eval('video#clip', (v) => (v as HTMLVideoElement).currentTime);
+    await page.waitForFunction((start) => (document.querySelector('video#clip') as HTMLVideoElement).currentTime > start + 0.3, t0, { timeout: 20_000 });
+    const v = await page.$eval('video#clip', (el) => {
+      const video = el as HTMLVideoElement;
+      return { w: video.videoWidth, h: video.videoHeight, err: video.error?.code ?? null };
+    });
+    expect(v).toEqual({ w: 640, h: 360, err: null });
+    // The persistence proof strip: first seen, rule met, latest.
+    expect(await page.$$eval('.proof', (els) => els.map((e) => (e as HTMLElement).dataset.proof))).toEqual(['firstSeen', 'confirmed', 'latest']);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('.proof img')).every((i) => i.complete && i.naturalWidth > 0));
+    await shot('03-event-clip');
+  });
+
+  it('shows the snapshot with boxes drawn client-side, and toggles them with B', async () => {
+    await page.click('.media-tabs .tab:nth-of-type(2)');
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('img#snapshot');
+      return img?.complete && img.naturalWidth > 0;
+    });
+    const painted = () =>
+      page.$eval('canvas.boxes', (c) => {
+        const canvas = c as HTMLCanvasElement;
+        if (canvas.hidden) return -1;
+        const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+        return n;
+      });
+    await expect.poll(painted).toBeGreaterThan(500);
+    await shot('04-event-snapshot-boxes');
+    await page.keyboard.press('b');
+    expect(await painted()).toBe(-1);
+    await page.keyboard.press('b');
+    expect(await painted()).toBeGreaterThan(500);
+  });
+
+  it('moves to the next event with J and rejects it with a reason (R, then 1, Enter)', async () => {
+    // Queue order: 0004, 0003, 0002, 0001 — from 0001, K goes back to 0002; use the stall without a clip.
+    await page.goto(`${base}/#/events/evt-stall-0004`);
+    await page.waitForSelector('.event-head');
+    expect(await page.textContent('.media-tabs')).toContain('没有视频片段');
+    await page.keyboard.press('r');
+    await page.waitForSelector('dialog.modal[open]');
+    await page.keyboard.press('1');
+    await shot('05-reject-dialog');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.textContent('.event-head .pill')).toBe('已驳回');
+    expect(fx.store.events.get('evt-stall-0004')!.status).toBe('rejected');
+    const rejected = fx.store.events.timeline('evt-stall-0004').find((h) => h.action === 'reject');
+    expect(rejected).toMatchObject({ actor: USERNAMES.operator, reason: 'shadow_lighting' });
+    expect(await page.textContent('.timeline')).toContain('阴影/光照误报');
+    // An operator cannot dispatch: the button is disabled.
+    expect(await page.$eval('button[data-action=dispatch]', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+    await page.keyboard.press('j');
+    await expect.poll(() => page.url()).toContain('evt-burn-0003');
+    await shot('06-rejected-then-next');
+  });
+
+  it('dispatches a squad as a supervisor', async () => {
+    await page.click('.user button');
+    await page.waitForSelector('form.login-card');
+    await login('supervisor');
+    await page.click('.event-row[data-id="evt-dump-0002"]');
+    await page.waitForSelector('button[data-action=dispatch]:not([disabled])');
+    await page.keyboard.press('d');
+    await page.waitForSelector('dialog.modal[open] input[name=squad]');
+    await page.fill('dialog input[name=squad]', '二中队');
+    await page.fill('dialog input[name=gridCell]', 'G-07');
+    await page.fill('dialog textarea[name=note]', '滨河路垃圾堆放，请15分钟内到场');
+    await shot('07-dispatch-dialog');
+    await page.click('dialog button[type=submit]');
+    await expect.poll(() => page.textContent('.event-head .pill')).toBe('已派遣');
+    expect(fx.store.events.timeline('evt-dump-0002').find((h) => h.action === 'dispatch')).toMatchObject({ actor: USERNAMES.supervisor, squad: '二中队', gridCell: 'G-07' });
+    await shot('08-dispatched');
+  });
+
+  it('shows a new event live, without reloading', async () => {
+    await page.goto(`${base}/#/queue`);
+    await page.waitForSelector('.event-row');
+    await expect.poll(() => page.getAttribute('#live-dot', 'class')).toContain('on');
+    const seeded = await makeSeededEvent(fx.dir, { id: 'evt-burn-0005', cameraId: 'cam-east-gate', zoneId: 'plaza', type: 'burning', agoMin: 1, peakScore: 0.88 }, Date.now());
+    fx.store.apply(seeded.messages[0]!);
+    await page.waitForSelector('.event-row[data-id="evt-burn-0005"]', { timeout: 10_000 });
+    expect(await page.$$eval('.event-row', (rows) => (rows[0] as HTMLElement).dataset.id)).toBe('evt-burn-0005');
+    await page.waitForSelector('.toast');
+    await shot('09-live-new-event');
+  });
+
+  it('switches to English', async () => {
+    await page.click('button.lang');
+    await expect.poll(() => page.textContent('.nav')).toContain('Event queue');
+    await page.waitForSelector('.event-row');
+    expect(await page.textContent('.queue-list')).toContain('Waste burning');
+    await shot('10-queue-en');
+    await page.click('button.lang');
+  });
+
+  it('lists cameras with state and no credentials', async () => {
+    await page.goto(`${base}/#/cameras`);
+    await page.waitForSelector('.camera-card');
+    const text = await page.textContent('.camera-grid');
+    expect(text).toContain('东门广场');
+    expect(text).not.toContain('s3cret');
+    expect(text).not.toContain('hunter2');
+    const html = await page.content();
+    expect(html).not.toContain('s3cret');
+    await shot('11-cameras');
+  });
+});
