@@ -23,6 +23,13 @@ export function substituteEnv(text: string, env: NodeJS.ProcessEnv, file: string
   });
 }
 
+function substituteEnvDeep(value: unknown, env: NodeJS.ProcessEnv, file: string): unknown {
+  if (typeof value === 'string') return substituteEnv(value, env, file);
+  if (Array.isArray(value)) return value.map((v) => substituteEnvDeep(v, env, file));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnvDeep(v, env, file)]));
+  return value;
+}
+
 /** A relative file:// URL or manifest path is relative to the config file, not the working directory. */
 function resolvePaths(config: PatrolConfig, baseDir: string): PatrolConfig {
   const cameras = config.cameras.map((c) => {
@@ -51,12 +58,14 @@ function applyEnvOverrides(config: PatrolConfig, env: NodeJS.ProcessEnv, file: s
 }
 
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): PatrolConfig {
-  const doc = parseDocument(substituteEnv(text, env, file), { prettyErrors: true });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new PatrolError(`${file} is not valid YAML: ${e.message.split('\n')[0]}${e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ''}`, 'Check indentation (spaces, not tabs) and that every "key: value" pair is on its own line.');
   }
-  const raw: unknown = doc.toJS() ?? {};
+  // Substituted after parsing, in string values only: comments are left alone, and a value from the
+  // environment can never change the YAML's structure.
+  const raw: unknown = substituteEnvDeep(doc.toJS() ?? {}, env, file);
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new PatrolError(formatConfigIssues(file, parsed.error.issues), 'Edit the fields above; config/schema.json documents every field (editors with YAML support use it for completion).');

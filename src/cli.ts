@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { isPatrolError } from './errors.js';
+
+const USAGE = `Patrol — video-AI violation detection (stall encroachment, illegal dumping, waste burning)
+
+Usage:
+  patrol run     [--config F] [--once] [--no-review]   analyze the configured cameras (default command)
+  patrol analyze VIDEO [--config F] [--zones full-frame] [--interval S]
+                                                       run the pipeline over one video file as fast as
+                                                       possible; print each event as a JSON line
+  patrol serve   [--config F]                          review server only (consumes the dispatch queue)
+  patrol check-config [--config F]                     validate a config file and exit
+
+Options:
+  --config F     configuration file (default config/default.yaml)
+  --once         analyze each camera once (file cameras: one pass at full speed), print a summary, exit
+  --no-review    do not start the review UI/API in this process
+  -h, --help     this text
+
+Environment: REDIS_URL (use BullMQ on Redis instead of the embedded queue), PATROL_STORAGE_DIR,
+PATROL_HOST, PATROL_PORT, PATROL_LOG_LEVEL, PATROL_ADMIN_PASSWORD (first-run admin password).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', default: 'config/default.yaml' },
+      once: { type: 'boolean', default: false },
+      'no-review': { type: 'boolean', default: false },
+      zones: { type: 'string' },
+      interval: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command = 'run', ...rest] = positionals;
+  if (values.help || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  switch (command) {
+    case 'run': {
+      const { runCommand } = await import('./pipeline/run-command.js');
+      return runCommand({ configPath: values.config, once: values.once, review: !values['no-review'] });
+    }
+    case 'analyze': {
+      const video = rest[0];
+      if (!video) {
+        console.error('patrol analyze needs a video file: patrol analyze path/to/video.mp4 [--config F] [--zones full-frame]');
+        return 2;
+      }
+      if (values.zones !== undefined && values.zones !== 'full-frame' && values.zones !== 'config') {
+        console.error(`--zones ${values.zones}: use 'full-frame' (the whole picture) or 'config' (the first camera's zones)`);
+        return 2;
+      }
+      const interval = values.interval === undefined ? undefined : Number(values.interval);
+      if (interval !== undefined && !(interval > 0)) {
+        console.error(`--interval ${values.interval}: give the analysis interval in seconds, e.g. --interval 2`);
+        return 2;
+      }
+      const { analyzeCommand } = await import('./pipeline/analyze-command.js');
+      return analyzeCommand({ video, configPath: values.config, zones: (values.zones as 'full-frame' | 'config' | undefined) ?? 'full-frame', intervalSec: interval });
+    }
+    case 'serve': {
+      const { serveCommand } = await import('./pipeline/serve-command.js');
+      return serveCommand({ configPath: values.config });
+    }
+    case 'check-config': {
+      const { loadConfig } = await import('./config/load-config.js');
+      const { config, file } = loadConfig(values.config);
+      console.log(`${file}: OK — ${config.cameras.length} camera(s), detector ${config.detector.manifest}`);
+      return 0;
+    }
+    default:
+      console.error(`Unknown command '${command}'.\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isPatrolError(err)) {
+      console.error(`patrol: ${err.format()}`);
+      process.exitCode = 2;
+    } else if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`patrol: ${err.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      console.error(err);
+      process.exitCode = 1;
+    }
+  },
+);

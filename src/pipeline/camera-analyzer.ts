@@ -1,0 +1,86 @@
+import type { CameraConfig } from '../config/schema.js';
+import type { Detections } from '../detect/detections.js';
+import type { Frame } from '../ingest/frame.js';
+import type { EventChange, PatrolEvent } from '../score/event.js';
+import type { Rules } from '../score/rules.js';
+import { createCameraScoreState, openEvents, restore, step, type CameraScoreState } from '../score/scorer.js';
+import { jobIdFor, type DispatchQueue } from '../dispatch/queue.js';
+
+/** Keeps the frames evidence needs (first sighting, peak) and attaches snapshots to the events a frame changed. */
+export interface EvidencePort {
+  observe(state: CameraScoreState, frame: Frame): void;
+  attach(changes: EventChange[], frame: Frame, detections: Detections): Promise<EventChange[]>;
+  restore(events: readonly PatrolEvent[]): void;
+}
+
+/**
+ * Remembers open events (and recently ended ones, for their cooldown), so a restarted pipeline continues
+ * them instead of opening duplicates.
+ */
+export interface OpenEventsPort {
+  load(cameraId: string): PatrolEvent[];
+  save(cameraId: string, open: PatrolEvent[]): void;
+}
+
+export interface AnalyzerCounters {
+  frames: number;
+  opened: number;
+  ended: number;
+}
+
+/**
+ * Everything Patrol does with one camera's analyzed frames: score, attach evidence, publish. State lives
+ * here (one scorer state per camera); the scoring itself is the pure `step` reducer.
+ */
+export class CameraAnalyzer {
+  private state: CameraScoreState;
+  readonly counters: AnalyzerCounters = { frames: 0, opened: 0, ended: 0 };
+
+  constructor(
+    readonly camera: CameraConfig,
+    private readonly rules: Rules,
+    private readonly queue: DispatchQueue,
+    private readonly evidence: EvidencePort,
+    private readonly openStore?: OpenEventsPort,
+    private readonly onChange?: (change: EventChange) => void,
+  ) {
+    const recovered = openStore?.load(camera.id) ?? [];
+    this.state = recovered.length > 0 ? restore(recovered, rules) : createCameraScoreState();
+    this.recentlyEnded = recovered.filter((e) => e.endedAt !== null);
+    evidence.restore(openEvents(this.state));
+  }
+
+  private recentlyEnded: PatrolEvent[];
+
+  async handle(frame: Frame, detections: Detections): Promise<void> {
+    this.counters.frames++;
+    const result = step(this.state, { detections, analyzedAt: frame.timestamp }, { camera: this.camera, rules: this.rules });
+    this.state = result.state;
+    this.evidence.observe(this.state, frame);
+    if (result.changes.length === 0) return;
+    const changes = await this.evidence.attach(result.changes, frame, detections);
+    for (const change of changes) {
+      if (change.kind === 'opened') this.counters.opened++;
+      if (change.kind === 'ended') {
+        this.counters.ended++;
+        this.recentlyEnded.push(change.event);
+      }
+      // An update is named by the sighting it reports, so a replay after a restart names it the same way.
+      const seq = change.kind === 'updated' ? change.event.lastSeenAt : 0;
+      await this.queue.publish({ jobId: jobIdFor(change.kind, change.event.id, seq), kind: change.kind, event: change.event, publishedAt: Date.now() });
+      this.onChange?.(change);
+    }
+    // Saved after publishing: a crash in between re-publishes the same job ids, which the queue dedupes.
+    this.recentlyEnded = this.recentlyEnded.filter((e) => (e.endedAt ?? 0) + this.cooldownMs(e) > frame.timestamp);
+    this.openStore?.save(this.camera.id, [...this.openEvents(), ...this.recentlyEnded]);
+  }
+
+  private cooldownMs(e: PatrolEvent): number {
+    const rule = this.rules[e.type];
+    return (rule.endAfterSec + rule.cooldownSec) * 1000;
+  }
+
+  openEvents(): PatrolEvent[] {
+    return openEvents(this.state);
+  }
+}

@@ -1,0 +1,162 @@
+import type { Logger } from 'pino';
+import type { CameraConfig, PatrolConfig } from '../config/schema.js';
+import { Detector } from '../detect/detector.js';
+import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
+import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
+import type { SourceStatus } from '../ingest/frame.js';
+import { resolveRules } from '../score/rules.js';
+import type { EventChange, PatrolEvent } from '../score/event.js';
+import { EvidenceRecorder } from '../evidence/persistence-proof.js';
+import type { DispatchQueue } from '../dispatch/queue.js';
+import { FrameMailbox } from './frame-mailbox.js';
+import { newLoopStats, runAnalysisLoop, type LoopStats } from './analysis-loop.js';
+import { CameraAnalyzer } from './camera-analyzer.js';
+import { OpenEventsFiles } from './open-events-file.js';
+
+export type PipelineMode =
+  /** Cameras run until stopped; file cameras loop in real time like live cameras. */
+  | 'live'
+  /** Each file camera is read once as fast as possible (timestamps from the file); RTSP cameras give one frame. */
+  | 'once';
+
+export interface PipelineOptions {
+  config: PatrolConfig;
+  logger: Logger;
+  queue: DispatchQueue;
+  mode: PipelineMode;
+  /** `once` mode: epoch ms that the files' PTS 0 maps to (default: now). */
+  startTimeMs?: number;
+  /** Keep open events across restarts (live mode). Default: true in live mode. */
+  persistOpenEvents?: boolean;
+  onChange?: (change: EventChange) => void;
+}
+
+export interface CameraSummary {
+  cameraId: string;
+  state: SourceStatus['state'];
+  frames: number;
+  opened: number;
+  ended: number;
+  reason?: string;
+}
+
+export interface Pipeline {
+  readonly model: Detector['info'];
+  readonly loop: LoopStats;
+  /** Resolves when every source has ended (once mode) or after stop(). */
+  readonly done: Promise<void>;
+  statuses(): SourceStatus[];
+  cameras(): CameraSummary[];
+  /** Latest version of the most recent events (at most 1000), oldest first. */
+  events(): PatrolEvent[];
+  stop(): Promise<void>;
+}
+
+const RECENT_EVENTS = 1000;
+
+/**
+ * Builds and starts the spine for the enabled cameras: sources → mailbox → batched detector → per-camera
+ * analyzer (score, evidence, publish). A camera that fails only affects itself; its source keeps retrying.
+ */
+export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
+  const { config, logger, queue, mode } = opts;
+  const detector = await Detector.load(config.detector.manifest, { threads: config.detector.threads });
+  const model = detector.info;
+  logger.info({ model: model.name, version: model.version, file: model.modelPath, input: `${model.inputWidth}x${model.inputHeight}`, batch: model.batch, threads: model.threads }, `detector loaded: ${model.name}`);
+
+  const ffmpeg = resolveFfmpeg();
+  const rules = resolveRules(config.rules);
+  const storageDir = config.storage.dir;
+  const persist = opts.persistOpenEvents ?? mode === 'live';
+  const openStore = persist ? new OpenEventsFiles(storageDir, (file, err) => logger.warn({ file, err }, 'ignoring unreadable open-events file')) : undefined;
+  const mailbox = new FrameMailbox();
+  const stats = newLoopStats();
+  const startTimeMs = opts.startTimeMs ?? Date.now();
+  const cameras = config.cameras.filter((c) => c.enabled);
+  const analyzers = new Map<string, CameraAnalyzer>();
+  const sources = new Map<string, CameraSource>();
+  const lastStatus = new Map<string, SourceStatus>();
+  const recent = new Map<string, PatrolEvent>();
+  const onChange = (change: EventChange): void => {
+    recent.delete(change.event.id);
+    recent.set(change.event.id, change.event);
+    if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value!);
+    opts.onChange?.(change);
+  };
+
+  for (const camera of cameras) {
+    const log = logger.child({ camera: camera.id });
+    const evidence = new EvidenceRecorder({
+      storageDir,
+      camera,
+      rules,
+      onError: (err, where) => log.error({ err, ...where }, 'could not write evidence file; the event goes out without it'),
+    });
+    analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange));
+    const sourceCamera: CameraConfig = mode === 'once' ? { ...camera, loop: false } : camera;
+    const source = createCameraSource(sourceCamera, {
+      width: model.inputWidth,
+      height: model.inputHeight,
+      pixelFormat: detector.manifest.input.channelOrder === 'BGR' ? 'bgr24' : 'rgb24',
+      ffmpeg,
+      logger: log,
+      realtime: mode === 'live',
+      startTimeMs: mode === 'once' ? startTimeMs : undefined,
+    });
+    source.onStatus((status) => {
+      const before = lastStatus.get(camera.id);
+      lastStatus.set(camera.id, status);
+      if (before?.state === status.state) return;
+      const level = status.state === 'failed' ? 'error' : status.state === 'backoff' ? 'warn' : 'info';
+      log[level]({ state: status.state, reason: status.reason, attempt: status.attempt, retryAt: status.retryAt }, `camera ${camera.id}: ${status.state}${status.reason ? ` (${status.reason})` : ''}`);
+    });
+    source.onFrame((frame) => {
+      const analyzed = mailbox.submit(frame);
+      // An RTSP camera in once mode contributes one analyzed frame, then stops.
+      if (mode === 'once' && !camera.url.startsWith('file://')) void analyzed.then((ok) => { if (ok) void source.stop(); });
+      return analyzed;
+    });
+    sources.set(camera.id, source);
+  }
+
+  const loopDone = runAnalysisLoop(mailbox, { name: model.name, maxBatch: model.batch, detect: (frames) => detector.detect(frames) }, {
+    stats,
+    onResult: (frame, detections) => analyzers.get(frame.cameraId)!.handle(frame, detections),
+    onError: (err, frames) => logger.error({ err, cameras: frames.map((f) => f.cameraId) }, 'analysis failed for these frames; continuing'),
+  });
+  for (const source of sources.values()) source.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await Promise.all([...sources.values()].map((s) => s.stop()));
+      mailbox.close();
+      await loopDone;
+      await detector.release?.();
+    })());
+
+  const done = (async () => {
+    if (mode === 'once') {
+      await Promise.all([...sources.values()].map((s) => s.ended));
+      // Every frame was awaited through the mailbox, so once sources end the last results are in.
+      await stop();
+    } else {
+      await loopDone;
+    }
+  })();
+
+  return {
+    model,
+    loop: stats,
+    done,
+    statuses: () => [...sources.values()].map((s) => s.status),
+    cameras: () =>
+      cameras.map((c) => {
+        const a = analyzers.get(c.id)!;
+        const s = sources.get(c.id)!.status;
+        return { cameraId: c.id, state: s.state, frames: a.counters.frames, opened: a.counters.opened, ended: a.counters.ended, reason: s.reason };
+      }),
+    events: () => [...recent.values()],
+    stop,
+  };
+}

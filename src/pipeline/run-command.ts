@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../log/logger.js';
+import { createDispatchQueue } from '../dispatch/create-queue.js';
+import { VIOLATION_LABELS, type ViolationType } from '../violation.js';
+import { startPipeline, type Pipeline } from './pipeline.js';
+import { startReview, type ReviewHandle } from './start-review.js';
+
+export interface RunOptions {
+  configPath: string;
+  once: boolean;
+  review: boolean;
+}
+
+/** `patrol run`: the whole product in one process — pipeline, dispatch queue and (optionally) review. */
+export async function runCommand(opts: RunOptions): Promise<number> {
+  const { config, file } = loadConfig(opts.configPath);
+  const logger = createLogger({ level: config.log.level });
+  mkdirSync(config.storage.dir, { recursive: true });
+  logger.info({ config: file, cameras: config.cameras.length, storage: config.storage.dir }, 'starting patrol');
+  const queue = createDispatchQueue({ redisUrl: config.queue.redisUrl, name: config.queue.name, storageDir: config.storage.dir, logger });
+
+  let review: ReviewHandle | undefined;
+  let pipeline: Pipeline | undefined;
+  const shutdown = async (): Promise<void> => {
+    await pipeline?.stop();
+    await review?.close();
+    await queue.close();
+  };
+  try {
+    // A one-pass run leaves its events in the durable queue; the next `patrol run` or `patrol serve` takes them.
+    if (opts.review && config.review.enabled && !opts.once) review = await startReview({ config, queue, logger, getCameraStatus: () => pipeline?.statuses() ?? [] });
+    const startedAt = Date.now();
+    pipeline = await startPipeline({ config, logger, queue, mode: opts.once ? 'once' : 'live' });
+
+    if (opts.once) {
+      await pipeline.done;
+      printSummary(pipeline, Date.now() - startedAt);
+      await shutdown();
+      return 0;
+    }
+
+    const p = pipeline;
+    const progress = setInterval(() => {
+      const cams = p.cameras();
+      const live = cams.filter((c) => c.state === 'live').length;
+      logger.info({ live, cameras: cams.length, framesAnalyzed: p.loop.framesAnalyzed, eventsOpened: cams.reduce((n, c) => n + c.opened, 0) }, `${live}/${cams.length} cameras live, ${p.loop.framesAnalyzed} frames analyzed`);
+    }, 30_000);
+    progress.unref();
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        logger.info({ signal }, 'shutting down: finishing in-flight frames, flushing events');
+        resolve();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    });
+    clearInterval(progress);
+    await shutdown();
+    return 0;
+  } catch (err) {
+    await shutdown().catch(() => undefined);
+    throw err;
+  }
+}
+
+function printSummary(p: Pipeline, wallMs: number): void {
+  const cams = p.cameras();
+  const byType = new Map<ViolationType, number>();
+  const lines = [
+    '',
+    `Patrol — one pass over ${cams.length} camera(s) in ${(wallMs / 1000).toFixed(1)} s`,
+    `model: ${p.model.name} v${p.model.version} (${p.model.modelPath}), input ${p.model.inputWidth}x${p.model.inputHeight}`,
+    `frames analyzed: ${p.loop.framesAnalyzed} in ${p.loop.batches} batches, inference ${(p.loop.inferenceMs / Math.max(1, p.loop.framesAnalyzed)).toFixed(1)} ms/frame`,
+    '',
+    'camera                 frames  events  state',
+  ];
+  for (const c of cams) lines.push(`${c.cameraId.padEnd(22)} ${String(c.frames).padStart(6)}  ${String(c.opened).padStart(6)}  ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
+  for (const e of p.events()) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+  lines.push('', 'events by type:');
+  for (const type of ['stall', 'dumping', 'burning'] as const) lines.push(`  ${type.padEnd(8)} ${VIOLATION_LABELS[type].zh}  ${byType.get(type) ?? 0}`);
+  console.log(lines.join('\n'));
+}

@@ -1,0 +1,26 @@
+import { mkdirSync } from 'node:fs';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../log/logger.js';
+import { createDispatchQueue } from '../dispatch/create-queue.js';
+import { startReview } from './start-review.js';
+
+/**
+ * `patrol serve`: the review service alone — it consumes the dispatch queue (BullMQ via REDIS_URL when the
+ * pipeline runs on other machines) into the event store and serves the API and UI.
+ */
+export async function serveCommand(opts: { configPath: string }): Promise<number> {
+  const { config, file } = loadConfig(opts.configPath);
+  const logger = createLogger({ level: config.log.level });
+  mkdirSync(config.storage.dir, { recursive: true });
+  if (!config.queue.redisUrl) logger.warn('no REDIS_URL: serving events from the embedded queue on this machine only');
+  const queue = createDispatchQueue({ redisUrl: config.queue.redisUrl, name: config.queue.name, storageDir: config.storage.dir, logger });
+  const review = await startReview({ config, queue, logger, getCameraStatus: () => [] });
+  logger.info({ config: file, url: review.url }, 'review service started');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await review.close();
+  await queue.close();
+  return 0;
+}

@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import type { PatrolConfig } from '../config/schema.js';
+import type { DispatchQueue } from '../dispatch/queue.js';
+import type { SourceStatus } from '../ingest/frame.js';
+import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
+import { openReviewStore } from '../review/store/review-store.js';
+import { ensureAdmin } from '../review/auth/ensure-admin.js';
+import { buildReviewServer } from '../review/server.js';
+import { consumeIntoStore } from '../review/consumer.js';
+import { LiveView } from '../review/live-view.js';
+
+export interface ReviewHandle {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartReviewOptions {
+  config: PatrolConfig;
+  queue: DispatchQueue;
+  logger: Logger;
+  getCameraStatus: () => SourceStatus[];
+}
+
+/**
+ * The review service: the event store fed by the dispatch queue, and the API/UI on top of it. On first run
+ * it prints the generated admin password once (to the terminal, not the log).
+ */
+export async function startReview(opts: StartReviewOptions): Promise<ReviewHandle> {
+  const { config, queue, logger } = opts;
+  const store = openReviewStore(config.storage.dir);
+  const admin = await ensureAdmin(store);
+  const liveView = new LiveView({ cameras: config.cameras, ffmpegPath: resolveFfmpeg().path, logger: logger.child({ part: 'live-view' }) });
+  const app = buildReviewServer({
+    store,
+    storageDir: config.storage.dir,
+    logger: logger.child({ part: 'review' }),
+    cameras: config.cameras,
+    getCameraStatus: (id) => opts.getCameraStatus().find((s) => s.cameraId === id),
+    liveView,
+  });
+  await consumeIntoStore(queue, store, logger.child({ part: 'review' }));
+  const address = await app.listen({ host: config.review.host, port: config.review.port });
+  const url = address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
+  const banner = [`\nReview UI: ${url}/`, `API docs:  ${url}/docs`];
+  if (admin.created && admin.password) banner.push(`First run: log in as 'admin' with password ${admin.password}  (shown once; change it after logging in)`);
+  else if (admin.created) banner.push("First run: log in as 'admin' with the password from PATROL_ADMIN_PASSWORD");
+  process.stderr.write(`${banner.join('\n')}\n\n`);
+  return {
+    url,
+    close: async () => {
+      await app.close();
+      await liveView.close?.();
+      store.close();
+    },
+  };
+}
