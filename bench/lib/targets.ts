@@ -23,7 +23,9 @@ export function loadTargets(file: string): Targets {
   } catch (err) {
     throw new PatrolError(`Targets file ${file} cannot be read: ${(err as Error).message}.`, 'Pass --targets FILE, or restore bench/targets.json.');
   }
-  const r = TargetsSchema.safeParse(json);
+  // bench/targets.json holds one section per benchmark; this one reads `model`.
+  const section = json && typeof json === 'object' && 'model' in json ? (json as { model: unknown }).model : json;
+  const r = TargetsSchema.safeParse(section);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  - ${i.path.join('.') || '(top level)'}: ${i.message}`);
     throw new PatrolError(`Targets file ${file} is invalid:\n${lines.join('\n')}`, 'Compare with bench/targets.json in the repository.');
