@@ -1,0 +1,178 @@
+"""Training data: garbage + forest_fire train splits, human labels for our 5 classes plus the teacher's cached
+pseudo-labels for the retained COCO classes. Images are decoded once and kept in RAM (they are <= 416 px).
+Augmentation: mosaic (4 images, random centre), random scale/translate (affine), horizontal flip, HSV jitter.
+All randomness comes from the numpy Generator passed in (its state is checkpointed)."""
+import os
+import numpy as np
+import cv2
+from common import DATA, CACHE, list_split, read_labels, letterbox, SIZE
+
+PSEUDO_THR = 0.35
+
+
+def load_pseudo(ds, split):
+    p = os.path.join(CACHE, "pseudo", f"{ds}_{split}.npz")
+    if not os.path.exists(p):
+        raise SystemExit(f"missing {p}: run pseudo_label.py first")
+    z = np.load(p)
+    return {k: z[k] for k in z.files}
+
+
+def load_split(sets, split, with_pseudo=True):
+    """-> list of (path, BGR uint8 image, labels float32 [n,5] cls,x1,y1,x2,y2 in pixels)"""
+    items = []
+    for ds in sets:
+        pseudo = load_pseudo(ds, split) if with_pseudo else {}
+        for p in list_split(ds, split):
+            im = cv2.imread(p)
+            if im is None:
+                continue
+            h, w = im.shape[:2]
+            if max(h, w) > SIZE:  # keep RAM bounded; the datasets are already <= 416
+                r = SIZE / max(h, w)
+                im = cv2.resize(im, (int(round(w * r)), int(round(h * r))), interpolation=cv2.INTER_AREA)
+                h, w = im.shape[:2]
+            lab = read_labels(p, ds)
+            ps = pseudo.get(os.path.relpath(p, DATA))
+            if ps is not None and len(ps):
+                ps = ps[ps[:, 5] >= PSEUDO_THR][:, :5]
+                lab = np.concatenate([lab, ps], 0)
+            lab = lab.copy()
+            lab[:, [1, 3]] *= w
+            lab[:, [2, 4]] *= h
+            items.append((p, im, lab.astype(np.float32)))
+    return items
+
+
+def hsv_aug(img, rng, hgain=0.015, sgain=0.7, vgain=0.4):
+    r = rng.uniform(-1, 1, 3) * [hgain, sgain, vgain] + 1
+    hue, sat, val = cv2.split(cv2.cvtColor(img, cv2.COLOR_BGR2HSV))
+    x = np.arange(0, 256, dtype=np.int16)
+    lut_hue = ((x * r[0]) % 180).astype(np.uint8)
+    lut_sat = np.clip(x * r[1], 0, 255).astype(np.uint8)
+    lut_val = np.clip(x * r[2], 0, 255).astype(np.uint8)
+    hsv = cv2.merge((cv2.LUT(hue, lut_hue), cv2.LUT(sat, lut_sat), cv2.LUT(val, lut_val)))
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+
+
+def affine_crop(img, lab, rng, out, scale=(0.5, 1.5), translate=0.1, center=None):
+    """Random scale around `center` of img, then crop/pad into an out x out canvas (pad 114)."""
+    h, w = img.shape[:2]
+    s = rng.uniform(*scale)
+    cx, cy = center if center is not None else (w / 2, h / 2)
+    tx = out / 2 + rng.uniform(-translate, translate) * out
+    ty = out / 2 + rng.uniform(-translate, translate) * out
+    M = np.array([[s, 0, tx - s * cx], [0, s, ty - s * cy]], np.float32)
+    res = cv2.warpAffine(img, M, (out, out), borderValue=(114, 114, 114))
+    if len(lab):
+        lab = lab.copy()
+        lab[:, [1, 3]] = lab[:, [1, 3]] * s + M[0, 2]
+        lab[:, [2, 4]] = lab[:, [2, 4]] * s + M[1, 2]
+    return res, lab
+
+
+def clip_filter(lab, w, h, min_size=2.0, min_area_ratio=0.2):
+    if not len(lab):
+        return lab
+    orig = (lab[:, 3] - lab[:, 1]) * (lab[:, 4] - lab[:, 2])
+    lab = lab.copy()
+    lab[:, [1, 3]] = lab[:, [1, 3]].clip(0, w)
+    lab[:, [2, 4]] = lab[:, [2, 4]].clip(0, h)
+    bw, bh = lab[:, 3] - lab[:, 1], lab[:, 4] - lab[:, 2]
+    keep = (bw > min_size) & (bh > min_size) & (bw * bh > min_area_ratio * np.maximum(orig, 1e-6))
+    return lab[keep]
+
+
+class TrainSet:
+    def __init__(self, items, size=SIZE, mosaic_prob=0.8):
+        self.items = items
+        self.size = size
+        self.mosaic_prob = mosaic_prob
+
+    def __len__(self):
+        return len(self.items)
+
+    def _resized(self, i, rng):
+        _, im, lab = self.items[i]
+        h, w = im.shape[:2]
+        r = self.size / max(h, w)
+        if r != 1:
+            im = cv2.resize(im, (int(round(w * r)), int(round(h * r))), interpolation=cv2.INTER_LINEAR)
+            lab = lab.copy()
+            lab[:, 1:] *= r
+        return im, lab
+
+    def mosaic(self, idx, rng):
+        s = self.size
+        canvas = np.full((2 * s, 2 * s, 3), 114, np.uint8)
+        xc, yc = (int(rng.uniform(0.5 * s, 1.5 * s)) for _ in range(2))
+        ids = [idx] + list(rng.integers(0, len(self.items), 3))
+        labs = []
+        for k, i in enumerate(ids):
+            im, lab = self._resized(int(i), rng)
+            h, w = im.shape[:2]
+            if k == 0:
+                x1a, y1a, x2a, y2a = max(xc - w, 0), max(yc - h, 0), xc, yc
+            elif k == 1:
+                x1a, y1a, x2a, y2a = xc, max(yc - h, 0), min(xc + w, 2 * s), yc
+            elif k == 2:
+                x1a, y1a, x2a, y2a = max(xc - w, 0), yc, xc, min(2 * s, yc + h)
+            else:
+                x1a, y1a, x2a, y2a = xc, yc, min(xc + w, 2 * s), min(2 * s, yc + h)
+            # source region: anchored at the corner touching the centre
+            if k == 0:
+                x1b, y1b = w - (x2a - x1a), h - (y2a - y1a)
+            elif k == 1:
+                x1b, y1b = 0, h - (y2a - y1a)
+            elif k == 2:
+                x1b, y1b = w - (x2a - x1a), 0
+            else:
+                x1b, y1b = 0, 0
+            canvas[y1a:y2a, x1a:x2a] = im[y1b:y1b + (y2a - y1a), x1b:x1b + (x2a - x1a)]
+            if len(lab):
+                lab = lab.copy()
+                lab[:, [1, 3]] += x1a - x1b
+                lab[:, [2, 4]] += y1a - y1b
+                labs.append(lab)
+        lab = np.concatenate(labs, 0) if labs else np.zeros((0, 5), np.float32)
+        lab = clip_filter(lab, 2 * s, 2 * s, min_area_ratio=0.0)
+        img, lab = affine_crop(canvas, lab, rng, s, scale=(0.5, 1.5), translate=0.1, center=(xc, yc))
+        return img, lab
+
+    def single(self, idx, rng):
+        im, lab = self._resized(idx, rng)
+        s = self.size
+        h, w = im.shape[:2]
+        sc = rng.uniform(0.6, 1.0)
+        M = np.array([[sc, 0, rng.uniform(0, max(s - w * sc, 0) + 1)], [0, sc, rng.uniform(0, max(s - h * sc, 0) + 1)]],
+                     np.float32)
+        img = cv2.warpAffine(im, M, (s, s), borderValue=(114, 114, 114))
+        lab = lab.copy()
+        if len(lab):
+            lab[:, [1, 3]] = lab[:, [1, 3]] * sc + M[0, 2]
+            lab[:, [2, 4]] = lab[:, [2, 4]] * sc + M[1, 2]
+        return img, lab
+
+    def get(self, idx, rng, mosaic=True):
+        if mosaic and rng.random() < self.mosaic_prob:
+            img, lab = self.mosaic(idx, rng)
+        else:
+            img, lab = self.single(idx, rng)
+        lab = clip_filter(lab, self.size, self.size)
+        img = hsv_aug(img, rng)
+        if rng.random() < 0.5:
+            img = img[:, ::-1]
+            if len(lab):
+                lab = lab.copy()
+                x1 = self.size - lab[:, 3]
+                lab[:, 3] = self.size - lab[:, 1]
+                lab[:, 1] = x1
+        return np.ascontiguousarray(img.transpose(2, 0, 1)), lab
+
+    def batch(self, ids, rng, mosaic=True):
+        imgs, labs = [], []
+        for i in ids:
+            im, lab = self.get(int(i), rng, mosaic)
+            imgs.append(im)
+            labs.append(lab)
+        return np.stack(imgs).astype(np.float32), labs

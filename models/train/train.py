@@ -1,0 +1,225 @@
+"""Stage 2: train the combined Patrol detector (YOLOX-nano, initialized from the teacher ONNX).
+
+  /usr/bin/python3 train.py [--run runs/main] [--epochs 40] [--batch 8] [--lr 0.004] [--seed 0]
+  /usr/bin/python3 train.py --resume            # continue runs/main/last.pt (or checkpoints/latest.pt)
+
+Checkpoints (write-then-rename): RUN/last.pt every --ckpt-minutes (10), at each epoch end and on SIGTERM/SIGINT;
+RUN/best.pt = EMA weights with the best validation mAP50. Each holds model + EMA + optimizer + epoch + step +
+RNG states, so --resume continues the same schedule exactly where it stopped. Progress: RUN/train.log.
+"""
+import argparse
+import json
+import math
+import os
+import signal
+import time
+import numpy as np
+import torch
+from common import NUM_CLASSES, CLASS_MAP, TEACHER, HERE, NAMES
+from data import load_split, TrainSet
+from loss import YOLOXLoss
+from yolox import YOLOXNano, load_teacher
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--run", default=os.path.join(HERE, "runs", "main"))
+ap.add_argument("--resume", nargs="?", const="auto", default=None,
+                help="checkpoint to resume (default: RUN/last.pt, else checkpoints/latest.pt)")
+ap.add_argument("--epochs", type=int, default=40, help="length of the LR schedule")
+ap.add_argument("--batch", type=int, default=8)
+ap.add_argument("--lr", type=float, default=0.004, help="peak SGD learning rate for --batch")
+ap.add_argument("--wd", type=float, default=5e-4)
+ap.add_argument("--warmup", type=int, default=300, help="warm-up iterations")
+ap.add_argument("--no-mosaic-epochs", type=int, default=4, help="last N epochs without mosaic")
+ap.add_argument("--size", type=int, default=416)
+ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--ckpt-minutes", type=float, default=10)
+ap.add_argument("--eval-every", type=int, default=2, help="evaluate every N epochs (0 = never)")
+ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
+ap.add_argument("--sets", default="garbage,forest_fire")
+ap.add_argument("--freeze", default="stem,dark2",
+                help="backbone stages kept at the teacher's weights (their backward pass dominates CPU time)")
+args = ap.parse_args()
+
+torch.set_num_threads(args.threads)
+os.makedirs(args.run, exist_ok=True)
+log_f = open(os.path.join(args.run, "train.log"), "a")
+
+
+def log(msg):
+    line = time.strftime("%Y-%m-%dT%H:%M:%SZ ", time.gmtime()) + msg
+    print(line, flush=True)
+    log_f.write(line + "\n")
+    log_f.flush()
+
+
+class EMA:
+    def __init__(self, model, decay=0.9998, updates=0):
+        self.ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.decay = decay
+        self.updates = updates
+
+    def update(self, model):
+        self.updates += 1
+        d = self.decay * (1 - math.exp(-self.updates / 2000))
+        with torch.no_grad():
+            for k, v in model.state_dict().items():
+                self.ema[k].mul_(d).add_(v.detach(), alpha=1 - d)
+
+
+def save(path, state):
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+# ---- data
+rng = np.random.default_rng(args.seed)
+torch.manual_seed(args.seed)
+t0 = time.time()
+items = load_split(args.sets.split(","), "train")
+ds = TrainSet(items, args.size)
+n_lab = sum(len(x[2]) for x in items)
+log(f"loaded {len(items)} train images ({n_lab} boxes) in {time.time() - t0:.0f}s; classes {NAMES}")
+steps_per_epoch = len(items) // args.batch
+total_steps = steps_per_epoch * args.epochs
+
+# ---- model / optimizer
+model = load_teacher(TEACHER, NUM_CLASSES, CLASS_MAP) if os.path.exists(TEACHER) else YOLOXNano(NUM_CLASSES)
+frozen = [f for f in args.freeze.split(",") if f]
+for n, p in model.named_parameters():
+    if any(n.startswith(f"backbone.backbone.{f}.") for f in frozen):
+        p.requires_grad_(False)
+decay, no_decay = [], []
+for n, p in model.named_parameters():
+    (no_decay if n.endswith(".bias") else decay).append(p)
+opt = torch.optim.SGD([{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
+                      lr=args.lr, momentum=0.9, nesterov=True)
+ema = EMA(model)
+epoch, step, best = 0, 0, -1.0
+
+resume = args.resume
+if resume == "auto":
+    cands = [os.path.join(args.run, "last.pt"), os.path.join(HERE, "checkpoints", "latest.pt")]
+    resume = next((c for c in cands if os.path.exists(c)), None)
+    if resume is None:
+        log("--resume: no checkpoint found, starting from the teacher")
+if resume:
+    ck = torch.load(resume, map_location="cpu")
+    model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
+    ema.ema = {k: v.float().clone() for k, v in ck["ema"].items()}
+    ema.updates = ck["ema_updates"]
+    opt.load_state_dict(ck["optimizer"])
+    for st in opt.state.values():
+        for k, v in st.items():
+            if torch.is_tensor(v) and v.is_floating_point():
+                st[k] = v.float()
+    epoch, step, best = ck["epoch"], ck["step"], ck.get("best", -1.0)
+    rng.bit_generator.state = ck["np_rng"]
+    torch.set_rng_state(ck["torch_rng"])
+    log(f"resumed {resume}: epoch {epoch} step {step}/{steps_per_epoch} best mAP50 {best:.4f}")
+
+loss_fn = YOLOXLoss(NUM_CLASSES, args.size)
+
+
+def state():
+    return {"model": model.state_dict(), "ema": ema.ema, "ema_updates": ema.updates, "optimizer": opt.state_dict(),
+            "epoch": epoch, "step": step, "best": best, "np_rng": rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(), "args": vars(args), "classes": NAMES, "num_classes": NUM_CLASSES}
+
+
+stop = {"flag": False}
+
+
+def on_signal(signum, frame):
+    stop["flag"] = True
+    log(f"signal {signum}: checkpointing and stopping after this step")
+
+
+signal.signal(signal.SIGTERM, on_signal)
+signal.signal(signal.SIGINT, on_signal)
+
+
+def lr_at(it):
+    if it < args.warmup:
+        return args.lr * (it + 1) / args.warmup
+    p = (it - args.warmup) / max(1, total_steps - args.warmup)
+    return args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(p, 1.0))))
+
+
+def run_eval():
+    from evaluate import load_valid, predict, evaluate, summary, table
+    global valid_items
+    if "valid_items" not in globals():
+        valid_items = load_valid()
+    m = YOLOXNano(NUM_CLASSES)
+    m.load_state_dict(ema.ema)
+    m.eval()
+    t = time.time()
+    with torch.no_grad():
+        preds = predict(lambda x: m(torch.from_numpy(x)), valid_items)
+    res = evaluate(preds, valid_items)
+    s = summary(res)
+    log(f"eval epoch {epoch}: {json.dumps(s)} ({time.time() - t:.0f}s)\n" + table(res))
+    return s["map50_all"], res
+
+
+last_ckpt = time.time()
+t_start = time.time()
+steps_done = 0
+log(f"training: {steps_per_epoch} steps/epoch x {args.epochs} epochs, batch {args.batch}, lr {args.lr}, "
+    f"size {args.size}, threads {args.threads}, seed {args.seed}")
+model.train()
+while epoch < args.epochs and not stop["flag"]:
+    perm = np.random.default_rng(args.seed * 1000 + epoch).permutation(len(items))
+    mosaic = epoch < args.epochs - args.no_mosaic_epochs
+    agg = {"loss": 0.0, "iou": 0.0, "obj": 0.0, "cls": 0.0, "fg": 0.0, "n": 0}
+    t_ep = time.time()
+    while step < steps_per_epoch:
+        it = epoch * steps_per_epoch + step
+        for g in opt.param_groups:
+            g["lr"] = lr_at(it)
+        ids = perm[step * args.batch:(step + 1) * args.batch]
+        imgs, labs = ds.batch(ids, rng, mosaic)
+        raw = model.forward_raw(torch.from_numpy(imgs))
+        loss, parts = loss_fn(raw, [torch.from_numpy(l) for l in labs])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        opt.step()
+        ema.update(model)
+        step += 1
+        steps_done += 1
+        agg["loss"] += float(loss); agg["n"] += 1
+        for k in ("iou", "obj", "cls", "fg"):
+            agg[k] += parts[k]
+        if step % 20 == 0 or step == steps_per_epoch:
+            el = time.time() - t_start
+            ips = steps_done * args.batch / el
+            left = (total_steps - it - 1) * args.batch / max(ips, 1e-9)
+            n = agg["n"]
+            log(f"epoch {epoch + 1}/{args.epochs} step {step}/{steps_per_epoch} loss {agg['loss'] / n:.3f} "
+                f"(iou {agg['iou'] / n:.3f} obj {agg['obj'] / n:.3f} cls {agg['cls'] / n:.3f} fg/img {agg['fg'] / n:.1f}) "
+                f"lr {lr_at(it):.5f} {ips:.1f} img/s ETA {left / 3600:.1f} h")
+        if time.time() - last_ckpt > args.ckpt_minutes * 60:
+            save(os.path.join(args.run, "last.pt"), state())
+            last_ckpt = time.time()
+            log(f"checkpoint {args.run}/last.pt (epoch {epoch} step {step})")
+        if stop["flag"] or (args.max_steps and steps_done >= args.max_steps):
+            stop["flag"] = True
+            break
+    if step >= steps_per_epoch:
+        epoch += 1
+        step = 0
+        log(f"epoch {epoch} done in {(time.time() - t_ep) / 60:.1f} min")
+        if args.eval_every and (epoch % args.eval_every == 0 or epoch == args.epochs):
+            score, res = run_eval()
+            if score > best:
+                best = score
+                save(os.path.join(args.run, "best.pt"), {"ema": ema.ema, "epoch": epoch, "map50_all": score,
+                                                         "eval": res, "classes": NAMES, "num_classes": NUM_CLASSES})
+                log(f"new best mAP50 {score:.4f} -> {args.run}/best.pt")
+    save(os.path.join(args.run, "last.pt"), state())
+    last_ckpt = time.time()
+    log(f"checkpoint {args.run}/last.pt (epoch {epoch} step {step})")
+log("stopped" if stop["flag"] else "finished")
