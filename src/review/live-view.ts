@@ -207,6 +207,12 @@ export class LiveView {
     }
   }
 
+  /** Where a running stream's WebSocket server listens (always loopback); null when not running. */
+  address(cameraId: string): AddressInfo | null {
+    const a = this.running.get(cameraId)?.stream.wsServer.address();
+    return a && typeof a === 'object' ? a : null;
+  }
+
   async close(): Promise<void> {
     for (const [id, r] of [...this.running]) this.stop(id, r);
   }

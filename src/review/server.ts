@@ -35,6 +35,8 @@ export interface ReviewServerOptions {
   loginPerMinute?: number;
   /** Largest request body in bytes (default 16 KiB; actions and logins are tiny). */
   bodyLimit?: number;
+  /** Server-sent events heartbeat (and session re-check) interval; default 20 s. */
+  sseHeartbeatMs?: number;
   /** Behind a reverse proxy: trust its X-Forwarded-* headers (fastify's trustProxy). */
   trustProxy?: boolean | string | string[];
 }
@@ -91,7 +93,7 @@ export function buildReviewServer(opts: ReviewServerOptions): FastifyInstance {
   app.register(authRoutes, { auth, loginPerMinute: opts.loginPerMinute ?? 10 });
   app.register(eventRoutes, { auth, events });
   app.register(mediaRoutes, { auth, events, storageRoot });
-  app.register(streamRoutes, { auth, events });
+  app.register(streamRoutes, { auth, events, heartbeatMs: opts.sseHeartbeatMs });
   app.register(cameraRoutes, { auth, cameras: opts.cameras, getCameraStatus: opts.getCameraStatus, liveViewEnabled: opts.liveView !== undefined });
   app.register(uiPlugin);
   if (opts.liveView) attachLiveProxy(app, { auth, liveView: opts.liveView });

@@ -8,7 +8,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { reviewFixture, USERNAMES, PASSWORDS, type ReviewFixture } from './harness.js';
-import { makeSeededEvent } from './seed.js';
+import { makeSeededEvent, testClip } from './seed.js';
+import { pathToFileURL } from 'node:url';
+import { LiveView } from '../../src/review/live-view.js';
+import { TEST_CAMERAS } from './harness.js';
+import type { CameraConfig } from '../../src/config/schema.js';
 import type { Role } from '../../src/review/store/status.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -21,10 +25,28 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let base: string;
+  let liveView: LiveView;
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    fx = await reviewFixture();
+    const clipDir = join(process.cwd(), 'node_modules/.cache/patrol-test');
+    testClip(clipDir);
+    // A file camera plays as a live one, so the live-view button has a stream to open.
+    const cameras: CameraConfig[] = [
+      ...TEST_CAMERAS,
+      { id: 'cam-demo-file', name: '演示视频', url: pathToFileURL(join(clipDir, 'testsrc2-4s.mp4')).href, enabled: true, loop: true, zones: [], violations: ['stall', 'dumping', 'burning'], intervalSec: 5, decode: 'keyframe' },
+    ];
+    liveView = new LiveView({ cameras, width: 640 });
+    fx = await reviewFixture({
+      cameras,
+      liveView,
+      getCameraStatus: (id) =>
+        id === 'cam-river-road'
+          ? { cameraId: id, state: 'backoff', attempt: 3, retryAt: Date.now() + 8000, reason: 'rtsp://operator:hunter2@cam2.example.net/live: Connection timed out' }
+          : id === 'cam-market-st'
+            ? { cameraId: id, state: 'failed', attempt: 12, reason: 'Server returned 401 Unauthorized (authorization failed)' }
+            : { cameraId: id, state: 'live', attempt: 0, lastFrameAt: Date.now() - 2000 },
+    });
     base = await fx.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -37,6 +59,7 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await fx?.close();
+    await liveView?.close();
   });
 
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `review-${name}.png`) });
@@ -185,6 +208,17 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(text).not.toContain('hunter2');
     const html = await page.content();
     expect(html).not.toContain('s3cret');
+    expect(html).not.toContain('hunter2');
     await shot('11-cameras');
+  });
+
+  it('opens a live view through the authenticated WebSocket, and stops it', async () => {
+    await page.click('button[data-live="cam-demo-file"]');
+    // jsmpeg is not bundled: the page shows the connection carrying data and says what is missing.
+    await page.waitForFunction(() => /KB/.test(document.querySelector('[data-camera="cam-demo-file"] .live-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    expect(liveView.active()).toEqual({ 'cam-demo-file': 1 });
+    await shot('12-live-view');
+    await page.click('button[data-live="cam-demo-file"]');
+    await expect.poll(() => liveView.active(), { timeout: 10_000 }).toEqual({});
   });
 });

@@ -28,6 +28,7 @@ const post = (url: string, role: Role | undefined, payload: unknown = {}, header
 /** Every API route, with the lowest role allowed. */
 const ROUTES: { method: 'GET' | 'POST'; url: string; min: Role }[] = [
   { method: 'GET', url: '/api/me', min: 'operator' },
+  { method: 'POST', url: '/api/me/password', min: 'operator' },
   { method: 'POST', url: '/api/logout', min: 'operator' },
   { method: 'GET', url: '/api/events', min: 'operator' },
   { method: 'GET', url: '/api/events/evt-stall-0001', min: 'operator' },
@@ -124,6 +125,25 @@ describe('login and sessions', () => {
     expect((await get('/api/me', undefined, { cookie })).statusCode).toBe(200);
     expect((await post('/api/logout', undefined, {}, { cookie })).statusCode).toBe(204);
     expect((await get('/api/me', undefined, { cookie })).statusCode).toBe(401);
+  });
+
+  it('changes your own password: needs the current one, ends old sessions, keeps you logged in', async () => {
+    const f2 = await reviewFixture({ seed: false });
+    try {
+      const old = await f2.login('operator');
+      const other = await f2.login('operator');
+      const inj = (cookie: string, payload: object) => f2.app.inject({ method: 'POST', url: '/api/me/password', payload, headers: { cookie } });
+      expect((await inj(old, { currentPassword: 'wrong-password!!', newPassword: 'a-new-long-passphrase' })).statusCode).toBe(403);
+      expect((await inj(old, { currentPassword: 'operator-password-1', newPassword: 'short' })).statusCode).toBe(400);
+      const ok = await inj(old, { currentPassword: 'operator-password-1', newPassword: 'a-new-long-passphrase' });
+      expect(ok.statusCode).toBe(204);
+      const fresh = `patrol_session=${ok.cookies.find((c) => c.name === 'patrol_session')!.value}`;
+      expect((await f2.app.inject({ url: '/api/me', headers: { cookie: other } })).statusCode).toBe(401);
+      expect((await f2.app.inject({ url: '/api/me', headers: { cookie: old } })).statusCode).toBe(401);
+      expect((await f2.app.inject({ url: '/api/me', headers: { cookie: fresh } })).statusCode).toBe(200);
+    } finally {
+      await f2.close();
+    }
   });
 
   it('rate-limits login: the 11th attempt in a minute from one IP gets 429', async () => {

@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
 import { jsonSchema, responses } from '../api/json-schema.js';
 import { LoginBody, UserView } from '../api/schemas.js';
-import { NewUserInput, UserExistsError } from '../store/user-store.js';
+import { NewPassword, NewUserInput, UserExistsError } from '../store/user-store.js';
 import { SESSION_COOKIE, type SessionAuth } from './session-auth.js';
 
 export interface AuthRoutesOptions {
@@ -13,6 +13,7 @@ export interface AuthRoutesOptions {
 }
 
 const UserBody = z.object({ user: UserView });
+const ChangePasswordBody = z.object({ currentPassword: z.string().min(1).max(256), newPassword: NewPassword }).strict();
 
 /** Login, logout, who am I, and user administration. */
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, loginPerMinute }) => {
@@ -72,6 +73,34 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
       schema: { tags: ['auth'], summary: 'The logged-in user', response: responses({ 200: jsonSchema(UserBody, 'output') }, 401) },
     },
     async (request) => ({ user: auth.user(request) }),
+  );
+
+  app.post(
+    '/api/me/password',
+    {
+      onRequest: auth.require('operator'),
+      // Same limit as login: this route also tells whether a password is right.
+      config: { rateLimit: { max: loginPerMinute, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password; ends all your sessions and starts a new one',
+        body: jsonSchema(ChangePasswordBody),
+        response: responses({ 204: { type: 'null' } }, 400, 401, 403, 429),
+      },
+    },
+    async (request, reply) => {
+      const parsed = ChangePasswordBody.safeParse(request.body);
+      if (!parsed.success) return reply.code(400).send({ error: 'invalid_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      const me = auth.user(request);
+      if (!(await auth.store.verifyLogin(me.username, parsed.data.currentPassword))) {
+        return reply.code(403).send({ error: 'bad_credentials', message: 'the current password is wrong' });
+      }
+      await auth.store.setPassword(me.id, parsed.data.newPassword);
+      const { token, expiresAt } = auth.store.createSession(me.id, auth.cookie.ttlMs);
+      auth.setSessionCookie(reply, token, expiresAt);
+      request.log.info({ username: me.username }, 'review: password changed');
+      return reply.code(204).send();
+    },
   );
 
   app.get(

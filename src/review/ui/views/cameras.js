@@ -28,6 +28,8 @@ export function renderCameras(root, ctx) {
       button.textContent = `■ ${t('camera.liveStop')}`;
       const stop = await startLive(c.id, canvas, (kind, detail) => {
         status.className = `live-status ${kind}`;
+        // Without a player the canvas would stay black; the status box says what arrives instead.
+        canvas.hidden = kind === 'no-player' || kind === 'failed' || kind === 'closed';
         status.textContent =
           kind === 'connecting' ? t('camera.liveConnecting')
           : kind === 'no-player' ? `${t('camera.livePlayerMissing')} — ${t('camera.liveBytes', { kb: Math.round(detail / 1024) })}`
