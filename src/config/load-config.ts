@@ -3,7 +3,7 @@ import { dirname, resolve, isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseDocument } from 'yaml';
 import { PatrolError } from '../errors.js';
-import { ConfigSchema, type PatrolConfig } from './schema.js';
+import { ConfigSchema, LogLevelSchema, type PatrolConfig } from './schema.js';
 import { formatConfigIssues } from './format-issues.js';
 import { checkConfigSemantics } from './semantics.js';
 
@@ -54,7 +54,9 @@ function applyEnvOverrides(config: PatrolConfig, env: NodeJS.ProcessEnv, file: s
       throw new PatrolError(`PATROL_PORT=${env.PATROL_PORT} is not a TCP port (used with ${file}).`, 'Set PATROL_PORT to a number from 0 to 65535, e.g. PATROL_PORT=8080, or unset it.');
     }
   }
-  return { ...config, queue: { ...config.queue, redisUrl }, storage: { dir }, review: { ...config.review, host, port } };
+  const level = LogLevelSchema.safeParse(env.PATROL_LOG_LEVEL?.trim());
+  const log = level.success ? { level: level.data } : config.log;
+  return { ...config, queue: { ...config.queue, redisUrl }, storage: { dir }, review: { ...config.review, host, port }, log };
 }
 
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): PatrolConfig {

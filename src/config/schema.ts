@@ -74,6 +74,8 @@ export const DEFAULT_RULES: Record<ViolationType, RuleConfig> = {
   burning: { classScores: {}, dwellSec: 4, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 120 },
 };
 
+export const LogLevelSchema = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+
 export const ConfigSchema = z
   .object({
     cameras: z.array(CameraSchema).min(1).describe('Cameras to analyze'),
@@ -103,7 +105,7 @@ export const ConfigSchema = z
       .strict()
       .default({ enabled: true, host: '127.0.0.1', port: 8080 }),
     log: z
-      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+      .object({ level: LogLevelSchema.default('info').describe('PATROL_LOG_LEVEL in the environment wins') })
       .strict()
       .default({ level: 'info' }),
   })

@@ -75,8 +75,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const cameras = config.cameras.filter((c) => c.enabled);
   const analyzers = new Map<string, CameraAnalyzer>();
   const sources = new Map<string, CameraSource>();
-  const lastStatus = new Map<string, SourceStatus>();
   const recent = new Map<string, PatrolEvent>();
+  const failures = new Map<string, SourceStatus>();
   const onChange = (change: EventChange): void => {
     recent.delete(change.event.id);
     recent.set(change.event.id, change.event);
@@ -103,12 +103,13 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       realtime: mode === 'live',
       startTimeMs: mode === 'once' ? startTimeMs : undefined,
     });
+    // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
-      const before = lastStatus.get(camera.id);
-      lastStatus.set(camera.id, status);
-      if (before?.state === status.state) return;
-      const level = status.state === 'failed' ? 'error' : status.state === 'backoff' ? 'warn' : 'info';
-      log[level]({ state: status.state, reason: status.reason, attempt: status.attempt, retryAt: status.retryAt }, `camera ${camera.id}: ${status.state}${status.reason ? ` (${status.reason})` : ''}`);
+      // A one-pass run reports a camera it cannot read and goes on; live runs keep retrying it.
+      if (mode === 'once' && status.state === 'failed') {
+        failures.set(camera.id, status);
+        void source.stop();
+      }
     });
     source.onFrame((frame) => {
       const analyzed = mailbox.submit(frame);
@@ -153,7 +154,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     cameras: () =>
       cameras.map((c) => {
         const a = analyzers.get(c.id)!;
-        const s = sources.get(c.id)!.status;
+        const s = failures.get(c.id) ?? sources.get(c.id)!.status;
         return { cameraId: c.id, state: s.state, frames: a.counters.frames, opened: a.counters.opened, ended: a.counters.ended, reason: s.reason };
       }),
     events: () => [...recent.values()],

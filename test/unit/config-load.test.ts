@@ -105,3 +105,12 @@ describe('config loader', () => {
     expect(loadConfig(join(dir, 'p.yaml')).config.cameras).toHaveLength(1);
   });
 });
+
+describe('config loader, environment', () => {
+  it('leaves ${…} in comments alone and takes PATROL_LOG_LEVEL only when valid', () => {
+    const withComment = `# url: rtsp://\${NOT_SET}@host\n${base}`;
+    expect(parseConfig(withComment, 'site.yaml', {}).log.level).toBe('info');
+    expect(parseConfig(base, 'site.yaml', { PATROL_LOG_LEVEL: 'warn' }).log.level).toBe('warn');
+    expect(parseConfig(base, 'site.yaml', { PATROL_LOG_LEVEL: 'loud' }).log.level).toBe('info');
+  });
+});
