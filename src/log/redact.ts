@@ -1,4 +1,4 @@
-const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+)(?::[^\s/@]*)?@/gi;
+const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(?::[^\s/@]*)?@/gi;
 
 /** Replaces `user:pass@` in any URL inside `text` with `***@`, so credentials never reach a log or an API. */
 export function redactCredentials(text: string): string {
@@ -17,6 +17,9 @@ export function redactDeep<T>(value: T, depth = 0): T {
     return copy as T;
   }
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1)) as T;
+  // Class instances (a request, a socket) are left to their pino serializers.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
   return out as T;

@@ -33,7 +33,8 @@ export async function startReview(opts: StartReviewOptions): Promise<ReviewHandl
   const app = buildReviewServer({
     store,
     storageDir: config.storage.dir,
-    logger: logger.child({ part: 'review' }),
+    // Per-request lines would drown the pipeline's log; the review service's warnings and errors still show.
+    logger: logger.child({ part: 'review' }, { level: process.env.PATROL_HTTP_LOG_LEVEL ?? 'warn' }),
     cameras: config.cameras,
     getCameraStatus: (id) => opts.getCameraStatus().find((s) => s.cameraId === id),
     liveView,
