@@ -291,6 +291,17 @@ describe('reviewer actions', () => {
     expect((await post('/api/events/no-such/confirm', 'operator', {})).statusCode).toBe(404);
   });
 
+  it('accepts an action without a body (no note)', async () => {
+    const f2 = await reviewFixture();
+    try {
+      const res = await f2.app.inject({ method: 'POST', url: '/api/events/evt-stall-0001/confirm', headers: { cookie: await f2.login('operator') } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().event.status).toBe('confirmed');
+    } finally {
+      await f2.close();
+    }
+  });
+
   it('dispatch needs a squad or a grid cell', async () => {
     const res = await post('/api/events/evt-stall-0001/dispatch', 'supervisor', { note: 'go' });
     expect(res.statusCode).toBe(400);
@@ -340,6 +351,18 @@ describe('media', () => {
     const multi = await get('/api/events/evt-stall-0001/media/clip', 'operator', { range: 'bytes=0-1,5-6' });
     expect(multi.statusCode).toBe(200);
     expect(multi.rawPayload.length).toBe(bytes.length);
+  });
+
+  it('answers HEAD with the length and no body, and If-None-Match with 304', async () => {
+    const bytes = readFileSync(join(fx.dir, clipRel()));
+    const head = await app.inject({ method: 'HEAD', url: '/api/events/evt-stall-0001/media/clip', headers: { cookie: cookies.operator } });
+    expect(head.statusCode).toBe(200);
+    expect(Number(head.headers['content-length'])).toBe(bytes.length);
+    expect(head.rawPayload.length).toBe(0);
+    const etag = head.headers.etag as string;
+    const again = await get('/api/events/evt-stall-0001/media/clip', 'operator', { 'if-none-match': etag });
+    expect(again.statusCode).toBe(304);
+    expect(again.rawPayload.length).toBe(0);
   });
 
   it('refuses a file changed after its hash was recorded (409), also after it was served once', async () => {

@@ -68,6 +68,10 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
       `/api/events/:id/${action}`,
       {
         onRequest: auth.require(TRANSITIONS[action].minRole),
+        // `curl -X POST …/confirm` with no body means "no note", not a malformed request.
+        preValidation: async (request) => {
+          if (request.body === undefined || request.body === null) request.body = {};
+        },
         schema: {
           tags: ['actions'],
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} an event (${TRANSITIONS[action].minRole} or above; from ${TRANSITIONS[action].from.join('/')})`,

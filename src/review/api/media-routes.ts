@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { extname } from 'node:path';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { EventStore } from '../store/event-store.js';
 import type { SessionAuth } from '../auth/session-auth.js';
@@ -86,10 +87,10 @@ export const mediaRoutes: FastifyPluginAsync<MediaRoutesOptions> = async (app, {
         // Evidence never changes under one name without failing verification; still private to this user.
         .header('cache-control', 'private, max-age=3600')
         .header('x-content-type-options', 'nosniff');
-      // HEAD: headers only; the handle must not wait for a stream nobody reads.
+      // HEAD: headers only. An empty stream (not an empty body) keeps our content-length; the file is not read.
       if (request.method === 'HEAD') {
         await handle.close();
-        return reply.header('content-length', size).send();
+        return reply.header('content-length', size).send(Readable.from([]));
       }
       if (request.headers['if-none-match'] === `"${expected}"`) {
         await handle.close();
