@@ -123,7 +123,7 @@ function renderCounts() {
   const s = ctx.stats;
   clear(el);
   for (const type of ['stall', 'dumping', 'burning']) {
-    el.append(h('span', { class: `count type-${type}`, title: t(`violation.${type}`) }, h('i', { class: 'dot' }), t(`violation.${type}`), h('b', {}, String(s.byType[type] ?? 0))));
+    el.append(h('span', { class: `count type-${type}`, title: t(`violation.${type}`) }, h('i', { class: 'dot' }), h('span', { class: 'count-label' }, t(`violation.${type}`)), h('b', {}, String(s.byType[type] ?? 0))));
   }
   el.append(h('span', { class: 'count-sep' }));
   for (const st of ['new', 'confirmed', 'dispatched']) {
