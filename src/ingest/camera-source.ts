@@ -1,0 +1,452 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { CameraConfig } from '../config/schema.js';
+import { buildDecodeArgs, letterboxContentSize, type PixelFormat } from '../decode/ffmpeg-args.js';
+import { resolveFfmpeg, type FfmpegBinary } from '../decode/ffmpeg-path.js';
+import { diagnoseExit, FfmpegStderr, type ExitDiagnosis } from '../decode/ffmpeg-stderr.js';
+import { FrameSplitter } from '../decode/frame-splitter.js';
+import { DEFAULT_BACKOFF, nextBackoffMs, type BackoffOptions } from './backoff.js';
+import { cameraInput, type CameraInput } from './camera-input.js';
+import type { Frame, SourceState, SourceStatus } from './frame.js';
+import { FrameQueue } from './frame-queue.js';
+import { silentLogger, type IngestLogger } from './logger.js';
+import { redactUrl } from './redact.js';
+
+/** The camera fields a source uses (a full CameraConfig fits). */
+export type CameraSourceConfig = Pick<CameraConfig, 'id' | 'url' | 'loop' | 'intervalSec' | 'decode'>;
+
+export interface CameraSourceOptions {
+  /** Detector input size: frames are letterboxed to exactly this. */
+  width: number;
+  height: number;
+  pixelFormat: PixelFormat;
+  logger?: IngestLogger;
+  /** A specific ffmpeg binary; default: resolveFfmpeg() (FFMPEG_PATH, PATH, then the npm package). */
+  ffmpegPath?: string;
+  /** An already-resolved binary: start 1000 cameras without probing ffmpeg 1000 times. */
+  ffmpeg?: FfmpegBinary;
+  /** Wall clock, epoch ms (injectable for tests). */
+  clock?: () => number;
+  /** Uniform [0,1) for backoff jitter. */
+  random?: () => number;
+  /** Folder that relative `file://` paths resolve against (the config file's folder). Default: cwd. */
+  baseDir?: string;
+  /**
+   * File sources: read at the native frame rate and stamp frames with the wall clock (a stand-in live
+   * camera). Default: `camera.loop`. False = as fast as possible, timestamps from the file, back-pressure
+   * instead of drops (`patrol analyze`). RTSP is always real time.
+   */
+  realtime?: boolean;
+  /** Analyze mode: epoch ms of the file's pts 0. Default: the container's creation_time, else 0. */
+  startTimeMs?: number;
+  backoff?: Partial<BackoffOptions>;
+  /** No frame for this long (connecting or live) → kill ffmpeg and reconnect. Default max(20 s, 3 × interval). */
+  watchdogMs?: number;
+  /** RTSP socket I/O timeout handed to ffmpeg. Default 10 s. */
+  socketTimeoutMs?: number;
+  /** Live at least this long before a failure → the backoff starts again from the base delay. Default 30 s. */
+  stableMs?: number;
+  /** Frames buffered per `frames()` iterator. Default 2. */
+  maxBuffered?: number;
+}
+
+export type FrameListener = (frame: Frame) => void | Promise<unknown>;
+export type StatusListener = (status: SourceStatus) => void;
+
+/**
+ * One camera: an ffmpeg child process that decodes, samples and letterboxes, supervised — it reconnects
+ * with capped, jittered exponential backoff and reports every state change. Sources share nothing, so one
+ * bad camera cannot disturb another.
+ */
+export interface CameraSource {
+  readonly cameraId: string;
+  /** Current state (a copy). */
+  readonly status: SourceStatus;
+  /** pid of the running ffmpeg, if any (for CPU and memory measurement). */
+  readonly pid: number | undefined;
+  /** Resolves when the source is done for good: stop(), or the end of a non-looping file. */
+  readonly ended: Promise<void>;
+  start(): void;
+  /** Kills ffmpeg (SIGTERM, then SIGKILL after 2 s), cancels retries, ends all iterators. */
+  stop(): Promise<void>;
+  /**
+   * Every frame, as it arrives. A returned promise is awaited before more is read only when the source
+   * is not real time (analyze); live sources never wait for a slow consumer.
+   */
+  onFrame(listener: FrameListener): () => void;
+  onStatus(listener: StatusListener): () => void;
+  /** The same frames as an async iterator; `break` unsubscribes. */
+  frames(): AsyncIterableIterator<Frame>;
+}
+
+export function createCameraSource(camera: CameraSourceConfig, opts: CameraSourceOptions): CameraSource {
+  return new FfmpegCameraSource(camera, opts);
+}
+
+/** Per-process state: everything here dies with one ffmpeg child. */
+interface Run {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  splitter: FrameSplitter;
+  stderr: FfmpegStderr;
+  /** Frame bytes and showinfo lines arrive on different pipes; pair them by index. */
+  frames: Map<number, Buffer>;
+  pts: Map<number, { ptsMs: number; width?: number; height?: number }>;
+  nextFrame: number;
+  nextEmit: number;
+  sourceWidth: number;
+  sourceHeight: number;
+  creationMs?: number;
+  killReason?: string;
+  spawnError?: string;
+  paused: boolean;
+  ended: boolean;
+}
+
+const STOP_GRACE_MS = 2_000;
+/** Frames waiting for their showinfo line beyond this → showinfo is missing; stop waiting. */
+const MAX_UNPAIRED = 8;
+
+class FfmpegCameraSource implements CameraSource {
+  readonly cameraId: string;
+  readonly ended: Promise<void>;
+  private resolveEnded!: () => void;
+  private readonly input: CameraInput;
+  private readonly ffmpeg: FfmpegBinary;
+  private readonly log: IngestLogger;
+  private readonly clock: () => number;
+  private readonly realtime: boolean;
+  private readonly loop: boolean;
+  private readonly backoff: BackoffOptions;
+  private readonly watchdogMs: number;
+  private readonly stableMs: number;
+  private readonly args: string[];
+  private readonly frameBytes: number;
+
+  private current: SourceStatus;
+  private run: Run | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+  private finished = false;
+  private attempt = 0;
+  private liveSince: number | undefined;
+  private readonly frameListeners = new Set<FrameListener>();
+  private readonly statusListeners = new Set<StatusListener>();
+  private readonly queues = new Set<FrameQueue>();
+  private pendingDeliveries = 0;
+
+  constructor(
+    private readonly camera: CameraSourceConfig,
+    private readonly opts: CameraSourceOptions,
+  ) {
+    this.cameraId = camera.id;
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+    this.input = cameraInput(camera.url, opts.baseDir ?? process.cwd());
+    this.ffmpeg = opts.ffmpeg ?? resolveFfmpeg({ ffmpegPath: opts.ffmpegPath });
+    this.log = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? Date.now;
+    this.loop = this.input.kind === 'file' && camera.loop;
+    this.realtime = this.input.kind === 'rtsp' || (opts.realtime ?? camera.loop);
+    this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff, random: opts.random ?? opts.backoff?.random };
+    this.watchdogMs = opts.watchdogMs ?? Math.max(20_000, 3_000 * camera.intervalSec);
+    this.stableMs = opts.stableMs ?? 30_000;
+    if (!Number.isInteger(opts.width) || !Number.isInteger(opts.height) || opts.width <= 0 || opts.height <= 0) {
+      throw new RangeError(`camera ${camera.id}: frame size must be positive integers, got ${opts.width}×${opts.height}`);
+    }
+    this.frameBytes = opts.width * opts.height * 3;
+    this.args = buildDecodeArgs({
+      input:
+        this.input.kind === 'rtsp'
+          ? { kind: 'rtsp', url: this.input.url, socketTimeoutMs: opts.socketTimeoutMs ?? 10_000 }
+          : { kind: 'file', path: this.input.path, loop: this.loop, realtime: this.realtime },
+      decode: camera.decode,
+      intervalSec: camera.intervalSec,
+      width: opts.width,
+      height: opts.height,
+      pixelFormat: opts.pixelFormat,
+      features: this.ffmpeg.features,
+    });
+    this.current = { cameraId: camera.id, state: 'stopped', attempt: 0 };
+  }
+
+  get status(): SourceStatus {
+    return { ...this.current };
+  }
+
+  get pid(): number | undefined {
+    return this.run?.child.pid;
+  }
+
+  start(): void {
+    if (this.started || this.stopping) return;
+    this.started = true;
+    this.connect();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  onFrame(listener: FrameListener): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  onStatus(listener: StatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  frames(): AsyncIterableIterator<Frame> {
+    const q = new FrameQueue(
+      Math.max(1, this.opts.maxBuffered ?? 2),
+      this.realtime,
+      () => this.updateFlow(),
+      (done) => this.queues.delete(done),
+    );
+    if (this.finished) q.end();
+    else this.queues.add(q);
+    return q;
+  }
+
+  private async doStop(): Promise<void> {
+    this.clearTimers();
+    const run = this.run;
+    if (run && !run.ended) {
+      const closed = new Promise<void>((resolve) => run.child.once('close', () => resolve()));
+      // Unblock a paused pipe so ffmpeg is not stuck in write() and the 'close' event can come.
+      run.child.stdout.resume();
+      run.child.kill('SIGTERM');
+      const force = setTimeout(() => run.child.kill('SIGKILL'), STOP_GRACE_MS);
+      await closed;
+      clearTimeout(force);
+    }
+    this.finish('stopped');
+  }
+
+  private connect(): void {
+    this.retryTimer = undefined;
+    if (this.stopping || this.finished) return;
+    this.setStatus({ state: 'connecting', attempt: this.attempt });
+    if (this.input.kind === 'file' && !existsSync(this.input.path)) {
+      this.retry({ permanent: true, reason: `file not found: ${this.input.path} (check the camera url and the config folder)` });
+      return;
+    }
+    this.log.debug({ cameraId: this.cameraId, ffmpeg: this.ffmpeg.path, args: this.args.map(redactUrl) }, 'starting ffmpeg');
+    const child = spawn(this.ffmpeg.path, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run: Run = {
+      child,
+      splitter: new FrameSplitter(this.frameBytes),
+      stderr: new FfmpegStderr(),
+      frames: new Map(),
+      pts: new Map(),
+      nextFrame: 0,
+      nextEmit: 0,
+      sourceWidth: 0,
+      sourceHeight: 0,
+      paused: false,
+      ended: false,
+    };
+    this.run = run;
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const buf of run.splitter.push(chunk)) run.frames.set(run.nextFrame++, buf);
+      this.pair(run);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      for (const ev of run.stderr.push(text)) {
+        if (ev.kind === 'frame') run.pts.set(ev.n, ev);
+        else if (ev.kind === 'input-video') {
+          run.sourceWidth = ev.width;
+          run.sourceHeight = ev.height;
+        } else run.creationMs = ev.epochMs;
+      }
+      this.pair(run);
+    });
+    child.on('error', (err) => {
+      run.spawnError = err.message;
+      // A process that never started emits no 'close'.
+      if (child.pid === undefined) this.onClose(run, null, null);
+    });
+    child.on('close', (code, signal) => this.onClose(run, code, signal));
+    this.armWatchdog(run);
+  }
+
+  /** Emits every frame whose bytes and timestamp have both arrived, in order. */
+  private pair(run: Run): void {
+    for (;;) {
+      const data = run.frames.get(run.nextEmit);
+      if (!data) return;
+      let info = run.pts.get(run.nextEmit);
+      if (!info) {
+        if (run.frames.size <= MAX_UNPAIRED) return;
+        info = { ptsMs: Number.NaN };
+      }
+      run.frames.delete(run.nextEmit);
+      run.pts.delete(run.nextEmit);
+      run.nextEmit++;
+      this.emit(run, data, info);
+    }
+  }
+
+  private emit(run: Run, data: Buffer, info: { ptsMs: number; width?: number; height?: number }): void {
+    if (this.stopping || this.finished) return;
+    const now = this.clock();
+    // showinfo prints the decoded size of each frame, so a camera that changes resolution stays right.
+    const sourceWidth = info.width ?? run.sourceWidth;
+    const sourceHeight = info.height ?? run.sourceHeight;
+    const content = letterboxContentSize(sourceWidth, sourceHeight, this.opts.width, this.opts.height);
+    const ptsMs = Number.isFinite(info.ptsMs) ? info.ptsMs : now - (this.liveSince ?? now);
+    const base = this.opts.startTimeMs ?? run.creationMs ?? 0;
+    const frame: Frame = {
+      cameraId: this.cameraId,
+      timestamp: this.realtime ? now : base + ptsMs,
+      ptsMs,
+      data,
+      pixelFormat: this.opts.pixelFormat,
+      width: this.opts.width,
+      height: this.opts.height,
+      contentWidth: content.width,
+      contentHeight: content.height,
+      sourceWidth,
+      sourceHeight,
+    };
+    this.armWatchdog(run);
+    if (this.current.state !== 'live') {
+      this.liveSince = now;
+      this.setStatus({ state: 'live', attempt: this.attempt, lastFrameAt: now });
+    } else {
+      this.current.lastFrameAt = now;
+    }
+    this.deliver(frame);
+  }
+
+  private deliver(frame: Frame): void {
+    for (const listener of this.frameListeners) {
+      let result: unknown;
+      try {
+        result = listener(frame);
+      } catch (err) {
+        this.log.error({ cameraId: this.cameraId, err }, 'frame listener threw');
+        continue;
+      }
+      if (result instanceof Promise) {
+        if (this.realtime) {
+          result.catch((err: unknown) => this.log.error({ cameraId: this.cameraId, err }, 'frame listener failed'));
+          continue;
+        }
+        this.pendingDeliveries++;
+        result
+          .catch((err: unknown) => this.log.error({ cameraId: this.cameraId, err }, 'frame listener failed'))
+          .finally(() => {
+            this.pendingDeliveries--;
+            this.updateFlow();
+          });
+      }
+    }
+    for (const q of this.queues) q.push(frame);
+    this.updateFlow();
+  }
+
+  /** Back-pressure for non-realtime sources: pause ffmpeg's pipe while any consumer is busy or full. */
+  private updateFlow(): void {
+    const run = this.run;
+    if (!run || run.ended || this.realtime) return;
+    const blocked = this.pendingDeliveries > 0 || [...this.queues].some((q) => q.full);
+    if (blocked && !run.paused) run.child.stdout.pause();
+    else if (!blocked && run.paused) run.child.stdout.resume();
+    run.paused = blocked;
+  }
+
+  private armWatchdog(run: Run): void {
+    if (!this.realtime) return; // a file read as fast as possible waits for its consumer, legitimately
+    if (this.watchdog) {
+      this.watchdog.refresh();
+      return;
+    }
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      if (this.run !== run || run.ended) return;
+      run.killReason = `no frame for ${Math.round(this.watchdogMs / 1000)} s (watchdog): stream stalled or camera too slow to answer`;
+      run.child.kill('SIGKILL');
+    }, this.watchdogMs);
+  }
+
+  private onClose(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
+    if (run.ended) return;
+    run.ended = true;
+    for (const ev of run.stderr.end()) if (ev.kind === 'frame') run.pts.set(ev.n, ev);
+    this.pair(run);
+    if (this.run === run) this.run = undefined;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    if (this.stopping || this.finished) return;
+    if (this.input.kind === 'file' && !this.loop && code === 0 && !run.killReason) {
+      this.log.info({ cameraId: this.cameraId, frames: run.nextEmit }, 'end of file');
+      this.finish('end of file');
+      return;
+    }
+    let diagnosis: ExitDiagnosis;
+    if (run.killReason) diagnosis = { permanent: false, reason: run.killReason };
+    else if (run.spawnError) diagnosis = { permanent: true, reason: `cannot run ffmpeg (${this.ffmpeg.path}): ${run.spawnError}` };
+    else {
+      diagnosis = diagnoseExit(run.stderr.lastMessage, this.input.kind);
+      if (!run.stderr.lastMessage) {
+        const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        diagnosis.reason = code === 0 && this.input.kind === 'rtsp' ? 'stream ended: the server closed the connection' : `ffmpeg ${how}`;
+      }
+    }
+    this.retry(diagnosis);
+  }
+
+  private retry(d: ExitDiagnosis): void {
+    const now = this.clock();
+    if (this.liveSince !== undefined && now - this.liveSince >= this.stableMs) this.attempt = 0;
+    this.liveSince = undefined;
+    const delay = d.permanent ? this.backoff.maxMs : nextBackoffMs(this.attempt, this.backoff);
+    this.attempt++;
+    const state: SourceState = d.permanent ? 'failed' : 'backoff';
+    const reason = redactUrl(d.reason);
+    const changed = this.current.state !== state || this.current.reason !== reason;
+    this.setStatus({ state, reason, attempt: this.attempt, retryAt: now + delay, lastFrameAt: this.current.lastFrameAt });
+    const fields = { cameraId: this.cameraId, state, reason, attempt: this.attempt, retryInMs: delay };
+    if (changed) this.log.warn(fields, `camera ${this.cameraId} ${state}: ${reason}`);
+    else this.log.debug(fields, 'camera still failing');
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private finish(reason: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearTimers();
+    this.setStatus({ state: 'stopped', reason, attempt: this.attempt, lastFrameAt: this.current.lastFrameAt });
+    for (const q of this.queues) q.end();
+    this.queues.clear();
+    this.resolveEnded();
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.retryTimer = undefined;
+    this.watchdog = undefined;
+  }
+
+  private setStatus(s: Omit<SourceStatus, 'cameraId'>): void {
+    const previous = this.current.state;
+    this.current = { cameraId: this.cameraId, ...s, lastFrameAt: s.lastFrameAt ?? this.current.lastFrameAt };
+    if (s.state === 'live' && previous !== 'live') {
+      this.log.info({ cameraId: this.cameraId, state: 'live', attempt: s.attempt }, `camera ${this.cameraId} live`);
+    }
+    for (const listener of this.statusListeners) {
+      try {
+        listener(this.status);
+      } catch (err) {
+        this.log.error({ cameraId: this.cameraId, err }, 'status listener threw');
+      }
+    }
+  }
+}
