@@ -33,9 +33,39 @@ export function newLoopStats(): LoopStats {
  * handed on in per-camera order (one promise chain per camera), so scoring and evidence for one camera
  * never run concurrently while inference continues for the others.
  */
-export async function runAnalysisLoop(mailbox: FrameMailbox, detector: FrameDetector, opts: LoopOptions): Promise<void> {
-  const stats = opts.stats ?? newLoopStats();
+export interface AnalysisLoop {
+  /** Resolves when the mailbox is closed and every result has been handled. */
+  done: Promise<void>;
+  /** Resolves when everything already handed on for this camera has been handled. */
+  settled(cameraId: string): Promise<void>;
+}
+
+export function runAnalysisLoop(mailbox: FrameMailbox, detector: FrameDetector, opts: LoopOptions): AnalysisLoop {
   const chains = new Map<string, Promise<void>>();
+  const inference: { current?: Promise<unknown> } = {};
+  const done = loop(mailbox, detector, opts, chains, inference);
+  return {
+    done,
+    settled: async (cameraId) => {
+      // A frame of this camera may be in the batch being inferred: its results are handed on right after.
+      await inference.current?.catch(() => undefined);
+      while (true) {
+        const chain = chains.get(cameraId);
+        await chain;
+        if (chains.get(cameraId) === chain) return;
+      }
+    },
+  };
+}
+
+async function loop(
+  mailbox: FrameMailbox,
+  detector: FrameDetector,
+  opts: LoopOptions,
+  chains: Map<string, Promise<void>>,
+  inference: { current?: Promise<unknown> },
+): Promise<void> {
+  const stats = opts.stats ?? newLoopStats();
   while (true) {
     await mailbox.ready();
     if (mailbox.isClosed) break;
@@ -45,7 +75,9 @@ export async function runAnalysisLoop(mailbox: FrameMailbox, detector: FrameDete
     const started = performance.now();
     let results: Detections[];
     try {
-      results = await detector.detect(frames);
+      const running = detector.detect(frames);
+      inference.current = running;
+      results = await running;
     } catch (err) {
       stats.errors++;
       opts.onError(err, frames);

@@ -3,14 +3,14 @@ import type { CameraConfig, PatrolConfig } from '../config/schema.js';
 import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
-import type { SourceStatus } from '../ingest/frame.js';
+import type { Frame, SourceStatus } from '../ingest/frame.js';
 import { resolveRules } from '../score/rules.js';
 import type { EventChange, PatrolEvent } from '../score/event.js';
 import { EvidenceRecorder } from '../evidence/persistence-proof.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
 import { FrameMailbox } from './frame-mailbox.js';
 import { newLoopStats, runAnalysisLoop, type LoopStats } from './analysis-loop.js';
-import { CameraAnalyzer } from './camera-analyzer.js';
+import { CameraAnalyzer, type OpenEventsPort } from './camera-analyzer.js';
 import { OpenEventsFiles } from './open-events-file.js';
 
 export type PipelineMode =
@@ -29,6 +29,12 @@ export interface PipelineOptions {
   /** Keep open events across restarts (live mode). Default: true in live mode. */
   persistOpenEvents?: boolean;
   onChange?: (change: EventChange) => void;
+  /** Every source status change (for metrics and health). */
+  onStatus?: (status: SourceStatus) => void;
+  /** Every decoded frame, before the mailbox (for metrics). */
+  onFrame?: (cameraId: string) => void;
+  /** Where open events survive a restart; default: files under the storage dir (live mode). */
+  openEvents?: OpenEventsPort;
 }
 
 export interface CameraSummary {
@@ -49,6 +55,11 @@ export interface Pipeline {
   cameras(): CameraSummary[];
   /** Latest version of the most recent events (at most 1000), oldest first. */
   events(): PatrolEvent[];
+  /** Starts analyzing one more camera (a worker that gained a lease). */
+  addCamera(camera: CameraConfig): void;
+  /** Stops a camera once its in-flight frame is published (a worker that lost or released a lease). */
+  removeCamera(cameraId: string): Promise<void>;
+  cameraIds(): string[];
   stop(): Promise<void>;
 }
 
@@ -68,11 +79,12 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const rules = resolveRules(config.rules);
   const storageDir = config.storage.dir;
   const persist = opts.persistOpenEvents ?? mode === 'live';
-  const openStore = persist ? new OpenEventsFiles(storageDir, (file, err) => logger.warn({ file, err }, 'ignoring unreadable open-events file')) : undefined;
+  const openStore = opts.openEvents ?? (persist ? new OpenEventsFiles(storageDir, (file, err) => logger.warn({ file, err }, 'ignoring unreadable open-events file')) : undefined);
   const mailbox = new FrameMailbox();
   const stats = newLoopStats();
   const startTimeMs = opts.startTimeMs ?? Date.now();
   const cameras = config.cameras.filter((c) => c.enabled);
+  const configs = new Map<string, CameraConfig>();
   const analyzers = new Map<string, CameraAnalyzer>();
   const sources = new Map<string, CameraSource>();
   const recent = new Map<string, PatrolEvent>();
@@ -84,7 +96,15 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     opts.onChange?.(change);
   };
 
-  for (const camera of cameras) {
+  const lines = new Map<string, Promise<boolean>>();
+  const queueInLine = (cameraId: string, frame: Frame): Promise<boolean> => {
+    const next = (lines.get(cameraId) ?? Promise.resolve(true)).then(() => mailbox.submit(frame));
+    lines.set(cameraId, next);
+    return next;
+  };
+
+  const addCamera = (camera: CameraConfig): void => {
+    if (sources.has(camera.id)) throw new Error(`camera ${camera.id} is already running in this pipeline`);
     const log = logger.child({ camera: camera.id });
     const evidence = new EvidenceRecorder({
       storageDir,
@@ -105,26 +125,52 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     });
     // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
+      opts.onStatus?.(status);
       // A one-pass run reports a camera it cannot read and goes on; live runs keep retrying it.
       if (mode === 'once' && status.state === 'failed') {
         failures.set(camera.id, status);
         void source.stop();
       }
     });
+    // One-pass runs must analyze every sampled frame; a source may hand over several at once (a burst
+    // after its timestamps caught up), so they wait in line instead of replacing each other in the mailbox.
     source.onFrame((frame) => {
-      const analyzed = mailbox.submit(frame);
+      opts.onFrame?.(frame.cameraId);
+      const analyzed = mode === 'once' ? queueInLine(camera.id, frame) : mailbox.submit(frame);
       // An RTSP camera in once mode contributes one analyzed frame, then stops.
       if (mode === 'once' && !camera.url.startsWith('file://')) void analyzed.then((ok) => { if (ok) void source.stop(); });
       return analyzed;
     });
     sources.set(camera.id, source);
-  }
+    configs.set(camera.id, camera);
+    if (started) source.start();
+  };
 
-  const loopDone = runAnalysisLoop(mailbox, { name: model.name, maxBatch: model.batch, detect: (frames) => detector.detect(frames) }, {
+  /** Stops a camera and waits until its last analyzed frame has been scored and published. */
+  const removeCamera = async (cameraId: string): Promise<void> => {
+    const source = sources.get(cameraId);
+    if (!source) return;
+    await source.stop();
+    await analysis.settled(cameraId);
+    sources.delete(cameraId);
+    analyzers.delete(cameraId);
+    configs.delete(cameraId);
+    failures.delete(cameraId);
+  };
+
+  let started = false;
+  for (const camera of cameras) addCamera(camera);
+
+  const analysis = runAnalysisLoop(mailbox, { name: model.name, maxBatch: model.batch, detect: (frames) => detector.detect(frames) }, {
     stats,
-    onResult: (frame, detections) => analyzers.get(frame.cameraId)!.handle(frame, detections),
+    onResult: async (frame, detections) => {
+      // A camera removed while its frame was being analyzed: its results go nowhere (the next owner re-analyzes).
+      await analyzers.get(frame.cameraId)?.handle(frame, detections);
+    },
     onError: (err, frames) => logger.error({ err, cameras: frames.map((f) => f.cameraId) }, 'analysis failed for these frames; continuing'),
   });
+  const loopDone = analysis.done;
+  started = true;
   for (const source of sources.values()) source.start();
 
   let stopping: Promise<void> | undefined;
@@ -139,6 +185,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const done = (async () => {
     if (mode === 'once') {
       await Promise.all([...sources.values()].map((s) => s.ended));
+      await Promise.all(lines.values());
       // Every frame was awaited through the mailbox, so once sources end the last results are in.
       await stop();
     } else {
@@ -152,12 +199,15 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     done,
     statuses: () => [...sources.values()].map((s) => s.status),
     cameras: () =>
-      cameras.map((c) => {
+      [...configs.values()].map((c) => {
         const a = analyzers.get(c.id)!;
         const s = failures.get(c.id) ?? sources.get(c.id)!.status;
         return { cameraId: c.id, state: s.state, frames: a.counters.frames, opened: a.counters.opened, ended: a.counters.ended, reason: s.reason };
       }),
     events: () => [...recent.values()],
+    addCamera,
+    removeCamera,
+    cameraIds: () => [...sources.keys()],
     stop,
   };
 }
