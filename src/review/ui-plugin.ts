@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
 
@@ -10,7 +13,8 @@ export const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
  */
 const CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  // jsmpeg decodes MPEG-1 in WebAssembly; compiling it needs this, and nothing else is relaxed.
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self'",
@@ -28,6 +32,13 @@ export const uiPlugin: FastifyPluginAsync<{ root?: string }> = async (app, opts)
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
     return payload;
+  });
+  // The live-view player (jsmpeg, MIT) comes from its npm package, served from this origin like the rest.
+  // The package's exports map hides dist/; its browser build sits beside the CommonJS entry.
+  const jsmpegPath = join(dirname(createRequire(import.meta.url).resolve('@cycjimmy/jsmpeg-player')), 'jsmpeg-player.umd.min.js');
+  app.get('/vendor/jsmpeg.min.js', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type('application/javascript').header('cache-control', 'public, max-age=86400');
+    return readFile(jsmpegPath);
   });
   await app.register(fastifyStatic, {
     root: opts.root ?? UI_DIR,

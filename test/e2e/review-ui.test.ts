@@ -215,7 +215,8 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
   it('opens a live view through the authenticated WebSocket, and stops it', async () => {
     await page.click('button[data-live="cam-demo-file"]');
     // jsmpeg is not bundled: the page shows the connection carrying data and says what is missing.
-    await page.waitForFunction(() => /KB/.test(document.querySelector('[data-camera="cam-demo-file"] .live-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    // jsmpeg decoded a picture from the authenticated WebSocket into the canvas.
+    await page.waitForSelector('[data-camera="cam-demo-file"] .live-status.playing', { state: 'attached', timeout: 20_000 });
     expect(liveView.active()).toEqual({ 'cam-demo-file': 1 });
     await shot('12-live-view');
     await page.click('button[data-live="cam-demo-file"]');

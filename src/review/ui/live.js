@@ -1,6 +1,7 @@
 // Live view: a WebSocket to /api/cameras/:id/live (the session cookie authenticates it) carrying
-// jsmpeg's stream (MPEG-1 video in MPEG-TS). The picture needs the jsmpeg player, which is not bundled:
-// when ui/vendor/jsmpeg.min.js exists it is used; otherwise the connection is shown with its byte count.
+// jsmpeg's stream (MPEG-1 video in MPEG-TS), drawn by the jsmpeg player that the server hands out at
+// /vendor/jsmpeg.min.js (from the @cycjimmy/jsmpeg-player package). Should it fail to load, the
+// connection is still shown with its byte count.
 
 let playerLoad = null;
 
@@ -29,7 +30,18 @@ export async function startLive(cameraId, canvas, onStatus) {
   onStatus('connecting');
   const JSMpeg = await loadPlayer();
   if (JSMpeg) {
-    const player = new JSMpeg.Player(liveUrl(cameraId), { canvas, audio: false, disableGl: false, onPlay: () => onStatus('playing') });
+    let playing = false;
+    const player = new JSMpeg.Player(liveUrl(cameraId), {
+      canvas,
+      audio: false,
+      // 'playing' once a picture has actually been decoded, not merely when the socket opened.
+      onVideoDecode: () => {
+        if (!playing) {
+          playing = true;
+          onStatus('playing');
+        }
+      },
+    });
     return () => player.destroy();
   }
   const ws = new WebSocket(liveUrl(cameraId));
