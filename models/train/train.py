@@ -37,7 +37,7 @@ ap.add_argument("--ckpt-minutes", type=float, default=10)
 ap.add_argument("--eval-every", type=int, default=2, help="evaluate every N epochs (0 = never)")
 ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
 ap.add_argument("--sets", default="garbage,forest_fire")
-ap.add_argument("--freeze", default="stem,dark2",
+ap.add_argument("--freeze", default="stem,dark2,dark3",
                 help="backbone stages kept at the teacher's weights (their backward pass dominates CPU time)")
 args = ap.parse_args()
 
