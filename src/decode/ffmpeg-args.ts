@@ -3,7 +3,14 @@ import type { FfmpegFeatures } from './ffmpeg-path.js';
 export type PixelFormat = 'rgb24' | 'bgr24';
 
 export type DecodeInput =
-  | { kind: 'rtsp'; url: string; /** Socket I/O timeout: a stalled camera makes ffmpeg exit. */ socketTimeoutMs: number }
+  | {
+      kind: 'rtsp';
+      url: string;
+      /** Socket I/O timeout: a stalled camera makes ffmpeg exit. */
+      socketTimeoutMs: number;
+      /** How long ffmpeg may read the stream before decoding (ffmpeg's default: 5 s). */
+      analyzeDurationMs?: number;
+    }
   | { kind: 'file'; path: string; /** Restart at the end, forever. */ loop: boolean; /** Read at native frame rate (`-re`). */ realtime: boolean };
 
 export interface DecodeArgsOptions {
@@ -39,7 +46,9 @@ export function buildDecodeArgs(o: DecodeArgsOptions): string[] {
   if (o.decode === 'keyframe') args.push('-skip_frame', 'nokey');
   if (o.input.kind === 'rtsp') {
     const us = String(Math.max(1, Math.round(o.input.socketTimeoutMs * 1000)));
-    args.push('-rtsp_transport', 'tcp', `-${o.features.rtspSocketTimeout}`, us, '-i', o.input.url);
+    args.push('-rtsp_transport', 'tcp', `-${o.features.rtspSocketTimeout}`, us);
+    if (o.input.analyzeDurationMs !== undefined) args.push('-analyzeduration', String(Math.round(o.input.analyzeDurationMs * 1000)));
+    args.push('-i', o.input.url);
   } else {
     if (o.input.realtime) args.push('-re');
     if (o.input.loop) args.push('-stream_loop', '-1');

@@ -57,7 +57,8 @@ export class FfmpegStderr {
       events.push({
         kind: 'frame',
         n: Number(frame[1]),
-        ptsMs: Number.isFinite(ptsSec) ? ptsSec * 1000 : Number.NaN,
+        // Rounded to the µs: pts_time × 1000 in floating point gives 1955.3100000000002.
+        ptsMs: Number.isFinite(ptsSec) ? Math.round(ptsSec * 1e6) / 1e3 : Number.NaN,
         ...(size ? { width: Number(size[1]), height: Number(size[2]) } : {}),
       });
       return;
@@ -76,8 +77,10 @@ export class FfmpegStderr {
         if (Number.isFinite(epochMs)) events.push({ kind: 'creation-time', epochMs });
       }
     }
-    const trimmed = line.trim();
-    if (!trimmed || NOISE.test(line)) return;
+    if (NOISE.test(line)) return;
+    // "[rtsp @ 0x55d1c0a8] msg" → "rtsp: msg": the pointer means nothing to an operator.
+    const trimmed = line.trim().replace(/^\[([\w-]+) @ 0x[0-9a-f]+\]\s*/i, '$1: ');
+    if (!trimmed) return;
     this.lastLine = trimmed;
     if (/error|fail|refused|unauthorized|forbidden|not found|timed out|invalid|no such|denied|unreachable|reset|broken pipe/i.test(trimmed)) {
       this.lastError = trimmed;
@@ -101,6 +104,10 @@ export function diagnoseExit(lastMessage: string | undefined, kind: 'rtsp' | 'fi
   if (/no such file or directory/i.test(m)) return { permanent: true, reason: `file not found — ${m}` };
   if (kind === 'file' && /invalid data found|could not find codec|unknown format/i.test(m)) {
     return { permanent: true, reason: `not a readable video file — ${m}` };
+  }
+  // What ffmpeg says when an RTSP server accepts the connection but answers nothing (within -timeout) or garbage.
+  if (kind === 'rtsp' && /invalid data found/i.test(m)) {
+    return { permanent: false, reason: `no valid RTSP answer: the server stalled past the socket timeout, or it is not an RTSP server — ${m}` };
   }
   if (/connection refused/i.test(m)) return { permanent: false, reason: `connection refused: camera or server down, or wrong port — ${m}` };
   if (/timed out|timeout/i.test(m)) return { permanent: false, reason: `timed out: camera unreachable or stream stalled — ${m}` };

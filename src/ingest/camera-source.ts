@@ -45,6 +45,12 @@ export interface CameraSourceOptions {
   watchdogMs?: number;
   /** RTSP socket I/O timeout handed to ffmpeg. Default 10 s. */
   socketTimeoutMs?: number;
+  /**
+   * RTSP: how long ffmpeg reads before it starts decoding. ffmpeg's 5 s default makes a (re)connect take
+   * ≈ 6 s here; 1 s takes ≈ 3 s. Keep it at least one GOP for cameras whose SDP lacks the H.264 parameter
+   * sets (they only come in-band with a keyframe), or those cameras never start. Default: ffmpeg's.
+   */
+  analyzeDurationMs?: number;
   /** Live at least this long before a failure → the backoff starts again from the base delay. Default 30 s. */
   stableMs?: number;
   /** Frames buffered per `frames()` iterator. Default 2. */
@@ -159,7 +165,7 @@ class FfmpegCameraSource implements CameraSource {
     this.args = buildDecodeArgs({
       input:
         this.input.kind === 'rtsp'
-          ? { kind: 'rtsp', url: this.input.url, socketTimeoutMs: opts.socketTimeoutMs ?? 10_000 }
+          ? { kind: 'rtsp', url: this.input.url, socketTimeoutMs: opts.socketTimeoutMs ?? 10_000, analyzeDurationMs: opts.analyzeDurationMs }
           : { kind: 'file', path: this.input.path, loop: this.loop, realtime: this.realtime },
       decode: camera.decode,
       intervalSec: camera.intervalSec,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSourceConfig, type CameraSourceOptions } from '../../src/ingest/camera-source.js';
 import type { Frame, SourceStatus } from '../../src/ingest/frame.js';
 import { testClip } from '../support/clip.js';
@@ -45,6 +46,15 @@ describe('file source through real ffmpeg (analyze mode: as fast as possible, ti
     }
     expect(statuses.map((s) => s.state)).toEqual(['connecting', 'live', 'stopped']);
     expect(statuses.at(-1)?.reason).toBe('end of file');
+  });
+
+  it('works the same with the npm fallback ffmpeg (2018 build: -vsync 0 instead of -fps_mode)', async () => {
+    const clip = await testClip();
+    const ffmpeg = resolveFfmpeg({ env: { PATH: '/nonexistent' } });
+    expect(ffmpeg.features.fpsMode).toBe(false);
+    const { frames } = await collect(camera(`file://${clip.ts}`), { ffmpeg });
+    expect(frames.map((f) => f.ptsMs)).toEqual([0, 2000, 4000, 6000, 8000]);
+    expect(frames[0]!.data.subarray(340 * W * 3).every((v) => v === 114)).toBe(true);
   });
 
   it('pads the bottom with exact grey 114 and leaves the picture above it', async () => {

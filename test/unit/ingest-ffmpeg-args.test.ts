@@ -33,6 +33,10 @@ describe('buildDecodeArgs', () => {
     expect(args[input + 1]).toBe('rtsp://u:p@cam/1');
     expect(args).not.toContain('-re');
     expect(args).not.toContain('-stream_loop');
+    expect(args).not.toContain('-analyzeduration');
+    const quick = buildDecodeArgs({ ...rtsp, input: { ...rtsp.input, analyzeDurationMs: 1500 } as DecodeArgsOptions['input'] });
+    expect(after(quick, '-analyzeduration')).toBe('1500000');
+    expect(quick.indexOf('-analyzeduration')).toBeLessThan(quick.indexOf('-i'));
   });
 
   it('raw frames to stdout, one thread each side, no frame duplication', () => {

@@ -40,6 +40,13 @@ describe('FfmpegStderr', () => {
     p.push('rtsp://u:p@127.0.0.1:1/cam: Connection refused\n');
     p.push('[Parsed_showinfo_1 @ 0x1] n:   3 pts: 1 pts_time:1 s:2x2\n');
     expect(p.lastMessage).toBe('rtsp://u:p@127.0.0.1:1/cam: Connection refused');
+    p.push('[rtsp @ 0x5626a2331a40] method DESCRIBE failed: 404 Not Found\n');
+    expect(p.lastMessage).toBe('rtsp: method DESCRIBE failed: 404 Not Found');
+  });
+
+  it('gives pts in ms without floating-point noise', () => {
+    const [ev] = new FfmpegStderr().push('[Parsed_showinfo_1 @ 0x1] n:   1 pts: 175977 pts_time:1.95531 pos: -1 s:704x576 i:P\n');
+    expect(ev).toEqual({ kind: 'frame', n: 1, ptsMs: 1955.31, width: 704, height: 576 });
   });
 
   it('flushes an unterminated last line at exit', () => {
@@ -66,7 +73,10 @@ describe('diagnoseExit', () => {
       reason: 'connection refused: camera or server down, or wrong port — rtsp://127.0.0.1:1/cam: Connection refused',
     });
     expect(diagnoseExit('rtsp://10.0.0.9/cam: Connection timed out', 'rtsp')).toMatchObject({ permanent: false, reason: expect.stringMatching(/^timed out/) });
-    expect(diagnoseExit('rtsp://cam/1: Invalid data found when processing input', 'rtsp')).toMatchObject({ permanent: false });
+    expect(diagnoseExit('rtsp://cam/1: Invalid data found when processing input', 'rtsp')).toMatchObject({
+      permanent: false,
+      reason: expect.stringMatching(/^no valid RTSP answer: the server stalled past the socket timeout/),
+    });
     expect(diagnoseExit(undefined, 'rtsp')).toEqual({ permanent: false, reason: 'ffmpeg exited without a message' });
   });
 });
