@@ -61,11 +61,13 @@ def predict(forward, items, batch=8, size=SIZE):
 
 
 def ap_voc(rec, prec):
-    mrec = np.concatenate(([0.0], rec, [1.0]))
-    mpre = np.concatenate(([1.0], prec, [0.0]))
-    mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
-    x = np.linspace(0, 1, 101)  # COCO-style 101-point interpolation
-    return float(np.mean(np.interp(x, mrec, mpre)))
+    """COCO-style 101-point interpolated AP (precision envelope sampled at recall 0, 0.01, ..., 1)."""
+    if len(rec) == 0:
+        return 0.0
+    env = np.flip(np.maximum.accumulate(np.flip(prec)))
+    idx = np.searchsorted(rec, np.linspace(0, 1, 101), side="left")
+    q = np.where(idx < len(env), env[np.minimum(idx, len(env) - 1)], 0.0)
+    return float(np.mean(q))
 
 
 def iou_matrix(a, b):
@@ -145,9 +147,12 @@ def main():
     ap.add_argument("--teacher", action="store_true", help="evaluate the COCO teacher on the retained classes")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
+    ap.add_argument("--limit", type=int, default=0, help="evaluate every k-th image only (quick checks)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     items = load_valid()
+    if args.limit:
+        items = items[::args.limit]
     t0 = time.time()
     if args.teacher:
         from yolox import load_teacher
