@@ -376,7 +376,11 @@ class FfmpegCameraSource implements CameraSource {
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
       if (this.run !== run || run.ended) return;
-      run.killReason = `no frame for ${Math.round(this.watchdogMs / 1000)} s (watchdog): stream stalled or camera too slow to answer`;
+      const hint =
+        run.nextEmit === 0 && this.camera.decode === 'keyframe'
+          ? '; if the stream is up, the camera may send no keyframes (intra refresh): try decode: interval'
+          : '';
+      run.killReason = `no frame for ${Math.round(this.watchdogMs / 1000)} s (watchdog): stream stalled or camera too slow to answer${hint}`;
       run.child.kill('SIGKILL');
     }, this.watchdogMs);
   }
