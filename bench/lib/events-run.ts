@@ -1,0 +1,349 @@
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PatrolConfig } from '../../src/config/schema.js';
+import type { Detection, Detections } from '../../src/detect/detections.js';
+import { Detector } from '../../src/detect/detector.js';
+import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
+import type { DispatchMessage } from '../../src/dispatch/queue.js';
+import type { Frame } from '../../src/ingest/frame.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startPipeline, type CameraSummary } from '../../src/pipeline/pipeline.js';
+import type { PatrolEvent } from '../../src/score/event.js';
+import { resolveRules, scoreThreshold, type Rules } from '../../src/score/rules.js';
+import { zoneHits } from '../../src/score/zone-filter.js';
+import type { ViolationType } from '../../src/violation.js';
+import { TruthSchema, type Truth } from '../../fixtures/truth.js';
+import { alignCamera, toVideoSec, type CameraAlignment } from './events-align.js';
+import { FixtureRtspServer } from './events-rtsp.js';
+import type { BenchEvent, SceneTruth } from './events-score.js';
+
+export type BenchMode = 'rtsp' | 'file';
+
+/** One fixture camera of the config, with its files and ground truth. */
+export interface FixtureScene {
+  camera: PatrolConfig['cameras'][number];
+  mp4: string;
+  ts: string;
+  truth: Truth;
+}
+
+/** What one analyzed frame showed, reduced to what the report and the diagnosis need. */
+export interface FrameObservation {
+  cameraId: string;
+  videoSec: number;
+  wallMs: number;
+  ptsMs: number;
+  /** Detections that count for a (zone, type) track of this camera: number and best score per type. */
+  zoneHits: Partial<Record<ViolationType, { n: number; best: number; labels: string[] }>>;
+  /** Best score per detected label (all classes, anywhere in the picture). */
+  labels: Record<string, number>;
+  /** Detections of classes mapped to a violation with a score that passes its rule, in the zone or not. */
+  violationDets: Array<{ type: ViolationType; label: string; score: number; box: [number, number, number, number]; inZone: boolean }>;
+}
+
+export interface CameraAlignmentSummary {
+  cameraId: string;
+  feederStartMs: number;
+  durationSec: number;
+  segments: number;
+  snapped: boolean;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  firstVideoSec: number | null;
+  lastVideoSec: number | null;
+}
+
+export interface RunResult {
+  mode: BenchMode;
+  model: { name: string; version: string; manifest: string };
+  rules: Rules;
+  events: BenchEvent[];
+  /** Raw latest version of each event (wall/file ms), for the JSON. */
+  rawEvents: PatrolEvent[];
+  frames: FrameObservation[];
+  cameras: CameraSummary[];
+  alignment: CameraAlignmentSummary[];
+  dispatched: { opened: number; ended: number; updated: number };
+  loop: { framesAnalyzed: number; inferenceMs: number; errors: number };
+  wallSec: number;
+  logFile: string;
+}
+
+export interface RunOptions {
+  config: PatrolConfig;
+  scenes: FixtureScene[];
+  model: string;
+  mode: BenchMode;
+  /** rtsp: seconds to keep the pipeline running after the last feeder stopped. */
+  marginSec: number;
+  /** rtsp: extra seconds each feeder plays past one loop (default 0: the last keyframe is sent by then, the next loop not yet). */
+  feederTailSec?: number;
+  redisUrl?: string;
+  /** Pipeline log (JSON lines); default: a file in the run's temp dir. */
+  logFile?: string;
+  progress?: (line: string) => void;
+  keepStorage?: boolean;
+}
+
+/** Reads the config's fixture cameras: the video each camera reads and its `.ts` and `.truth.json` neighbours. */
+export function fixtureScenes(config: PatrolConfig, only: readonly string[] = []): { scenes: FixtureScene[]; skipped: string[] } {
+  const scenes: FixtureScene[] = [];
+  const skipped: string[] = [];
+  const wanted = only.length ? config.cameras.filter((c) => only.includes(c.id)) : config.cameras.filter((c) => c.enabled);
+  const unknown = only.filter((n) => !config.cameras.some((c) => c.id === n));
+  if (unknown.length) throw new Error(`unknown scene(s): ${unknown.join(', ')}; the config has ${config.cameras.map((c) => c.id).join(', ')}`);
+  for (const camera of wanted) {
+    if (!camera.url.startsWith('file://')) {
+      skipped.push(`${camera.id} (not a file:// camera)`);
+      continue;
+    }
+    const mp4 = fileURLToPath(camera.url);
+    const base = mp4.replace(/\.[^./]+$/, '');
+    const ts = `${base}.ts`;
+    const truthFile = `${base}.truth.json`;
+    const missing = [mp4, ts, truthFile].filter((f) => !existsSync(f));
+    if (missing.length) {
+      skipped.push(`${camera.id} (missing ${missing.map((f) => f.slice(dirname(mp4).length + 1)).join(', ')}; run npm run fixtures)`);
+      continue;
+    }
+    const parsed = TruthSchema.safeParse(JSON.parse(readFileSync(truthFile, 'utf8')));
+    if (!parsed.success) {
+      skipped.push(`${camera.id} (invalid ${truthFile}: ${parsed.error.issues[0]?.message})`);
+      continue;
+    }
+    scenes.push({ camera: { ...camera, enabled: true }, mp4, ts, truth: parsed.data });
+  }
+  return { scenes, skipped };
+}
+
+/** The scorer's view of a scene's truth. */
+export function sceneTruth(s: FixtureScene): SceneTruth {
+  const watched = new Set<ViolationType>(s.camera.zones.length ? s.camera.zones.flatMap((z) => z.violations).filter((v) => s.camera.violations.includes(v)) : s.camera.violations);
+  return {
+    name: s.camera.id,
+    title: s.truth.title,
+    durationSec: s.truth.durationSec,
+    mustNotAlert: s.truth.mustNotAlert,
+    watched: [...watched],
+    intervals: s.truth.violations.map((v) => ({ type: v.type, zoneId: v.zoneId, startSec: v.startSec, endSec: v.endSec })),
+    intervalSec: s.camera.intervalSec,
+  };
+}
+
+/**
+ * Sees every batch the detector analyzes, in this process only: wraps Detector.prototype.detect once.
+ * The pipeline code is unchanged; the bench needs the detections to tell a model gap from a scorer gap
+ * and the frames' PTS to align live time.
+ */
+type Tap = (frames: readonly Frame[], results: readonly Detections[]) => void;
+let activeTap: Tap | undefined;
+let tapped = false;
+function installTap(): void {
+  if (tapped) return;
+  tapped = true;
+  const original = Detector.prototype.detect;
+  Detector.prototype.detect = async function (this: Detector, frames: Frame[]): Promise<Detections[]> {
+    const results = await original.call(this, frames);
+    try {
+      activeTap?.(frames, results);
+    } catch {
+      // observing must never break the pipeline
+    }
+    return results;
+  };
+}
+
+interface RawObservation {
+  cameraId: string;
+  wallMs: number;
+  ptsMs: number;
+  items: Detection[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function runBench(opts: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const say = opts.progress ?? (() => {});
+  const storageDir = mkdtempSync(join(tmpdir(), 'patrol-bench-events-'));
+  const logFile = opts.logFile ?? join(storageDir, 'pipeline.log');
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  const logger = createLogger({ level: 'info', destination: logStream, pretty: false });
+  const rules = resolveRules(opts.config.rules);
+  const ids = opts.scenes.map((s) => s.camera.id);
+  let server: FixtureRtspServer | undefined;
+  if (opts.mode === 'rtsp') {
+    server = await FixtureRtspServer.start(opts.scenes.map((s) => ({ name: s.camera.id, clip: s.ts })));
+    say(`rtsp server on 127.0.0.1:${server.port}, mounts ${ids.join(', ')}`);
+  }
+  const cameras = opts.scenes.map((s) => (server ? { ...s.camera, url: server.url(s.camera.id) } : { ...s.camera, loop: false }));
+  const config: PatrolConfig = {
+    ...opts.config,
+    cameras,
+    detector: { ...opts.config.detector, manifest: opts.model },
+    storage: { dir: storageDir },
+    review: { ...opts.config.review, enabled: false },
+  };
+
+  const raw: RawObservation[] = [];
+  installTap();
+  activeTap = (frames, results) => {
+    frames.forEach((f, i) => raw.push({ cameraId: f.cameraId, wallMs: f.timestamp, ptsMs: f.ptsMs, items: results[i]?.items ?? [] }));
+  };
+
+  const queue = createDispatchQueue({ name: 'bench-events', storageDir, logger, ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}) });
+  const dispatched = { opened: 0, ended: 0, updated: 0 };
+  await queue.consume(async (msg: DispatchMessage) => {
+    if (ids.includes(msg.event.cameraId)) dispatched[msg.kind]++;
+  });
+  const latest = new Map<string, PatrolEvent>();
+  let openedSoFar = 0;
+  const pipeline = await startPipeline({
+    config,
+    logger,
+    queue,
+    mode: opts.mode === 'rtsp' ? 'live' : 'once',
+    startTimeMs: 0,
+    persistOpenEvents: false,
+    onChange: (change) => {
+      latest.set(change.event.id, change.event);
+      if (change.kind === 'opened') {
+        openedSoFar++;
+        say(`event opened: ${change.event.cameraId} ${change.event.type} (${change.event.zoneId})`);
+      }
+    },
+  });
+  say(`pipeline started: ${pipeline.model.name} ${pipeline.model.version}, ${cameras.length} camera(s), ${opts.mode} mode`);
+
+  const feederStart = new Map<string, number>();
+  try {
+    if (server) {
+      const srv = server;
+      const tail = (opts.feederTailSec ?? 0) * 1000;
+      const stops: Promise<void>[] = [];
+      for (const s of opts.scenes) {
+        const t0 = srv.startFeeder(s.camera.id);
+        feederStart.set(s.camera.id, t0);
+        const stopAt = t0 + s.truth.durationSec * 1000 + tail;
+        stops.push(sleep(stopAt - Date.now()).then(() => srv.stopFeeder(s.camera.id)));
+      }
+      const longest = Math.max(...opts.scenes.map((s) => s.truth.durationSec));
+      const t0 = Date.now();
+      const ticker = setInterval(() => {
+        const el = (Date.now() - t0) / 1000;
+        const live = pipeline.statuses().filter((s) => s.state === 'live').length;
+        say(`${el.toFixed(0)}/${longest + opts.marginSec} s: ${live}/${cameras.length} cameras live, ${pipeline.loop.framesAnalyzed} frames analyzed, ${openedSoFar} event(s)`);
+      }, 10_000);
+      await Promise.all(stops);
+      await sleep(opts.marginSec * 1000);
+      clearInterval(ticker);
+      await pipeline.stop();
+    } else {
+      const ticker = setInterval(() => say(`${pipeline.loop.framesAnalyzed} frames analyzed, ${openedSoFar} event(s)`), 5_000);
+      await pipeline.done;
+      clearInterval(ticker);
+    }
+    // Let the consumer drain what the pipeline published.
+    for (let i = 0; i < 50 && (await queue.depth()) > 0; i++) await sleep(100);
+  } finally {
+    activeTap = undefined;
+    await pipeline.stop();
+    await queue.close();
+    await server?.stop();
+  }
+  const camerasSummary = pipeline.cameras();
+  await new Promise<void>((r) => logStream.end(() => r()));
+
+  // Wall/file ms → video seconds.
+  const alignments = new Map<string, CameraAlignment>();
+  const alignment: CameraAlignmentSummary[] = [];
+  const videoSec = (cameraId: string, ms: number): number => {
+    const a = alignments.get(cameraId);
+    return a ? toVideoSec(a, ms) : ms / 1000;
+  };
+  if (opts.mode === 'rtsp') {
+    for (const s of opts.scenes) {
+      const id = s.camera.id;
+      const gridMs = 2000;
+      const a = alignCamera(
+        raw.filter((r) => r.cameraId === id).map((r) => ({ wallMs: r.wallMs, ptsMs: r.ptsMs })),
+        feederStart.get(id) ?? started,
+        { gridMs },
+      );
+      alignments.set(id, a);
+      const times = [...a.videoSecByWall.values()];
+      alignment.push({
+        cameraId: id,
+        feederStartMs: a.feederStartMs,
+        durationSec: s.truth.durationSec,
+        segments: a.segments.length,
+        snapped: a.snapped,
+        latencyP50Ms: a.latencyMs.p50,
+        latencyP95Ms: a.latencyMs.p95,
+        firstVideoSec: times.length ? Math.min(...times) : null,
+        lastVideoSec: times.length ? Math.max(...times) : null,
+      });
+    }
+  }
+
+  const camById = new Map(cameras.map((c) => [c.id, c]));
+  const frames: FrameObservation[] = raw
+    .filter((r) => camById.has(r.cameraId))
+    .map((r) => {
+      const cam = camById.get(r.cameraId)!;
+      const hits: FrameObservation['zoneHits'] = {};
+      const zoneHitList = zoneHits(r.items, cam, rules);
+      for (const zh of zoneHitList) {
+        if (zh.detections.length === 0) continue;
+        const cur = hits[zh.type] ?? { n: 0, best: 0, labels: [] };
+        cur.n += zh.detections.length;
+        cur.best = Math.max(cur.best, ...zh.detections.map((d) => d.score));
+        cur.labels = [...new Set([...cur.labels, ...zh.detections.map((d) => d.label)])];
+        hits[zh.type] = cur;
+      }
+      const labels: Record<string, number> = {};
+      for (const d of r.items) labels[d.label] = Math.max(labels[d.label] ?? 0, Number(d.score.toFixed(3)));
+      const counted = new Set(zoneHitList.flatMap((zh) => zh.detections));
+      const violationDets = r.items
+        .filter((d) => d.violation !== undefined && cam.violations.includes(d.violation) && d.score >= scoreThreshold(rules[d.violation], d.label))
+        .map((d) => ({ type: d.violation!, label: d.label, score: Number(d.score.toFixed(3)), box: d.box.map((v) => Number(v.toFixed(3))) as [number, number, number, number], inZone: counted.has(d) }));
+      return { cameraId: r.cameraId, videoSec: videoSec(r.cameraId, r.wallMs), wallMs: r.wallMs, ptsMs: r.ptsMs, zoneHits: hits, labels, violationDets };
+    })
+    .sort((a, b) => a.cameraId.localeCompare(b.cameraId) || a.videoSec - b.videoSec);
+
+  const rawEvents = [...latest.values()].filter((e) => camById.has(e.cameraId));
+  const events: BenchEvent[] = rawEvents.map((e) => ({
+    id: e.id,
+    cameraId: e.cameraId,
+    zoneId: e.zoneId,
+    type: e.type,
+    startSec: videoSec(e.cameraId, e.startedAt),
+    confirmedSec: videoSec(e.cameraId, e.confirmedAt),
+    lastSeenSec: videoSec(e.cameraId, e.lastSeenAt),
+    endedSec: e.endedAt === null ? null : videoSec(e.cameraId, e.endedAt),
+    peakScore: Number(e.peakScore.toFixed(3)),
+    labels: [...new Set(e.bestBoxes.map((b) => b.label))],
+  }));
+
+  if (!opts.keepStorage) {
+    // Keep the log (it may be asked for); drop evidence and the queue.
+    for (const entry of readdirSync(storageDir)) if (join(storageDir, entry) !== logFile) rmSync(join(storageDir, entry), { recursive: true, force: true });
+  }
+
+  return {
+    mode: opts.mode,
+    model: { name: pipeline.model.name, version: pipeline.model.version, manifest: opts.model },
+    rules,
+    events,
+    rawEvents,
+    frames,
+    cameras: camerasSummary,
+    alignment,
+    dispatched,
+    loop: { framesAnalyzed: pipeline.loop.framesAnalyzed, inferenceMs: Math.round(pipeline.loop.inferenceMs), errors: pipeline.loop.errors },
+    wallSec: (Date.now() - started) / 1000,
+    logFile,
+  };
+}
