@@ -9,6 +9,8 @@ Usage:
                                                        run the pipeline over one video file as fast as
                                                        possible; print each event as a JSON line
   patrol serve   [--config F]                          review server only (consumes the dispatch queue)
+  patrol worker  [--config F]                          camera worker of a fleet: leases its share of the
+                                                       cameras from Redis (needs REDIS_URL); see docs/FLEET.md
   patrol check-config [--config F]                     validate a config file and exit
 
 Options:
@@ -18,7 +20,8 @@ Options:
   -h, --help     this text
 
 Environment: REDIS_URL (use BullMQ on Redis instead of the embedded queue), PATROL_STORAGE_DIR,
-PATROL_HOST, PATROL_PORT, PATROL_LOG_LEVEL, PATROL_ADMIN_PASSWORD (first-run admin password).`;
+PATROL_HOST, PATROL_PORT, PATROL_LOG_LEVEL, PATROL_ADMIN_PASSWORD (first-run admin password),
+PATROL_WORKER_ID, PATROL_METRICS_HOST, PATROL_METRICS_PORT (/metrics, /healthz, /readyz; 'off' disables).`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -64,6 +67,10 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { serveCommand } = await import('./pipeline/serve-command.js');
       return serveCommand({ configPath: values.config });
+    }
+    case 'worker': {
+      const { workerCommand } = await import('./fleet/worker-command.js');
+      return workerCommand({ configPath: values.config });
     }
     case 'check-config': {
       const { loadConfig } = await import('./config/load-config.js');

@@ -76,6 +76,31 @@ export const DEFAULT_RULES: Record<ViolationType, RuleConfig> = {
 
 export const LogLevelSchema = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
+/** Defaults of the `fleet` section; a config without one is a valid single-process config. */
+export const FLEET_DEFAULTS = {
+  leaseTtlSec: 10,
+  heartbeatSec: 3,
+  keyPrefix: 'patrol:fleet',
+  metricsHost: '127.0.0.1',
+  metricsPort: 9464,
+} as const;
+
+export const FleetSchema = z
+  .object({
+    workerId: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : and - only').optional().describe('This worker\'s name in Redis; default <hostname>-<pid>. PATROL_WORKER_ID in the environment wins'),
+    leaseTtlSec: z.number().min(1).max(300).default(FLEET_DEFAULTS.leaseTtlSec).describe('A camera lease lapses this long after its last renewal (a dead worker\'s cameras move after at most this long)'),
+    heartbeatSec: z.number().min(0.2).max(100).default(FLEET_DEFAULTS.heartbeatSec).describe('Leases and worker membership are renewed this often; a worker stops a camera when less than this is left on its lease'),
+    keyPrefix: z.string().min(1).default(FLEET_DEFAULTS.keyPrefix).describe('Prefix of the fleet\'s Redis keys (one prefix per fleet sharing a Redis)'),
+    maxCameras: z.number().int().min(1).optional().describe('Most cameras this worker leases, whatever the fleet size (default: an even share, ceil(cameras / live workers))'),
+    rtspAnalyzeDurationSec: z.number().min(0.1).max(30).optional().describe("How long ffmpeg probes an RTSP stream before decoding (ffmpeg's default 5 s); 1 s starts a moved camera ≈3 s sooner but needs cameras whose SDP carries the H.264 parameter sets"),
+    metricsHost: z.string().default(FLEET_DEFAULTS.metricsHost).describe('Address of the /metrics, /healthz, /readyz server; 0.0.0.0 in containers. PATROL_METRICS_HOST wins'),
+    metricsPort: z.number().int().min(0).max(65535).default(FLEET_DEFAULTS.metricsPort).describe('Port of the /metrics, /healthz, /readyz server (0: any free port). PATROL_METRICS_PORT wins'),
+  })
+  .strict()
+  .refine((f) => f.heartbeatSec * 2 < f.leaseTtlSec, { message: 'heartbeatSec must be less than half of leaseTtlSec', path: ['heartbeatSec'] })
+  .describe('Camera workers across processes and machines (`patrol worker`), and the metrics/health endpoint of every role');
+export type FleetConfig = z.infer<typeof FleetSchema>;
+
 export const ConfigSchema = z
   .object({
     cameras: z.array(CameraSchema).min(1).describe('Cameras to analyze'),
@@ -108,6 +133,8 @@ export const ConfigSchema = z
       .object({ level: LogLevelSchema.default('info').describe('PATROL_LOG_LEVEL in the environment wins') })
       .strict()
       .default({ level: 'info' }),
+    // Fleet (issue 6): `patrol worker` leases cameras from Redis; every role serves /metrics, /healthz, /readyz.
+    fleet: FleetSchema.default(FLEET_DEFAULTS),
   })
   .strict();
 

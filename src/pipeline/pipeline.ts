@@ -4,6 +4,7 @@ import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
 import type { Frame, SourceStatus } from '../ingest/frame.js';
+import type { Detections } from '../detect/detections.js';
 import { resolveRules } from '../score/rules.js';
 import type { EventChange, PatrolEvent } from '../score/event.js';
 import { EvidenceRecorder } from '../evidence/persistence-proof.js';
@@ -35,6 +36,15 @@ export interface PipelineOptions {
   onFrame?: (cameraId: string) => void;
   /** Where open events survive a restart; default: files under the storage dir (live mode). */
   openEvents?: OpenEventsPort;
+  // --- Fleet and observability hooks (issue 6, src/fleet, src/observe); all optional. ---
+  /** Checked right before an analyzed frame is scored: false drops its results (a worker whose lease on the camera is running out). */
+  admit?: (frame: Frame) => boolean;
+  /** Every admitted analyzed frame with its detections, before scoring (camera health checks, metrics). */
+  onAnalyzed?: (frame: Frame, detections: Detections) => void;
+  /** Every detector call: batch size and milliseconds (metrics, the worker's budget). */
+  onBatch?: (size: number, ms: number) => void;
+  /** RTSP sources: ffmpeg's probe time (default ffmpeg's 5 s); shorter starts a camera that moved to this worker sooner. */
+  rtspAnalyzeDurationMs?: number;
 }
 
 export interface CameraSummary {
@@ -122,6 +132,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       logger: log,
       realtime: mode === 'live',
       startTimeMs: mode === 'once' ? startTimeMs : undefined,
+      analyzeDurationMs: opts.rtspAnalyzeDurationMs, // issue 6
     });
     // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
@@ -161,11 +172,21 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   let started = false;
   for (const camera of cameras) addCamera(camera);
 
-  const analysis = runAnalysisLoop(mailbox, { name: model.name, maxBatch: model.batch, detect: (frames) => detector.detect(frames) }, {
+  // issue 6: detect is timed for onBatch; onResult asks admit/onAnalyzed first.
+  const detect = async (frames: Frame[]): Promise<Detections[]> => {
+    const t0 = performance.now();
+    const out = await detector.detect(frames);
+    opts.onBatch?.(frames.length, performance.now() - t0);
+    return out;
+  };
+  const analysis = runAnalysisLoop(mailbox, { name: model.name, maxBatch: model.batch, detect }, {
     stats,
     onResult: async (frame, detections) => {
       // A camera removed while its frame was being analyzed: its results go nowhere (the next owner re-analyzes).
-      await analyzers.get(frame.cameraId)?.handle(frame, detections);
+      const analyzer = analyzers.get(frame.cameraId);
+      if (!analyzer || (opts.admit && !opts.admit(frame))) return;
+      opts.onAnalyzed?.(frame, detections);
+      await analyzer.handle(frame, detections);
     },
     onError: (err, frames) => logger.error({ err, cameras: frames.map((f) => f.cameraId) }, 'analysis failed for these frames; continuing'),
   });
