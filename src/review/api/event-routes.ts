@@ -27,7 +27,13 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         response: responses({ 200: jsonSchema(EventPageView, 'output') }, 400, 401, 403),
       },
     },
-    async (request) => events.list(request.query as EventListQuery),
+    async (request, reply) => {
+      const query = request.query as EventListQuery;
+      // Ajv coerces "1e309" to Infinity and lets it through as an integer; SQLite would then fail.
+      const infinite = (['from', 'to', 'limit', 'offset'] as const).find((k) => query[k] !== undefined && !Number.isFinite(query[k]));
+      if (infinite) return reply.code(400).send({ error: 'invalid_request', message: `querystring/${infinite} must be a finite number` });
+      return events.list(query);
+    },
   );
 
   app.get(
