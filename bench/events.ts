@@ -115,7 +115,7 @@ async function main(): Promise<number> {
   const videoSec = scenes.reduce((a, s) => a + s.truth.durationSec, 0);
   log(
     `${scenes.length} scene(s), ${videoSec} s of video, ${args.mode} mode, model ${path.relative(REPO, args.model)}` +
-      (args.mode === 'rtsp' ? `; about ${Math.max(...scenes.map((s) => s.truth.durationSec)) + marginSec + 10} s (real time)` : ''),
+      (args.mode === 'rtsp' ? `; about ${Math.max(...scenes.map((s) => s.truth.durationSec)) + marginSec + 3} s of real time after a warm-up of ~10–20 s` : ''),
   );
 
   const run = await runBench({

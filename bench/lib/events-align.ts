@@ -3,17 +3,20 @@
  *
  * A live camera stamps each frame with the wall clock when it comes out of its ffmpeg; the file time it
  * shows is unknown. What we know per camera:
- *  - T0: the wall time its feeder (`ffmpeg -re … -f rtp`) was spawned, i.e. when file time 0 started to play;
+ *  - T0: the wall time its feeder (`ffmpeg -re … -f rtp`) was spawned, i.e. before file time 0 was sent;
  *  - each analyzed frame's wall time t and stream PTS p (ms, from ffmpeg's showinfo on the client side).
- * Within one RTSP connection the PTS runs with the file: p = file + K for a constant K (the feeder keeps the
- * file's timing; the RTP timestamp base is random, so K is unknown). elapsed = t − T0 = file + latency, so
- * p − elapsed = K − latency, and K ≈ median(p − elapsed) + typical latency.
+ * Within one RTSP connection the PTS run with the file: p = file + K for a constant K (the server stamps
+ * packets as they arrive, which `-re` paces with the file; the base is arbitrary, so K is unknown). With
+ * elapsed e = t − T0 = file + latency: d = p − e = K − latency.
  *
  * The analyzed frames of a fixture are keyframes (decode: keyframe, GOP 50 at 25 fps), whose file times are
- * multiples of the GOP duration G = 2 s. So K ≡ p (mod G), and K is the one such value in
- * [median(p − elapsed) + minLatency, … + G): exact, provided the median end-to-end latency lies in
- * [minLatency, minLatency + G) = [−0.25 s, 1.75 s). The latency this implies is reported per camera so the
- * assumption can be checked. When the PTS do not sit on one grid, K = median(p − elapsed) (latency taken as 0).
+ * multiples of the GOP duration G = 2 s, so K ≡ p (mod G). And no frame can come out before the feeder sent
+ * it (latency ≥ 0, T0 being taken before the spawn), so K ≥ max(d). K is the smallest value ≡ p (mod G)
+ * above max(d) − tolerance: exact, provided the *fastest* frame of the connection came out within
+ * G − tolerance (1.9 s) of being sent. And since the feeder stops before its loop ends, no frame can map past
+ * the file's last keyframe: if one would, K moves up a GOP (so a connection that saw the end of the video is
+ * exact whatever its latency). The latencies this implies are reported per camera. A connection whose PTS
+ * are not on one grid falls back to K = max(d) (its fastest frame taken as latency 0).
  */
 
 export interface ObservedFrame {
@@ -24,12 +27,17 @@ export interface ObservedFrame {
 export interface AlignOptions {
   /** Spacing of the analyzed frames' file times (GOP duration), ms. */
   gridMs: number;
-  /** Lowest end-to-end latency assumed, ms (default −250). */
-  minLatencyMs?: number;
   /** PTS residues (mod grid) within this many ms count as one grid (default 100); 80% of a connection's frames must share it. */
   gridToleranceMs?: number;
   /** A PTS step that differs from the wall-clock step by more than this starts a new connection (default 5000). */
   resyncMs?: number;
+  /** Wall times at which the camera (re)connected: each starts a new segment (exact, from the source's status). */
+  connectedAtMs?: readonly number[];
+  /**
+   * No frame can show a file time above this (the feeder was stopped before the end of its loop): a
+   * connection whose frames would map beyond it had a slowest-case latency over a GOP, and K moves up a GOP.
+   */
+  maxFileMs?: number;
 }
 
 export interface Segment {
@@ -49,12 +57,6 @@ export interface CameraAlignment {
   /** t − T0 − file time, over all frames (ms). */
   latencyMs: { p50: number | null; p95: number | null; min: number | null; max: number | null };
   snapped: boolean;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function mod(a: number, m: number): number {
@@ -111,12 +113,16 @@ export function onGrid(pts: readonly number[], gridMs: number, toleranceMs: numb
 
 export function alignCamera(frames: readonly ObservedFrame[], feederStartMs: number, opts: AlignOptions): CameraAlignment {
   const G = opts.gridMs;
-  const minLat = opts.minLatencyMs ?? -250;
   const tol = opts.gridToleranceMs ?? 100;
   const segments: Segment[] = [];
   const videoSecByWall = new Map<number, number>();
   const latencies: number[] = [];
-  for (const seg of splitSegments(frames, opts.resyncMs)) {
+  const connects = [...(opts.connectedAtMs ?? [])].sort((a, b) => a - b);
+  const connection = (w: number) => connects.filter((c) => c <= w).length;
+  const byConnection = new Map<number, ObservedFrame[]>();
+  for (const f of frames) byConnection.set(connection(f.wallMs), [...(byConnection.get(connection(f.wallMs)) ?? []), f]);
+  const segs = [...byConnection.keys()].sort((a, b) => a - b).flatMap((c) => splitSegments(byConnection.get(c)!, opts.resyncMs));
+  for (const seg of segs) {
     const finite = seg.every((f) => Number.isFinite(f.ptsMs));
     let k: number;
     let snapped = false;
@@ -126,15 +132,17 @@ export function alignCamera(frames: readonly ObservedFrame[], feederStartMs: num
       segments.push({ firstWallMs: seg[0]!.wallMs, lastWallMs: seg[seg.length - 1]!.wallMs, frames: seg.length, k: NaN, snapped: false });
       continue;
     }
-    const k0 = median(seg.map((f) => f.ptsMs - (f.wallMs - feederStartMs)));
+    const dMax = Math.max(...seg.map((f) => f.ptsMs - (f.wallMs - feederStartMs)));
     const r = gridResidue(seg.map((f) => f.ptsMs), G, tol);
     if (r !== null) {
-      // K ≡ pts (mod G) for the frames on the grid, in the latency window above.
-      const lo = k0 + minLat;
+      // The smallest K ≡ pts (mod G) that leaves no frame with a negative latency (within the tolerance).
+      const lo = dMax - tol;
       k = lo + mod(r - lo, G);
+      const maxP = Math.max(...seg.map((f) => f.ptsMs));
+      if (opts.maxFileMs !== undefined) while (maxP - k > opts.maxFileMs + tol) k += G;
       snapped = true;
     } else {
-      k = k0;
+      k = dMax;
     }
     for (const f of seg) {
       let file = f.ptsMs - k;

@@ -17,7 +17,7 @@ export interface EventsReport {
   score: EventsScore;
   checks: EventCheck[];
   findings: Finding[];
-  alignment: Array<{ cameraId: string; feederStartMs: number; durationSec: number; segments: number; snapped: boolean; latencyP50Ms: number | null; latencyP95Ms: number | null; firstVideoSec: number | null; lastVideoSec: number | null }>;
+  alignment: Array<{ cameraId: string; feederStartMs: number; warmupFrames: number; durationSec: number; segments: number; snapped: boolean; latencyP50Ms: number | null; latencyP95Ms: number | null; firstVideoSec: number | null; lastVideoSec: number | null }>;
   cameras: Array<{ cameraId: string; state: string; frames: number; opened: number; ended: number; reason?: string }>;
   dispatched: { opened: number; ended: number; updated: number };
   loop: { framesAnalyzed: number; inferenceMs: number; errors: number };
@@ -131,14 +131,17 @@ export function eventsMarkdown(r: EventsReport, frames: readonly ObservedHits[],
   if (r.mode === 'rtsp') {
     L.push('', '## Time alignment', '');
     L.push(
-      'Live frames carry the wall clock. Per camera, T0 = the wall time its feeder (`ffmpeg -re -stream_loop -1 -i X.ts -c copy -f rtp`) was started; within one RTSP ' +
-        'connection a frame\'s stream PTS p runs with the file (p = file time + K). The analyzed frames are keyframes, whose file times are multiples of the GOP (2 s), ' +
-        'so K is the value ≡ p (mod 2 s) in [median(p − (t − T0)) − 0.25 s, … + 1.75 s): exact when the median end-to-end latency is in [−0.25, 1.75) s. ' +
-        'Event times are frame timestamps, so each maps exactly. Each feeder is stopped after one loop; the pipeline runs until the last one stopped plus a margin.',
+      'Live frames carry the wall clock. Warm-up: each camera first connects on a loop of its scene\'s first GOP (the picture at 0 s) until it delivers frames steadily; ' +
+        'then the warm-up feeds stop, 2.5 s pass (frames in flight arrive), and every fixture starts from 0 s. T0 = the wall time a fixture\'s feeder ' +
+        '(`ffmpeg -re -stream_loop -1 -i X.ts -c copy -f rtp`) was spawned; frames before it are warm-up (not scored here, but the pipeline saw them). ' +
+        'Within one RTSP connection (reconnects are taken from the source\'s status) the stream PTS p of a frame runs with the file: p = file time + K. ' +
+        'The analyzed frames are keyframes, on a 2 s grid of file time, so K ≡ p (mod 2 s); no frame can come out before it was sent, so K is the smallest such value ' +
+        'with every latency t − T0 − file ≥ 0: exact when the fastest frame of a connection came out within 1.9 s. Events carry frame timestamps, so each maps exactly. ' +
+        'Each feeder is stopped 1 s before the end of its first loop (after its last keyframe was sent); the pipeline runs until the last one stopped plus a margin.',
       '',
     );
-    L.push('| scene | video s | connections | on GOP grid | latency p50 ms | latency p95 ms | first / last analyzed s |', '|---|---:|---:|---|---:|---:|---|');
-    for (const a of r.alignment) L.push(`| ${a.cameraId} | ${a.durationSec} | ${a.segments} | ${a.snapped ? 'yes' : 'no'} | ${a.latencyP50Ms ?? '—'} | ${a.latencyP95Ms ?? '—'} | ${a.firstVideoSec ?? '—'} / ${a.lastVideoSec ?? '—'} |`);
+    L.push('| scene | video s | warm-up frames | connections | on GOP grid | latency p50 ms | latency p95 ms | first / last analyzed s |', '|---|---:|---:|---:|---|---:|---:|---|');
+    for (const a of r.alignment) L.push(`| ${a.cameraId} | ${a.durationSec} | ${a.warmupFrames} | ${a.segments} | ${a.snapped ? 'yes' : 'no'} | ${a.latencyP50Ms ?? '—'} | ${a.latencyP95Ms ?? '—'} | ${a.firstVideoSec ?? '—'} / ${a.lastVideoSec ?? '—'} |`);
   }
 
   L.push('', '## Cameras', '');

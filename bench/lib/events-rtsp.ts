@@ -25,7 +25,7 @@ export class FixtureRtspServer {
   private readonly udp = new Map<string, number>();
   private stderr = '';
   /** Resolved once: resolveFfmpeg() probes the binary, which takes a second on a loaded machine. */
-  private readonly ffmpeg = resolveFfmpeg().path;
+  readonly ffmpeg = resolveFfmpeg().path;
 
   private constructor(
     readonly port: number,
@@ -72,13 +72,14 @@ export class FixtureRtspServer {
     });
   }
 
-  /** Starts the mount's feeder; returns the wall time (epoch ms) taken as file time 0. */
-  startFeeder(mount: string): number {
+  /** Starts the mount's feeder (its clip, or `clip`); returns the wall time (epoch ms) taken as file time 0. */
+  startFeeder(mount: string, clip?: string): number {
     const m = this.mounts.find((x) => x.name === mount);
     const udp = this.udp.get(mount);
     if (!m || udp === undefined) throw new Error(`no mount ${mount}`);
+    if (this.feeders.has(mount)) throw new Error(`mount ${mount} already has a feeder`);
     const ffmpeg = this.ffmpeg;
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', m.clip, '-c', 'copy', '-f', 'rtp', `rtp://127.0.0.1:${udp}`];
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', clip ?? m.clip, '-c', 'copy', '-f', 'rtp', `rtp://127.0.0.1:${udp}`];
     const t0 = Date.now();
     const p = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     p.stderr?.on('data', (d: Buffer) => process.stderr.write(`[feeder ${mount}] ${d.toString()}`));

@@ -1,4 +1,5 @@
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +15,16 @@ import type { PatrolEvent } from '../../src/score/event.js';
 import { resolveRules, scoreThreshold, type Rules } from '../../src/score/rules.js';
 import { zoneHits } from '../../src/score/zone-filter.js';
 import type { ViolationType } from '../../src/violation.js';
+import { VIDEO } from '../../fixtures/plan.js';
 import { TruthSchema, type Truth } from '../../fixtures/truth.js';
 import { alignCamera, toVideoSec, type CameraAlignment } from './events-align.js';
 import { FixtureRtspServer } from './events-rtsp.js';
 import type { BenchEvent, SceneTruth } from './events-score.js';
 
 export type BenchMode = 'rtsp' | 'file';
+
+/** GOP of the fixture videos (fixtures/plan.ts: 50 frames at 25 fps): the analyzed keyframes' spacing. */
+const GOP_SEC = VIDEO.gop / VIDEO.fps;
 
 /** One fixture camera of the config, with its files and ground truth. */
 export interface FixtureScene {
@@ -46,6 +51,8 @@ export interface FrameObservation {
 export interface CameraAlignmentSummary {
   cameraId: string;
   feederStartMs: number;
+  /** Analyzed frames of the warm-up (the scene's first GOP looped while the camera connected). */
+  warmupFrames: number;
   durationSec: number;
   segments: number;
   snapped: boolean;
@@ -78,8 +85,15 @@ export interface RunOptions {
   mode: BenchMode;
   /** rtsp: seconds to keep the pipeline running after the last feeder stopped. */
   marginSec: number;
-  /** rtsp: extra seconds each feeder plays past one loop (default 0: the last keyframe is sent by then, the next loop not yet). */
+  /**
+   * rtsp: seconds each feeder plays relative to one loop (default −1: stopped 1 s before the end, after the
+   * last keyframe was sent and surely before the next loop's first; the alignment relies on the latter).
+   */
   feederTailSec?: number;
+  /** rtsp: longest wait for every camera to deliver frames from the warm-up feed (default 90 s). */
+  warmupMaxSec?: number;
+  /** rtsp: silence between the warm-up feed and the fixture (default 2.5 s), longer than any frame's latency. */
+  switchGapSec?: number;
   redisUrl?: string;
   /** Pipeline log (JSON lines); default: a file in the run's temp dir. */
   logFile?: string;
@@ -174,9 +188,18 @@ export async function runBench(opts: RunOptions): Promise<RunResult> {
   const rules = resolveRules(opts.config.rules);
   const ids = opts.scenes.map((s) => s.camera.id);
   let server: FixtureRtspServer | undefined;
+  const warmClips = new Map<string, string>();
   if (opts.mode === 'rtsp') {
     server = await FixtureRtspServer.start(opts.scenes.map((s) => ({ name: s.camera.id, clip: s.ts })));
     say(`rtsp server on 127.0.0.1:${server.port}, mounts ${ids.join(', ')}`);
+    // Warm-up feed: the scene's first GOP (one keyframe, the picture at 0 s), looped while the camera connects.
+    mkdirSync(join(storageDir, 'warmup'), { recursive: true });
+    for (const s of opts.scenes) {
+      const warm = join(storageDir, 'warmup', `${s.camera.id}.ts`);
+      const r = spawnSync(server.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-i', s.ts, '-t', String(GOP_SEC), '-c', 'copy', warm], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`cannot cut the warm-up clip of ${s.camera.id}: ${r.stderr}`);
+      warmClips.set(s.camera.id, warm);
+    }
   }
   const cameras = opts.scenes.map((s) => (server ? { ...s.camera, url: server.url(s.camera.id) } : { ...s.camera, loop: false }));
   const config: PatrolConfig = {
@@ -199,6 +222,7 @@ export async function runBench(opts: RunOptions): Promise<RunResult> {
     if (ids.includes(msg.event.cameraId)) dispatched[msg.kind]++;
   });
   const latest = new Map<string, PatrolEvent>();
+  const connectedAt = new Map<string, number[]>(ids.map((id) => [id, []]));
   let openedSoFar = 0;
   const pipeline = await startPipeline({
     config,
@@ -207,6 +231,9 @@ export async function runBench(opts: RunOptions): Promise<RunResult> {
     mode: opts.mode === 'rtsp' ? 'live' : 'once',
     startTimeMs: 0,
     persistOpenEvents: false,
+    onStatus: (status) => {
+      if (status.state === 'live') connectedAt.get(status.cameraId)?.push(Date.now());
+    },
     onChange: (change) => {
       latest.set(change.event.id, change.event);
       if (change.kind === 'opened') {
@@ -221,7 +248,23 @@ export async function runBench(opts: RunOptions): Promise<RunResult> {
   try {
     if (server) {
       const srv = server;
-      const tail = (opts.feederTailSec ?? 0) * 1000;
+      // 1. Warm-up: each camera connects (RTSP handshake, ffmpeg's 5 s probe) on a loop of its first GOP, so
+      //    the fixture itself can start from 0 s on a camera that is already delivering frames.
+      for (const s of opts.scenes) srv.startFeeder(s.camera.id, warmClips.get(s.camera.id));
+      const warmStart = Date.now();
+      const steady = (id: string) => {
+        const w = raw.filter((r) => r.cameraId === id).map((r) => r.wallMs);
+        return w.length >= 2 && w[w.length - 1]! - w[0]! >= 1500;
+      };
+      say(`warm-up: ${ids.length} camera(s) connecting on their scene's first frame`);
+      while (!ids.every(steady) && Date.now() - warmStart < (opts.warmupMaxSec ?? 90) * 1000) await sleep(250);
+      const cold = ids.filter((id) => !steady(id));
+      if (cold.length) say(`!! warm-up: no steady frames after ${opts.warmupMaxSec ?? 90} s from ${cold.join(', ')}; starting anyway`);
+      else say(`warm-up done in ${((Date.now() - warmStart) / 1000).toFixed(1)} s`);
+      // 2. Switch: stop the warm-up feeds, let the frames in flight arrive, start every fixture from 0 s.
+      await Promise.all(ids.map((id) => srv.stopFeeder(id)));
+      await sleep((opts.switchGapSec ?? 2.5) * 1000);
+      const tail = (opts.feederTailSec ?? -GOP_SEC / 2) * 1000;
       const stops: Promise<void>[] = [];
       for (const s of opts.scenes) {
         const t0 = srv.startFeeder(s.camera.id);
@@ -261,22 +304,26 @@ export async function runBench(opts: RunOptions): Promise<RunResult> {
   const alignment: CameraAlignmentSummary[] = [];
   const videoSec = (cameraId: string, ms: number): number => {
     const a = alignments.get(cameraId);
-    return a ? toVideoSec(a, ms) : ms / 1000;
+    if (!a) return ms / 1000;
+    // Warm-up frames: before the fixture started (negative video time).
+    return ms < a.feederStartMs ? (ms - a.feederStartMs) / 1000 : toVideoSec(a, ms);
   };
   if (opts.mode === 'rtsp') {
     for (const s of opts.scenes) {
       const id = s.camera.id;
-      const gridMs = 2000;
+      const t0 = feederStart.get(id) ?? started;
+      const own = raw.filter((r) => r.cameraId === id);
       const a = alignCamera(
-        raw.filter((r) => r.cameraId === id).map((r) => ({ wallMs: r.wallMs, ptsMs: r.ptsMs })),
-        feederStart.get(id) ?? started,
-        { gridMs },
+        own.filter((r) => r.wallMs >= t0).map((r) => ({ wallMs: r.wallMs, ptsMs: r.ptsMs })),
+        t0,
+        { gridMs: GOP_SEC * 1000, connectedAtMs: connectedAt.get(id) ?? [], maxFileMs: s.truth.durationSec * 1000 - (GOP_SEC * 1000) / 2 },
       );
       alignments.set(id, a);
       const times = [...a.videoSecByWall.values()];
       alignment.push({
         cameraId: id,
         feederStartMs: a.feederStartMs,
+        warmupFrames: own.filter((r) => r.wallMs < t0).length,
         durationSec: s.truth.durationSec,
         segments: a.segments.length,
         snapped: a.snapped,
@@ -290,7 +337,7 @@ export async function runBench(opts: RunOptions): Promise<RunResult> {
 
   const camById = new Map(cameras.map((c) => [c.id, c]));
   const frames: FrameObservation[] = raw
-    .filter((r) => camById.has(r.cameraId))
+    .filter((r) => camById.has(r.cameraId) && r.wallMs >= (feederStart.get(r.cameraId) ?? -Infinity))
     .map((r) => {
       const cam = camById.get(r.cameraId)!;
       const hits: FrameObservation['zoneHits'] = {};

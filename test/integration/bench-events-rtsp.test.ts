@@ -7,7 +7,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * bench:events' time alignment in rtsp mode, checked against file mode: a 30 s cut of the stall_setup scene
+ * bench:events' time alignment in rtsp mode, checked against file mode: a 24 s cut of the stall_setup scene
  * is run once through the real RTSP server (live pipeline, wall clock mapped back to video time) and once
  * through the file (file timestamps). The feeder sends the same H.264 keyframes the file holds, so a frame
  * mapped to video time t must carry the very detections file mode found at t.
@@ -19,7 +19,7 @@ const STAND_IN = path.join(repo, 'models/yolox_nano-coco.json');
 const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
 const TSX = path.join(repo, 'node_modules/.bin/tsx');
 const SCENE = 'stall_setup';
-const DURATION = 30;
+const DURATION = 24;
 
 const haveModel = existsSync(MODEL_ONNX);
 const haveGst = spawnSync(PYTHON, ['-c', "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"]).status === 0;

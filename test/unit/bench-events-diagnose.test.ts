@@ -109,7 +109,7 @@ describe('diagnose', () => {
       score,
       checks: checkEventTargets(score, { precision: 0.9, recall: 0.9, maxDuplicatesPerIncident: 0.05, maxEventsOnNegativeScenes: 0, ttdP95MaxIntervals: 2, types: ['burning'] }),
       findings: f,
-      alignment: [{ cameraId: 'fire', feederStartMs: 0, durationSec: 90, segments: 1, snapped: true, latencyP50Ms: 300, latencyP95Ms: 500, firstVideoSec: 0, lastVideoSec: 88 }],
+      alignment: [{ cameraId: 'fire', feederStartMs: 0, warmupFrames: 3, durationSec: 90, segments: 1, snapped: true, latencyP50Ms: 300, latencyP95Ms: 500, firstVideoSec: 0, lastVideoSec: 88 }],
       cameras: [],
       dispatched: { opened: 3, ended: 1, updated: 0 },
       loop: { framesAnalyzed: 90, inferenceMs: 900, errors: 0 },
