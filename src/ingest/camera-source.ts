@@ -11,7 +11,7 @@ import { cameraInput, type CameraInput } from './camera-input.js';
 import type { Frame, SourceState, SourceStatus } from './frame.js';
 import { FrameQueue } from './frame-queue.js';
 import { silentLogger, type IngestLogger } from './logger.js';
-import { redactUrl } from './redact.js';
+import { redactCredentials as redactUrl } from '../log/redact.js';
 
 /** The camera fields a source uses (a full CameraConfig fits). */
 export type CameraSourceConfig = Pick<CameraConfig, 'id' | 'url' | 'loop' | 'intervalSec' | 'decode'>;

@@ -1,8 +1,14 @@
-const CREDENTIALS_IN_URL = /([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(?::[^\s/@]*)?@/gi;
+// Greedy up to the last "@" before the path: a raw "@" inside a password stays hidden too.
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi;
+const SECRET_PARAM = /([?&;](?:password|passwd|pwd|pass|token|auth|key|secret|signature)=)[^&#\s]*/gi;
 
-/** Replaces `user:pass@` in any URL inside `text` with `***@`, so credentials never reach a log or an API. */
+/**
+ * Removes credentials from URLs inside any text (a URL, an ffmpeg error line, a log message), so camera
+ * passwords never reach logs, statuses or the review UI: `rtsp://user:pass@host/x` → `rtsp://***@host/x`,
+ * and secret-looking query parameters (`password=`, `token=` …) keep their name and lose their value.
+ */
 export function redactCredentials(text: string): string {
-  return text.replace(CREDENTIALS_IN_URL, '$1***@');
+  return text.replace(USERINFO, '$1***@').replace(SECRET_PARAM, '$1***');
 }
 
 /** Redacts every string inside a plain value (objects, arrays); other values are returned as they are. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from '../../src/ingest/redact.js';
+import { redactCredentials as redactUrl } from '../../src/log/redact.js';
 
 describe('redactUrl', () => {
   it('hides user and password in a URL', () => {
