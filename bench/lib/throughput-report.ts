@@ -1,0 +1,140 @@
+/** bench/results/throughput.md from the run's JSON. Pure. */
+import type { Summary } from './percentile.js';
+import type { ThroughputResult } from './throughput-result.js';
+import { formatValue } from './throughput-targets.js';
+
+const f = (v: number | undefined, d = 2) => (v === undefined || v === null || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const pct = (v: number | undefined, d = 2) => (v === undefined || v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(d)}%`);
+const sec = (ms: number | undefined) => (ms === undefined || ms === null || !Number.isFinite(ms) ? '—' : `${(ms / 1000).toFixed(2)} s`);
+const lat = (s: Summary) => (s.n === 0 ? 'no samples' : `${f(s.p50, 0)} / ${f(s.p95, 0)} / ${f(s.max, 0)} ms (n=${s.n})`);
+
+export function throughputMarkdown(r: ThroughputResult): string {
+  const L: string[] = [];
+  const e = r.environment;
+  L.push(`# bench:throughput — ${r.mode} mode`, '');
+  L.push(`Run ${r.startedAt}, ${Math.round(r.durationSec)} s, on ${e.cores} × ${e.cpu}; Node ${e.node}; ${e.ffmpeg}. Load average ${f(e.loadAverageStart, 1)} at start, ${f(e.loadAverageEnd, 1)} at the end (${e.note}).`, '');
+  L.push(
+    `Clip \`${r.clip.file}\`: ${r.clip.width}×${r.clip.height} H.264, ${f(r.clip.fps, 0)} fps, GOP ${f(r.clip.gopFrames, 0)} frames, ${f(r.clip.kbps, 0)} kbps (container), looped by the load generator. ` +
+      `Model \`${r.model.manifest}\` (${r.model.name}, input ${r.model.input}); the pipeline runs it with ${r.model.pipelineThreads} thread, batch ${r.model.pipelineBatch}. ` +
+      `Every camera is analyzed every ${r.intervalSec} s (keyframe decode: the interval rounds up to the GOP, one frame per 6 s at GOP 2 s).`,
+    '',
+  );
+  L.push('All figures are measured in this run unless marked **projection**. CPU is CPU time (user + system, all threads) of the pipeline\'s own processes — `/proc/<pid>/stat` for ffmpeg, `process.cpuUsage()` in process — never of the load generator (RTSP server and its ffmpeg feeders).', '');
+
+  L.push('## Targets (bench/targets.json)', '', '| target | measured | limit | result |', '|---|---:|---:|---|');
+  for (const c of r.targets) L.push(`| ${c.what} | ${formatValue(c)} | ${c.op} ${c.unit === 'core' ? `${(c.target * 100).toFixed(0)}% of one core` : c.unit === 'ratio' ? `${(c.target * 100).toFixed(0)}%` : `${c.target} ${c.unit}`} | ${c.ok ? 'met' : '**missed**'}${c.note ? ` (${c.note})` : ''} |`);
+  L.push('', r.passed ? 'Every target met.' : `**${r.targets.filter((c) => !c.ok).length} target(s) missed** — see the gaps below.`, '');
+
+  L.push('## Stage costs per camera', '', `![CPU per stage](throughput-cpu-stages.svg)`, '', '| stage | CPU-ms per camera-second | in the sum | how |', '|---|---:|:---:|---|');
+  for (const s of r.stageTable) L.push(`| ${s.stage} | ${f(s.cpuMsPerCameraSecond, 3)} | ${s.inSum ? 'yes' : 'no'} | ${s.how} |`);
+  if (r.stageSumCpuMsPerCameraSecond !== undefined) {
+    L.push(`| **end to end (sum)** | **${f(r.stageSumCpuMsPerCameraSecond, 3)}** | | → **${f(1000 / r.stageSumCpuMsPerCameraSecond, 0)} streams per core** |`);
+  }
+  L.push('');
+  const st = r.stages;
+  if (st.ingest && st.decode) {
+    L.push(
+      `Ingest: ${st.ingest.streams} × \`ffmpeg -rtsp_transport tcp -i rtsp://… -c copy -f null -\` for ${f(st.ingest.windowSec, 0)} s; per process ${f(st.ingest.rssMbPerProcess, 1)} MB RSS, ${f(st.ingest.anonMbPerProcess, 1)} MB private, ${f(st.ingest.pssMbPerProcess, 1)} MB PSS. ` +
+        `Camera source (production \`createCameraSource\`): ${st.decode.streams} streams for ${f(st.decode.windowSec, 0)} s, ffmpeg ${f(st.decode.ffmpegCpuMsPerCameraSecond, 2)} CPU-ms/camera-s in total (ingest + decode + scale), ` +
+        `${f(st.decode.framesPerCameraMinute, 1)} frames per camera-minute delivered; per ffmpeg ${f(st.decode.rssMbPerProcess, 1)} MB RSS, ${f(st.decode.anonMbPerProcess, 1)} MB private, ${f(st.decode.pssMbPerProcess, 1)} MB PSS. ` +
+        'RSS counts the shared FFmpeg libraries in every process; PSS divides shared pages among the processes that map them, so it is what each extra ffmpeg really costs.',
+      '',
+    );
+  }
+  if (st.inference) {
+    const rows = st.inference.rows;
+    const batches = [...new Set(rows.map((x) => x.batch))].sort((a, b) => a - b);
+    L.push(`### Inference (${st.inference.note})`, '');
+    L.push(`| threads | ${batches.map((b) => `batch ${b}: CPU-ms/frame (wall)`).join(' | ')} | CPU-ms per camera-second, batch ${batches.join(' / ')} |`);
+    L.push(`|---:|${batches.map(() => '---:').join('|')}|---:|`);
+    for (const t of [...new Set(rows.map((x) => x.threads))].sort((a, b) => a - b)) {
+      const row = batches.map((b) => rows.find((x) => x.threads === t && x.batch === b));
+      L.push(`| ${t} | ${row.map((x) => (x ? `${f(x.cpuMsPerFrame, 1)} (${f(x.wallMsPerFrame, 1)})` : '—')).join(' | ')} | ${row.map((x) => f(x?.cpuMsPerCameraSecond, 2)).join(' / ')} |`);
+    }
+    L.push('', `Preprocessing (HWC→CHW), ONNX Runtime, decoding and NMS, one call in flight; per camera-second at one frame per ${r.intervalSec} s.`, '');
+  }
+  if (st.scoring) L.push(`Scoring: \`step()\` over recorded detections, ${st.scoring.cameras} cameras × ${st.scoring.steps / st.scoring.cameras} frames: ${f(st.scoring.cpuMsPerStep * 1000, 1)} CPU-µs per frame; ${st.scoring.changes} event changes raised.`, '');
+  if (st.dispatch) {
+    const d = st.dispatch;
+    L.push(
+      `Dispatch: ${d.embedded.messages} sequential publishes each. Embedded SQLite queue ${f(d.embedded.cpuMsPerPublish, 3)} CPU-ms/publish (wall p50/p95 ${f(d.embedded.wall.p50, 2)}/${f(d.embedded.wall.p95, 2)} ms, fsync per publish); ` +
+        `BullMQ ${f(d.bullmq.nodeCpuMsPerPublish, 3)} (Node) + ${f(d.bullmq.redisCpuMsPerPublish, 3)} (redis-server) CPU-ms/publish (wall p50/p95 ${f(d.bullmq.wall.p50, 2)}/${f(d.bullmq.wall.p95, 2)} ms). ` +
+        `Publish rate ${d.publishesPerCameraSecond.toExponential(2)} per camera-second (${d.publishRateSource}).`,
+      '',
+    );
+  }
+
+  if (r.live) {
+    L.push('## Live run (production `startPipeline`, live mode, K RTSP cameras)', '');
+    L.push(
+      'The GStreamer RTSP server (test/support/rtsp.ts) serves the clip as K mounts, each fed by its own ffmpeg; the pipeline runs in a process of its own ' +
+        '(bench/lib/live-worker.ts) with a config of K rtsp cameras, interval 5 s, keyframe decode, the embedded queue. Per step: warm-up, then a measured window.',
+      '',
+    );
+    L.push(
+      '*Interval miss*: a gap between a camera\'s consecutive analyzed frames (arrival times) over interval × 1.5, counted as the frames that should have been in it, ' +
+        'or a frame replaced in the mailbox before the detector took it; per camera the larger of the two counts (a replacement also opens a gap). ' +
+        '*Event latency*: frame arrival (its pixels out of ffmpeg) → analysis finished, which includes scoring, evidence and the publish of any event the frame raised; ' +
+        'measured on every analyzed frame, so it holds for events whether or not one happened in the window (frames that did publish are listed separately).',
+      '',
+    );
+    L.push('| K | live | sustained | CPU-ms/camera-s (Node + ffmpeg) | load generator CPU-ms/camera-s | misses | worst gap | latency p50 / p95 / max | publishes (p95) | RSS MB: pipeline + ffmpeg = total → per stream (PSS per stream) | inference ms/frame | load avg |');
+    L.push('|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of r.live.steps) {
+      L.push(
+        `| ${s.k} | ${s.liveCameras} | ${s.sustained ? 'yes' : `**no**: ${s.why}`} | ${f(s.cpuMsPerCameraSecond)} (${f(s.nodeCpuMsPerCameraSecond)} + ${f(s.ffmpegCpuMsPerCameraSecond)}) | ${f(s.loadGeneratorCpuMsPerCameraSecond)} | ` +
+          `${pct(s.misses.ratio)} (${s.misses.misses}/${s.misses.analyzed + s.misses.misses}; replaced ${s.misses.replaced}) | ${sec(s.misses.worstGapMs)} | ${lat(s.latency)} | ${s.eventsPublished}${s.publishLatency.n ? ` (${f(s.publishLatency.p95, 0)} ms)` : ''} | ` +
+          `${f(s.rssMb.pipeline, 0)} + ${f(s.rssMb.ffmpeg, 0)} = ${f(s.rssMb.total, 0)} → ${f(s.rssMb.perStream, 1)} (${f(s.rssMb.pssPerStream, 1)}) | ${f(s.inferenceMsPerFrame, 1)} | ${f(s.loadAverage, 1)} |`,
+      );
+    }
+    L.push('', `**Largest K sustained: ${r.live.maxSustainedK}** — the ramp stopped: ${r.live.stoppedBecause}.`, '');
+    if (r.live.memoryFit && Number.isFinite(r.live.memoryFit.slope)) {
+      const pf = r.live.privateMemoryFit;
+      L.push(
+        `Memory grows by ${f(r.live.memoryFit.slope, 1)} MB RSS per extra camera (least squares over ${r.live.memoryFit.n} steps, intercept ${f(r.live.memoryFit.intercept, 0)} MB)` +
+          `${pf && Number.isFinite(pf.slope) ? `; summed PSS (physical memory) grows by ${f(pf.slope, 1)} MB per camera (intercept ${f(pf.intercept, 0)} MB) — the difference is shared library pages that a sum of per-process RSS counts once per ffmpeg` : ''}.`,
+        '',
+      );
+    }
+    L.push('![Streams vs interval misses](throughput-misses.svg)', '', '![Streams vs latency](throughput-latency.svg)', '');
+  }
+
+  if (r.controlPlane) {
+    const c = r.controlPlane;
+    L.push(`## Control plane at ${c.cameras} cameras`, '');
+    L.push(
+      `Real detector output recorded once on the fixture frames (${c.fixtures.join(', ')}), replayed for ${c.cameras} cameras at one frame per camera per ${r.intervalSec} s (phases spread evenly, timestamps shifted to the wall clock) ` +
+        `through the production \`CameraAnalyzer\` (scorer \`step\`, open-events file, BullMQ publish with jobId dedupe) against a real redis-server; evidence rendering left out. ` +
+        `${c.prerollSec} s of pre-roll (not measured) so events are open, then ${c.windowSec} s measured in real time.`,
+      '',
+    );
+    L.push('| frames | publishes (most in 1 s) | open events | CPU, share of one core (Node + redis-server) | publish latency p50 / p95 / max | frame handling latency p50 / p95 / max |', '|---:|---:|---:|---:|---:|---:|');
+    L.push(`| ${c.frames} | ${c.publishes} (${c.publishesPerSecondMax}) | ${c.openEvents} | ${pct(c.coreShare)} (${pct(c.nodeCoreShare)} + ${pct(c.redisCoreShare)}) | ${lat(c.publishLatency)} | ${lat(c.handleLatency)} |`, '');
+    L.push(
+      `Event load: each replayed camera watches the whole picture for every violation type, so a camera replaying a scene in which the model sees a violation class keeps an event open ` +
+        `(${c.openEvents} events open on ${c.cameras} cameras at the end of the window) and publishes \`updated\` at least every 30 s: ${f((c.publishes / c.cameras / c.windowSec) * 60, 2)} publishes per camera-minute, ` +
+        `at most ${c.publishesPerSecondMax} in one second. Cameras join the replay at staggered times during the pre-roll, so events and their updates are spread as in a steady state; ` +
+        'a restart of every camera at once would bunch them. This event rate is an assumption, not one measured on a real fleet; the publish path is most of the CPU, so the share scales with it. ' +
+        'Publish latency = frame due time → BullMQ accepted (publishes run one at a time, so a burst queues; frames are handed out in 50 ms batches).',
+      '',
+    );
+  }
+
+  if (r.projection) {
+    const p = r.projection.fromStages;
+    L.push(`## Projection to ${r.projection.streams} streams (**projection**, not measured)`, '', r.projection.note, '');
+    L.push('| part | cores |', '|---|---:|');
+    for (const s of p.perStageCores) L.push(`| ${s.stage} | ${f(s.cores, 2)} |`);
+    L.push(`| control plane (scoring + dedupe + dispatch, measured at 1000 cameras) | ${f(p.controlPlaneCores, 3)} |`);
+    L.push(`| **total** | **${f(p.totalCores, 1)}** |`, '');
+    const live = r.projection.fromLive;
+    L.push(
+      `From the stage sum: ${f(p.cpuMsPerCameraSecond, 2)} CPU-ms per camera-second for the camera-proportional stages → ${f(p.streamsPerCore, 0)} streams per core → ${f(p.totalCores, 1)} cores for ${p.streams} cameras` +
+        `${p.memoryMb !== undefined ? `, about ${f(p.memoryMb / 1024, 1)} GB as summed RSS${r.projection.privateMemoryMb !== undefined ? ` (${f(r.projection.privateMemoryMb / 1024, 1)} GB as summed PSS, the physical memory)` : ''}` : ''}.` +
+        (live ? ` From the live run's whole-process measurement: ${f(live.cpuMsPerCameraSecond, 2)} CPU-ms per camera-second → ${f(live.totalCores, 1)} cores.` : ''),
+      '',
+    );
+  }
+  if (r.omitted.length) L.push('## Not measured in this run', '', ...r.omitted.map((o) => `- ${o}`), '');
+  return `${L.join('\n')}\n`;
+}

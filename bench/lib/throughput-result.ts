@@ -1,0 +1,116 @@
+/** The JSON that bench:throughput writes (bench/results/throughput.json), shared by the bench and its report. */
+import type { Summary } from './percentile.js';
+import type { LineFit, Projection } from './projection.js';
+import type { TargetCheck } from './throughput-targets.js';
+import type { MissResult } from './live-metrics.js';
+
+export interface StageRow {
+  stage: string;
+  cpuMsPerCameraSecond: number;
+  /** Part of the end-to-end sum (alternatives and subtotals are not). */
+  inSum: boolean;
+  how: string;
+}
+
+export interface InferenceRow {
+  threads: number;
+  batch: number;
+  frames: number;
+  cpuMsPerFrame: number;
+  wallMsPerFrame: number;
+  /** At one frame per camera per intervalSec. */
+  cpuMsPerCameraSecond: number;
+}
+
+export interface MemoryFigures {
+  /** Mean over processes of VmRSS, MB. */
+  rssMbPerProcess: number;
+  /** Mean over processes of RssAnon (private), MB. */
+  anonMbPerProcess: number;
+  /** Mean over processes of PSS (shared pages divided among sharers), MB. */
+  pssMbPerProcess: number;
+}
+
+export interface LiveStep {
+  k: number;
+  windowSec: number;
+  liveCameras: number;
+  sustained: boolean;
+  why?: string;
+  /** Pipeline process + its ffmpeg children, per camera-second. */
+  cpuMsPerCameraSecond: number;
+  nodeCpuMsPerCameraSecond: number;
+  ffmpegCpuMsPerCameraSecond: number;
+  /** RTSP server + feeders (excluded from the pipeline's figures), per camera-second. */
+  loadGeneratorCpuMsPerCameraSecond: number;
+  misses: MissResult;
+  /** Frame arrival → analysis finished (score, evidence, publish of any event), every analyzed frame. */
+  latency: Summary;
+  /** Frame arrival → queue accepted, for frames that raised an event. */
+  publishLatency: Summary;
+  eventsPublished: number;
+  /** Peak over the window of (pipeline RSS + Σ ffmpeg RSS). */
+  rssMb: { pipeline: number; ffmpeg: number; total: number; perStream: number; anonTotal: number; anonPerStream: number; pssTotal: number; pssPerStream: number };
+  inferenceMsPerFrame: number;
+  loadAverage: number;
+}
+
+export interface ThroughputResult {
+  schema: 'patrol-bench-throughput/1';
+  mode: 'quick' | 'full';
+  startedAt: string;
+  durationSec: number;
+  environment: { cpu: string; cores: number; node: string; ffmpeg: string; loadAverageStart: number; loadAverageEnd: number; note: string };
+  clip: { file: string; width: number; height: number; fps: number; gopFrames: number; kbps: number; durationSec: number };
+  intervalSec: number;
+  model: { manifest: string; name: string; input: string; pipelineBatch: number; pipelineThreads: number; batchNote: string };
+  stages: {
+    ingest?: { streams: number; windowSec: number; cpuMsPerCameraSecond: number } & MemoryFigures;
+    decode?: {
+      streams: number;
+      windowSec: number;
+      ffmpegCpuMsPerCameraSecond: number;
+      nodeCpuMsPerCameraSecond: number;
+      decodeScaleCpuMsPerCameraSecond: number;
+      framesPerCameraMinute: number;
+    } & MemoryFigures;
+    inference?: { rows: InferenceRow[]; note: string };
+    scoring?: { cameras: number; steps: number; cpuMsPerStep: number; cpuMsPerCameraSecond: number; changes: number };
+    dispatch?: {
+      embedded: { messages: number; cpuMsPerPublish: number; wall: Summary };
+      bullmq: { messages: number; nodeCpuMsPerPublish: number; redisCpuMsPerPublish: number; cpuMsPerPublish: number; wall: Summary };
+      publishesPerCameraSecond: number;
+      publishRateSource: string;
+    };
+  };
+  stageTable: StageRow[];
+  stageSumCpuMsPerCameraSecond?: number;
+  controlPlane?: {
+    cameras: number;
+    fixtures: string[];
+    prerollSec: number;
+    windowSec: number;
+    frames: number;
+    publishes: number;
+    /** Largest number of publishes within one second (events cluster: updates every 30 s per open event). */
+    publishesPerSecondMax: number;
+    openEvents: number;
+    nodeCoreShare: number;
+    redisCoreShare: number;
+    coreShare: number;
+    publishLatency: Summary;
+    handleLatency: Summary;
+  };
+  live?: {
+    steps: LiveStep[];
+    maxSustainedK: number;
+    stoppedBecause: string;
+    memoryFit?: LineFit;
+    /** Same over summed PSS (physical memory). */
+    privateMemoryFit?: LineFit;
+  };
+  projection?: { streams: number; fromStages: Projection; /** From the PSS fit. */ privateMemoryMb?: number; fromLive?: Projection; note: string };
+  targets: TargetCheck[];
+  passed: boolean;
+  omitted: string[];
+}

@@ -1,0 +1,111 @@
+/**
+ * The `throughput` section of bench/targets.json and the check of measured figures against it. The check is
+ * pure; a target that could not be measured counts as missed (nothing is claimed without a number).
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { PatrolError } from '../../src/errors.js';
+
+export const ThroughputTargetsSchema = z
+  .object({
+    $comment: z.string().optional(),
+    /** Streams one core carries end to end at the patrol profile (= 1000 / CPU-ms per camera-second). */
+    minStreamsPerCore: z.number().positive(),
+    controlPlane: z.object({ cameras: z.number().int().positive(), maxCoreShare: z.number().positive() }).strict(),
+    maxEventLatencyP95Ms: z.number().positive(),
+    maxRssMbPerStream: z.number().positive(),
+    /** A live step is sustained while its interval-miss ratio stays at or under this. */
+    maxIntervalMissRatio: z.number().min(0).max(1),
+  })
+  .strict();
+export type ThroughputTargets = z.infer<typeof ThroughputTargetsSchema>;
+
+export function parseThroughputTargets(json: unknown, file = 'bench/targets.json'): ThroughputTargets {
+  const section = json && typeof json === 'object' && 'throughput' in json ? (json as { throughput: unknown }).throughput : undefined;
+  if (section === undefined) {
+    throw new PatrolError(`Targets file ${file} has no "throughput" section.`, 'Restore bench/targets.json from the repository, or pass --targets FILE.');
+  }
+  const r = ThroughputTargetsSchema.safeParse(section);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  - throughput.${i.path.join('.')}: ${i.message}`);
+    throw new PatrolError(`Targets file ${file} is invalid:\n${lines.join('\n')}`, 'Compare with bench/targets.json in the repository.');
+  }
+  return r.data;
+}
+
+export function loadThroughputTargets(file: string): ThroughputTargets {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new PatrolError(`Targets file ${file} cannot be read: ${(err as Error).message}.`, 'Pass --targets FILE, or restore bench/targets.json.');
+  }
+  return parseThroughputTargets(json, file);
+}
+
+/** What the checks need from a run; absent parts were not measured. */
+export interface ThroughputMeasured {
+  /** End-to-end CPU-ms per camera-second, summed over the measured stages. */
+  stageSumCpuMsPerCameraSecond?: number;
+  /** The live run at its largest sustained K (or its first K when none was sustained). */
+  live?: {
+    k: number;
+    sustained: boolean;
+    cpuMsPerCameraSecond: number;
+    missRatio: number;
+    latencyP95Ms: number;
+    rssMbPerStream: number;
+  };
+  controlPlane?: { cameras: number; coreShare: number; publishP95Ms: number };
+}
+
+export interface TargetCheck {
+  id: string;
+  what: string;
+  value: number;
+  op: '>=' | '<=' | '<';
+  target: number;
+  unit: string;
+  ok: boolean;
+  note?: string;
+}
+
+function check(id: string, what: string, value: number | undefined, op: TargetCheck['op'], target: number, unit: string, note?: string): TargetCheck {
+  const v = value ?? Number.NaN;
+  const ok = Number.isFinite(v) && (op === '>=' ? v >= target : op === '<=' ? v <= target : v < target);
+  return { id, what, value: v, op, target, unit, ok, note: Number.isFinite(v) ? note : (note ?? 'not measured') };
+}
+
+export function checkThroughputTargets(m: ThroughputMeasured, t: ThroughputTargets): TargetCheck[] {
+  const perCore = (cpu: number | undefined) => (cpu !== undefined && cpu > 0 ? 1000 / cpu : undefined);
+  const live = m.live;
+  const at = live ? `live run, K=${live.k}${live.sustained ? '' : ', not sustained'}` : 'live run';
+  const checks: TargetCheck[] = [
+    check('streams-per-core-stages', 'streams per core, end to end (sum of measured stages)', perCore(m.stageSumCpuMsPerCameraSecond), '>=', t.minStreamsPerCore, 'streams/core',
+      m.stageSumCpuMsPerCameraSecond !== undefined ? `${m.stageSumCpuMsPerCameraSecond.toFixed(2)} CPU-ms per camera-second; target ≤ ${(1000 / t.minStreamsPerCore).toFixed(1)}` : undefined),
+    check('streams-per-core-live', `streams per core, end to end (${at})`, perCore(live?.cpuMsPerCameraSecond), '>=', t.minStreamsPerCore, 'streams/core',
+      live ? `${live.cpuMsPerCameraSecond.toFixed(2)} CPU-ms per camera-second; target ≤ ${(1000 / t.minStreamsPerCore).toFixed(1)}` : undefined),
+    check('interval-misses', `analysis-interval misses (${at})`, live?.missRatio, '<=', t.maxIntervalMissRatio, 'ratio'),
+    check('event-latency-p95', `event latency p95, frame arrival → analyzed and published (${at})`, live?.latencyP95Ms, '<=', t.maxEventLatencyP95Ms, 'ms'),
+    check('rss-per-stream', `RSS per stream, pipeline + its ffmpeg children (${at})`, live?.rssMbPerStream, '<=', t.maxRssMbPerStream, 'MB'),
+    check('control-plane-share', `control plane CPU, ${t.controlPlane.cameras} cameras (scorer + dedupe + BullMQ, Node + redis-server)`,
+      m.controlPlane && m.controlPlane.cameras >= t.controlPlane.cameras ? m.controlPlane.coreShare : undefined, '<', t.controlPlane.maxCoreShare, 'core',
+      m.controlPlane && m.controlPlane.cameras < t.controlPlane.cameras ? `measured at ${m.controlPlane.cameras} cameras only` : undefined),
+    check('control-plane-publish-p95', `publish latency p95 at ${t.controlPlane.cameras} cameras (frame due → BullMQ accepted)`,
+      m.controlPlane && m.controlPlane.cameras >= t.controlPlane.cameras ? m.controlPlane.publishP95Ms : undefined, '<=', t.maxEventLatencyP95Ms, 'ms'),
+  ];
+  return checks;
+}
+
+/** One line per missed target, naming it (for stderr and the exit status). */
+export function missedLines(checks: readonly TargetCheck[]): string[] {
+  return checks.filter((c) => !c.ok).map((c) => `target missed: ${c.what}: ${formatValue(c)} (target ${c.op} ${c.target} ${c.unit})${c.note ? ` — ${c.note}` : ''}`);
+}
+
+export function formatValue(c: Pick<TargetCheck, 'value' | 'unit'>): string {
+  if (!Number.isFinite(c.value)) return 'not measured';
+  if (c.unit === 'ratio') return `${(c.value * 100).toFixed(2)}%`;
+  if (c.unit === 'core') return `${(c.value * 100).toFixed(2)}% of one core`;
+  if (c.unit === 'streams/core') return `${c.value.toFixed(c.value >= 10 ? 0 : 1)} streams/core`;
+  return `${c.value >= 100 ? c.value.toFixed(0) : c.value.toFixed(2)} ${c.unit}`;
+}
