@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import { PatrolError } from '../errors.js';
 import { ConfigSchema, LogLevelSchema, type PatrolConfig } from './schema.js';
 import { formatConfigIssues } from './format-issues.js';
@@ -59,18 +59,34 @@ function applyEnvOverrides(config: PatrolConfig, env: NodeJS.ProcessEnv, file: s
   return { ...config, queue: { ...config.queue, redisUrl }, storage: { dir }, review: { ...config.review, host, port }, log };
 }
 
+const YAML_HINTS: Record<string, string> = {
+  TAB_AS_INDENT: 'Indent with spaces; YAML does not allow tabs.',
+  DUPLICATE_KEY: 'Remove or rename the repeated key; each key may appear once in a mapping.',
+  MISSING_CHAR: 'Line up the marked line with its siblings (same number of spaces as the keys or "- " items around it), and close any quote or bracket left open.',
+};
+const YAML_HINT = 'Check indentation (spaces, not tabs) and that every "key: value" pair is on its own line.';
+
+/**
+ * One YAML syntax error as a PatrolError: file, line and column once, the parser's message without its own
+ * position, the offending lines with the caret, and a fix for the common causes.
+ */
+function yamlError(e: YAMLError, file: string): PatrolError {
+  const [first = '', ...context] = e.message.split('\n');
+  const what = first.replace(/ at line \d+, column \d+:?\s*$/, '').trim();
+  const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+  const snippet = context.filter((l) => l.trim() !== '').map((l) => `    ${l}`);
+  return new PatrolError(`${file} is not valid YAML${where}: ${what}${snippet.length ? `\n${snippet.join('\n')}` : ''}`, YAML_HINTS[e.code] ?? YAML_HINT);
+}
+
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): PatrolConfig {
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new PatrolError(`${file} is not valid YAML: ${e.message.split('\n')[0]}${e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ''}`, 'Check indentation (spaces, not tabs) and that every "key: value" pair is on its own line.');
-  }
+  if (doc.errors.length > 0) throw yamlError(doc.errors[0]!, file);
   // Substituted after parsing, in string values only: comments are left alone, and a value from the
   // environment can never change the YAML's structure.
   const raw: unknown = substituteEnvDeep(doc.toJS() ?? {}, env, file);
-  const parsed = ConfigSchema.safeParse(raw);
+  const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    throw new PatrolError(formatConfigIssues(file, parsed.error.issues), 'Edit the fields above; config/schema.json documents every field (editors with YAML support use it for completion).');
+    throw new PatrolError(formatConfigIssues(file, parsed.error.issues, ConfigSchema), 'Edit the fields above; config/schema.json documents every field (editors with YAML support use it for completion).');
   }
   const problems = checkConfigSemantics(parsed.data);
   if (problems.length > 0) {
