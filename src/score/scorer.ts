@@ -130,6 +130,8 @@ interface Resolved {
   updateEveryMs: number;
   minPeakGain: number;
   cameraId: string;
+  /** Dwell is met this much early: frames are sampled, and live arrival times jitter around the grid. */
+  dwellSlackMs: number;
 }
 
 function stepTrack(prev: TrackState, seen: Sighting | null, ctx: ScoreContext, r: Resolved): { track: TrackState; change?: EventChange } {
@@ -182,7 +184,7 @@ function stepTrack(prev: TrackState, seen: Sighting | null, ctx: ScoreContext, r
 
   const cooling = prev.cooldownUntil !== null && t < prev.cooldownUntil;
   const hits = ring.reduce((n, h) => n + (h ? 1 : 0), 0);
-  if (!seen || !candidate || cooling || hits < rule.hits || candidate.presenceMs < rule.dwellSec * 1000) {
+  if (!seen || !candidate || cooling || hits < rule.hits || candidate.presenceMs < rule.dwellSec * 1000 - r.dwellSlackMs) {
     return { track: { ...base, candidate } };
   }
 
@@ -228,6 +230,7 @@ export function step(state: CameraScoreState, input: ScoreInput, ctx: ScoreConte
     updateEveryMs: (o.updateEverySec ?? 30) * 1000,
     minPeakGain: o.minPeakGain ?? 0.05,
     cameraId: ctx.camera.id,
+    dwellSlackMs: ((ctx.camera.intervalSec ?? 0) * 1000) / 2,
   };
   const maxBoxes = o.maxBoxes ?? 20;
 

@@ -84,7 +84,8 @@ describe('scorer invariants (property)', () => {
             ids.add(ev.id);
             open.set(key, ev.id);
             expect(ev.confirmedAt).toBe(at);
-            expect(ev.confirmedAt - ev.startedAt).toBeGreaterThanOrEqual(rule.dwellSec * 1000);
+            // Dwell is met within half an analysis interval (sampled frames, jittery live arrival times).
+            expect(ev.confirmedAt - ev.startedAt).toBeGreaterThanOrEqual(rule.dwellSec * 1000 - (camera.intervalSec * 1000) / 2);
             const ended = lastEnd.get(key);
             // Across a crash the end moment is unknown; the restored cooldown runs from endedAt + endAfterSec.
             if (ended && ended.crashedBefore === crashedBefore) expect(at).toBeGreaterThanOrEqual(ended.at + rule.cooldownSec * 1000);

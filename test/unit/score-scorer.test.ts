@@ -48,6 +48,16 @@ const every = (from: number, to: number, dt = 5) => Array.from({ length: Math.fl
 const kinds = (cs: Timed[]) => cs.map((c) => `${c.change.kind}@${c.at}`);
 
 describe('persistence', () => {
+  it('meets dwell within half an interval, so live arrival jitter does not cost a whole interval', () => {
+    // Frames nominally every 5 s; the one at 60 s arrives 40 ms early.
+    const secs = [...every(0, 55), 59.96, 65];
+    const { changes } = run(secs, () => [stall()]);
+    expect(kinds(changes.filter((c) => c.change.kind === 'opened'))).toEqual(['opened@59.96']);
+    // 2.6 s short of dwell (more than half an interval) is still too early.
+    const early = run([...every(0, 55), 57.4], () => [stall()]);
+    expect(early.changes.filter((c) => c.change.kind === 'opened')).toEqual([]);
+  });
+
   it('a stall that stays past dwell opens exactly one event, at dwell', () => {
     const { changes } = run(every(0, 600), () => [stall()]);
     const opened = changes.filter((c) => c.change.kind === 'opened');
