@@ -7,6 +7,9 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
+    // CI also writes a JSON report; .ci/run turns it into one closing "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test/artifacts/vitest.json' },
     hookTimeout: 60_000,
   },
 });
