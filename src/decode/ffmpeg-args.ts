@@ -23,6 +23,26 @@ export interface DecodeArgsOptions {
   height: number;
   pixelFormat: PixelFormat;
   features: FfmpegFeatures;
+  /** Also copy the compressed stream into a ring of segments (clips for evidence). Default: off. */
+  ring?: RingOutput;
+}
+
+/**
+ * The second output: the camera's compressed video, stream-copied (no decode, no encode) into a ring of
+ * MPEG-TS segments that clips are cut from. `-skip_frame nokey` is a decoder option, so the copy still
+ * carries every packet. Segments start on keyframes (a 2 s GOP gives 2 s segments; a longer GOP, longer ones).
+ */
+export interface RingOutput {
+  /** Absolute folder. */
+  dir: string;
+  /** Names for this ffmpeg run: segments `<prefix>-NNN.ts`, the list of completed ones `<prefix>.csv`. */
+  prefix: string;
+  /** Target segment length, seconds (cut at the first keyframe after it). */
+  segmentSec: number;
+  /** Segment files reused round-robin: the ring never holds more than this many per run. */
+  wrap: number;
+  /** Completed segments kept in the list; below `wrap - 1`, so a listed file is never the one being rewritten. */
+  listSize: number;
 }
 
 /** Grey 114 — the value YOLOX letterboxes with (also in the model manifests' `padValue`). */
@@ -40,6 +60,9 @@ export const PAD_COLOR = '0x727272';
  */
 export function buildDecodeArgs(o: DecodeArgsOptions): string[] {
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
+  // Stream copy keeps the demuxer's time base (90 kHz for RTSP/TS); without it the tee muxer would get 1/fps
+  // and round a real camera's jittery timestamps onto a frame grid. Only stream copies are affected.
+  if (o.ring) args.push('-copytb', '1');
   // One decoder thread: frame threading would hold back N keyframes (N × GOP of latency) and buys nothing
   // when a core serves hundreds of cameras.
   args.push('-threads', '1');
@@ -62,7 +85,54 @@ export function buildDecodeArgs(o: DecodeArgsOptions): string[] {
   // ffmpeg polls holds the frame until the next one arrives — in keyframe mode a whole GOP of latency (measured
   // on 5.1: one frame late on most runs of a loaded machine). -flush_packets 1: no frame tail waits in AVIO.
   args.push('-threads', '1', '-f', 'rawvideo', '-pix_fmt', o.pixelFormat, '-flush_packets', '1', 'pipe:1');
+  if (o.ring) args.push(...buildRingOutputArgs(o.ring));
   return args;
+}
+
+/**
+ * `-map 0:v:0 -c:v copy -f tee [f=segment:…:onfail=ignore]<dir>/<prefix>-%03d.ts|[f=null]-`.
+ *
+ * Why tee: a segment muxer that fails (disk full, folder removed) would end the whole ffmpeg and with it the
+ * camera's detection. Inside tee with `onfail=ignore` the ring just stops for this run (ffmpeg logs
+ * "Slave muxer #0 failed") and frames keep coming; the next reconnect tries again. The null slave is there
+ * because tee gives up when its last slave fails.
+ *
+ * The segment list is rewritten (through `<list>.tmp` and a rename) each time a segment completes, holding
+ * the newest `listSize` segments: `name,start,end` in stream seconds, the same time line as showinfo's pts.
+ */
+export function buildRingOutputArgs(r: RingOutput): string[] {
+  if (!Number.isInteger(r.wrap) || !Number.isInteger(r.listSize) || r.listSize < 1 || r.listSize > r.wrap - 2) {
+    throw new RangeError(`ring: need 1 ≤ listSize ≤ wrap − 2, got listSize ${r.listSize}, wrap ${r.wrap}`);
+  }
+  if (!(r.segmentSec > 0)) throw new RangeError(`ring: segmentSec must be positive, got ${r.segmentSec}`);
+  if (!/^[A-Za-z0-9_]+$/.test(r.prefix)) throw new RangeError(`ring: prefix must be [A-Za-z0-9_]+, got ${JSON.stringify(r.prefix)}`);
+  const dir = r.dir.replace(/\/+$/, '') || '/';
+  const base = dir === '/' ? `/${r.prefix}` : `${dir}/${r.prefix}`;
+  const options: Array<[string, string]> = [
+    ['f', 'segment'],
+    ['segment_time', String(r.segmentSec)],
+    ['segment_format', 'mpegts'],
+    ['reset_timestamps', '0'],
+    ['segment_list', `${base}.csv`],
+    ['segment_list_type', 'csv'],
+    ['segment_list_size', String(r.listSize)],
+    ['segment_wrap', String(r.wrap)],
+    ['onfail', 'ignore'],
+  ];
+  // The segment muxer expands %d in the file name: a literal % in the folder is written %%.
+  const pattern = `${base.replace(/%/g, '%%')}-%03d.ts`;
+  const slave = `[${options.map(([k, v]) => `${k}=${teeEscape(v, ':]')}`).join(':')}]${pattern}`;
+  return ['-map', '0:v:0', '-c:v', 'copy', '-an', '-sn', '-dn', '-f', 'tee', `${teeEscape(slave, '|')}|[f=null]-`];
+}
+
+/**
+ * Escapes for av_get_token, which tee applies twice to option values (the slave list, then each option)
+ * and once to the file name: backslash before `\`, `'`, whitespace and the given separators.
+ */
+export function teeEscape(s: string, separators: string): string {
+  let out = '';
+  for (const ch of s) out += ch === '\\' || ch === "'" || /\s/.test(ch) || separators.includes(ch) ? `\\${ch}` : ch;
+  return out;
 }
 
 /**

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { CameraConfig } from '../config/schema.js';
-import { buildDecodeArgs, letterboxContentSize, type PixelFormat } from '../decode/ffmpeg-args.js';
+import { buildDecodeArgs, letterboxContentSize, type DecodeArgsOptions, type PixelFormat } from '../decode/ffmpeg-args.js';
 import { resolveFfmpeg, type FfmpegBinary } from '../decode/ffmpeg-path.js';
 import { diagnoseExit, FfmpegStderr, type ExitDiagnosis } from '../decode/ffmpeg-stderr.js';
 import { FrameSplitter } from '../decode/frame-splitter.js';
+import { pruneRing, ringLayout, RingStderrFilter, type RingConfig, type RingLayout } from '../evidence/clip-ring.js';
 import { DEFAULT_BACKOFF, nextBackoffMs, type BackoffOptions } from './backoff.js';
 import { cameraInput, type CameraInput } from './camera-input.js';
 import type { Frame, SourceState, SourceStatus } from './frame.js';
@@ -55,6 +57,13 @@ export interface CameraSourceOptions {
   stableMs?: number;
   /** Frames buffered per `frames()` iterator. Default 2. */
   maxBuffered?: number;
+  /**
+   * Also keep the last `seconds` of the camera's compressed video in a ring of segments under `dir`
+   * (`ringDirFor(storage, cameraId)`), written by this same ffmpeg as a stream copy, for evidence clips
+   * (src/evidence/clip-ring.ts, clip-recorder.ts). Real-time sources only: ignored, with a warning, for a file
+   * read as fast as possible. Default: off.
+   */
+  ring?: RingConfig;
 }
 
 export type FrameListener = (frame: Frame) => void | Promise<unknown>;
@@ -95,6 +104,8 @@ interface Run {
   child: ChildProcessByStdio<null, Readable, Readable>;
   splitter: FrameSplitter;
   stderr: FfmpegStderr;
+  /** With a ring: takes the ring's lines out of stderr before `stderr` reads it. */
+  ringFilter?: RingStderrFilter;
   /** Frame bytes and showinfo lines arrive on different pipes; pair them by index. */
   frames: Map<number, Buffer>;
   pts: Map<number, { ptsMs: number; width?: number; height?: number }>;
@@ -127,6 +138,9 @@ class FfmpegCameraSource implements CameraSource {
   private readonly watchdogMs: number;
   private readonly stableMs: number;
   private readonly args: string[];
+  private readonly decodeOptions: DecodeArgsOptions;
+  private readonly ring: (RingLayout & { dir: string; seconds: number }) | undefined;
+  private ringRuns = 0;
   private readonly frameBytes: number;
 
   private current: SourceStatus;
@@ -162,7 +176,7 @@ class FfmpegCameraSource implements CameraSource {
       throw new RangeError(`camera ${camera.id}: frame size must be positive integers, got ${opts.width}×${opts.height}`);
     }
     this.frameBytes = opts.width * opts.height * 3;
-    this.args = buildDecodeArgs({
+    this.decodeOptions = {
       input:
         this.input.kind === 'rtsp'
           ? { kind: 'rtsp', url: this.input.url, socketTimeoutMs: opts.socketTimeoutMs ?? 10_000, analyzeDurationMs: opts.analyzeDurationMs }
@@ -173,7 +187,13 @@ class FfmpegCameraSource implements CameraSource {
       height: opts.height,
       pixelFormat: opts.pixelFormat,
       features: this.ffmpeg.features,
-    });
+    };
+    this.args = buildDecodeArgs(this.decodeOptions);
+    if (opts.ring && !this.realtime) {
+      this.log.warn({ cameraId: camera.id }, `camera ${camera.id}: clip ring ignored: a file read as fast as possible has no wall clock to cut clips by`);
+    } else if (opts.ring) {
+      this.ring = { ...ringLayout(opts.ring.seconds, opts.ring.segmentSec), dir: resolvePath(opts.ring.dir), seconds: opts.ring.seconds };
+    }
     this.current = { cameraId: camera.id, state: 'stopped', attempt: 0 };
   }
 
@@ -241,8 +261,9 @@ class FfmpegCameraSource implements CameraSource {
       this.retry({ permanent: true, reason: `file not found: ${this.input.path} (check the camera url and the config folder)` });
       return;
     }
-    this.log.debug({ cameraId: this.cameraId, ffmpeg: this.ffmpeg.path, args: this.args.map(redactUrl) }, 'starting ffmpeg');
-    const child = spawn(this.ffmpeg.path, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = this.ring ? this.argsWithRing(this.ring) : this.args;
+    this.log.debug({ cameraId: this.cameraId, ffmpeg: this.ffmpeg.path, args: args.map(redactUrl) }, 'starting ffmpeg');
+    const child = spawn(this.ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const run: Run = {
       child,
       splitter: new FrameSplitter(this.frameBytes),
@@ -255,6 +276,7 @@ class FfmpegCameraSource implements CameraSource {
       sourceHeight: 0,
       paused: false,
       ended: false,
+      ringFilter: args === this.args ? undefined : new RingStderrFilter(),
     };
     this.run = run;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -263,7 +285,7 @@ class FfmpegCameraSource implements CameraSource {
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
-      for (const ev of run.stderr.push(text)) {
+      for (const ev of run.stderr.push(this.ringLines(run.ringFilter?.push(text)) ?? text)) {
         if (ev.kind === 'frame') run.pts.set(ev.n, ev);
         else if (ev.kind === 'input-video') {
           run.sourceWidth = ev.width;
@@ -279,6 +301,34 @@ class FfmpegCameraSource implements CameraSource {
     });
     child.on('close', (code, signal) => this.onClose(run, code, signal));
     this.armWatchdog(run);
+  }
+
+  /**
+   * The decode command plus the ring output, for one run: its own file names (a reconnect never rewrites
+   * the files of the run before, whose segments may still hold a clip's pre-roll), after removing runs too
+   * old to matter. A ring folder that cannot be prepared costs the clips, never the camera.
+   */
+  private argsWithRing(ring: RingLayout & { dir: string; seconds: number }): string[] {
+    try {
+      mkdirSync(ring.dir, { recursive: true });
+      pruneRing(ring.dir, (ring.seconds + 2 * ring.segmentSec) * 1000);
+      const prefix = `${Date.now().toString(36)}_${(this.ringRuns++).toString(36)}`;
+      return buildDecodeArgs({ ...this.decodeOptions, ring: { dir: ring.dir, prefix, segmentSec: ring.segmentSec, wrap: ring.wrap, listSize: ring.listSize } });
+    } catch (err) {
+      this.log.warn({ cameraId: this.cameraId, err, dir: ring.dir }, `camera ${this.cameraId}: clip ring unavailable for this connection`);
+      return this.args;
+    }
+  }
+
+  /** Logs what the ring filter took out of stderr; returns the rest for the stderr parser. */
+  private ringLines(split: { pass: string; ring: string[] } | undefined): string | undefined {
+    if (!split) return undefined;
+    for (const line of split.ring) {
+      const failed = /fail|error|No space|denied/i.test(line);
+      if (failed) this.log.warn({ cameraId: this.cameraId, ffmpeg: line }, `camera ${this.cameraId}: clip ring stopped until the next reconnect: ${line}`);
+      else this.log.debug({ cameraId: this.cameraId, ffmpeg: line }, 'clip ring');
+    }
+    return split.pass;
   }
 
   /** Emits every frame whose bytes and timestamp have both arrived, in order. */
@@ -388,7 +438,8 @@ class FfmpegCameraSource implements CameraSource {
   private onClose(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
     if (run.ended) return;
     run.ended = true;
-    for (const ev of run.stderr.end()) if (ev.kind === 'frame') run.pts.set(ev.n, ev);
+    const rest = run.ringFilter ? run.stderr.push(this.ringLines(run.ringFilter.end()) ?? '') : [];
+    for (const ev of [...rest, ...run.stderr.end()]) if (ev.kind === 'frame') run.pts.set(ev.n, ev);
     this.pair(run);
     if (this.run === run) this.run = undefined;
     if (this.watchdog) clearTimeout(this.watchdog);
