@@ -136,6 +136,11 @@ export interface FrameMeasures {
   meanLuma: number;
   /** Std-dev of the thumbnail: low = flat picture (fog, lens cap, a wall). */
   contrast: number;
+  /**
+   * Fine detail relative to coarse structure: Laplacian variance / contrast². Defocus removes the fine
+   * detail and keeps the coarse structure; fog and dusk lower both, so the ratio holds. On Patrol's fixture
+   * scenes it is ≥ 0.18 (haze) to ≈ 1.6 (night grain); a 13-px box blur of a sharp scene gives ≈ 0.02.
+   */
   sharpness: number;
   /** Mean absolute difference of sampled pixels to the previous analyzed frame (undefined for the first). */
   change?: number;
@@ -146,14 +151,15 @@ export interface FrameMeasures {
 export interface HealthThresholds {
   /** Mean luma below this = too dark. */
   darkLuma: number;
-  /** Laplacian variance below this = blurred (not checked on dark or flat pictures). */
-  blurVariance: number;
+  /** Sharpness ratio below this = blurred (not checked on dark or flat pictures). */
+  blurRatio: number;
   /** Thumbnail std-dev below this = flat picture: blur is not judged on it. */
   minContrast: number;
   /** Sampled-pixel change below this (0–255) = the same picture again. */
   frozenChange: number;
-  /** This many identical analyses in a row = frozen (the first of them included). */
+  /** Frozen when at least this many of the last `frozenWindow` analyses repeated the picture before them. */
   frozenFrames: number;
+  frozenWindow: number;
   /** Correlation with the reference below this = a different view. */
   shiftCorrelation: number;
   /** A dark/blurred/shifted condition must hold this many analyses in a row to raise, and be gone as long to clear. */
@@ -162,10 +168,11 @@ export interface HealthThresholds {
 
 export const DEFAULT_HEALTH: HealthThresholds = {
   darkLuma: 28,
-  blurVariance: 12,
+  blurRatio: 0.05,
   minContrast: 8,
   frozenChange: 0.5,
-  frozenFrames: 6,
+  frozenFrames: 4,
+  frozenWindow: 6,
   shiftCorrelation: 0.5,
   persist: 3,
 };
@@ -187,8 +194,13 @@ const MESSAGES: Record<HealthCheck, [raised: string, cleared: string]> = {
 
 /**
  * The checks' state for one camera, fed with every analyzed frame. Each check is raised after `persist`
- * bad analyses in a row (frozen: `frozenFrames` identical ones) and cleared after as many good ones, so a
- * passing shadow or one odd frame never flaps an alert. The reference view is the first sharp, bright,
+ * bad analyses in a row and cleared after as many good ones, so a passing shadow or one odd frame never
+ * flaps an alert. Frozen counts repeats in a window instead: a stuck source re-encoded by the camera does
+ * not always decode to the very same pixels (rate control varies the keyframes' quality), so some repeats
+ * are missed; `frozenFrames` exact repeats among the last `frozenWindow` analyses raise it (a live scene,
+ * however still, never repeats exactly: sensor grain and coding noise differ), `persist` changed pictures
+ * in a row clear it. Frozen detection is therefore conservative: it can miss a frozen camera whose
+ * keyframes keep changing in coding noise, never flags a still street. The reference view is the first sharp, bright,
  * non-flat picture seen (or one given, e.g. kept from an earlier run); `resetReference` re-takes it after
  * ops re-aimed the camera and redrew its zones.
  */
@@ -198,7 +210,7 @@ export class CameraHealth {
   private reference: Thumb | undefined;
   private readonly raised = new Map<HealthCheck, boolean>();
   private readonly streak = new Map<HealthCheck, number>();
-  private identical = 0;
+  private repeats: boolean[] = [];
   last: FrameMeasures | undefined;
 
   constructor(
@@ -226,22 +238,25 @@ export class CameraHealth {
   observe(f: FramePixels): HealthChange[] {
     const thumb = thumbnail(f);
     const points = samplePoints(f);
-    const m: FrameMeasures = { meanLuma: mean(thumb.data), contrast: stdDev(thumb.data), sharpness: laplacianVariance(f) };
+    const contrast = stdDev(thumb.data);
+    const m: FrameMeasures = { meanLuma: mean(thumb.data), contrast, sharpness: laplacianVariance(f) / Math.max(1, contrast * contrast) };
     if (this.previous) m.change = meanAbsDiff(points, this.previous);
     this.previous = points;
 
     const dark = m.meanLuma < this.t.darkLuma;
     const flat = m.contrast < this.t.minContrast;
-    const blurred = !dark && !flat && m.sharpness < this.t.blurVariance;
+    const blurred = !dark && !flat && m.sharpness < this.t.blurRatio;
     if (!this.reference && !dark && !flat && !blurred) this.reference = thumb;
     if (this.reference && !dark && !flat) m.similarity = correlation(thumb.data, this.reference.data);
     const shifted = m.similarity !== undefined && Number.isFinite(m.similarity) && m.similarity < this.t.shiftCorrelation;
-    this.identical = m.change !== undefined && m.change < this.t.frozenChange ? this.identical + 1 : 0;
+    const repeated = m.change !== undefined && m.change < this.t.frozenChange;
+    this.repeats.push(repeated);
+    if (this.repeats.length > this.t.frozenWindow) this.repeats.shift();
     this.last = m;
 
     const changes: HealthChange[] = [];
-    // frozen: `identical` counts repeats, so frozenFrames pictures in a row = frozenFrames - 1 repeats.
-    this.update('frozen', this.identical >= this.t.frozenFrames - 1, this.identical === 0, m.change ?? 0, changes, true);
+    const repeatsInWindow = this.repeats.filter(Boolean).length;
+    this.update('frozen', repeated && repeatsInWindow >= this.t.frozenFrames, !repeated, m.change ?? 0, changes, !this.isRaised('frozen'));
     this.update('dark', dark, !dark, m.meanLuma, changes);
     // Blur and view are not judged on a dark or flat picture: they keep their state.
     if (!dark && !flat) {

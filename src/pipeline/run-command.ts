@@ -5,6 +5,7 @@ import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { VIOLATION_LABELS, type ViolationType } from '../violation.js';
 import { startPipeline, type Pipeline } from './pipeline.js';
 import { startReview, type ReviewHandle } from './start-review.js';
+import { Observability } from '../observe/observability.js'; // issue 6
 
 export interface RunOptions {
   configPath: string;
@@ -22,16 +23,21 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
   let review: ReviewHandle | undefined;
   let pipeline: Pipeline | undefined;
+  // issue 6: metrics, camera health and /metrics /healthz /readyz (fleet.metricsPort) for live runs.
+  const observe = opts.once ? undefined : new Observability({ role: 'run', config, logger, queue });
   const shutdown = async (): Promise<void> => {
     await pipeline?.stop();
     await review?.close();
     await queue.close();
+    await observe?.close();
   };
   try {
     // A one-pass run leaves its events in the durable queue; the next `patrol run` or `patrol serve` takes them.
     if (opts.review && config.review.enabled && !opts.once) review = await startReview({ config, queue, logger, getCameraStatus: () => pipeline?.statuses() ?? [] });
     const startedAt = Date.now();
-    pipeline = await startPipeline({ config, logger, queue, mode: opts.once ? 'once' : 'live' });
+    await observe?.listen(false);
+    pipeline = await startPipeline({ config, logger, queue, mode: opts.once ? 'once' : 'live', ...observe?.hooks });
+    observe?.setPipeline(pipeline, pipeline.model);
 
     if (opts.once) {
       await pipeline.done;

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
 import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { startReview } from './start-review.js';
+import { Observability } from '../observe/observability.js'; // issue 6
 
 /**
  * `patrol serve`: the review service alone — it consumes the dispatch queue (BullMQ via REDIS_URL when the
@@ -14,6 +15,9 @@ export async function serveCommand(opts: { configPath: string }): Promise<number
   mkdirSync(config.storage.dir, { recursive: true });
   if (!config.queue.redisUrl) logger.warn('no REDIS_URL: serving events from the embedded queue on this machine only');
   const queue = createDispatchQueue({ redisUrl: config.queue.redisUrl, name: config.queue.name, storageDir: config.storage.dir, logger });
+  // issue 6: /metrics (queue depth, process), /healthz, /readyz on fleet.metricsPort.
+  const observe = new Observability({ role: 'serve', config, logger, queue });
+  await observe.listen(false);
   const review = await startReview({ config, queue, logger, getCameraStatus: () => [] });
   logger.info({ config: file, url: review.url }, 'review service started');
   await new Promise<void>((resolve) => {
@@ -22,5 +26,6 @@ export async function serveCommand(opts: { configPath: string }): Promise<number
   });
   await review.close();
   await queue.close();
+  await observe.close();
   return 0;
 }

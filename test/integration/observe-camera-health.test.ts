@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createCameraSource } from '../../src/ingest/camera-source.js';
+import { CameraHealth, type HealthCheck } from '../../src/observe/camera-health.js';
+import { fixtureVideo, HAS_SHARED } from '../support/fixture-video.js';
+
+if (!HAS_SHARED) console.warn('observe-camera-health: ../shared is absent (no fixture assets); skipping the camera-health checks on fixture videos');
+
+/** Runs the health checks over a fixture as a camera analyzed every 2 s would; returns raise/clear times (s). */
+async function alerts(name: string): Promise<Array<{ check: HealthCheck; raised: boolean; atSec: number }>> {
+  const url = `file://${fixtureVideo(name)}`;
+  const source = createCameraSource({ id: name, url, loop: false, intervalSec: 2, decode: 'keyframe' }, { width: 416, height: 416, pixelFormat: 'bgr24', realtime: false });
+  const health = new CameraHealth(name);
+  const out: Array<{ check: HealthCheck; raised: boolean; atSec: number }> = [];
+  const frames = source.frames();
+  source.start();
+  for await (const f of frames) for (const c of health.observe(f)) out.push({ check: c.check, raised: c.raised, atSec: Math.round(f.ptsMs / 1000) });
+  return out;
+}
+
+describe.skipIf(!HAS_SHARED)('camera health on the fixture videos (analyzed every 2 s)', () => {
+  it('camera_dark (black from 30 to 60 s): dark raised within 3 analyses, cleared within 3 after', async () => {
+    const a = await alerts('camera_dark');
+    expect(a.map((x) => x.check)).toEqual(['dark', 'dark']);
+    expect(a[0]).toMatchObject({ raised: true });
+    expect(a[0]!.atSec).toBeGreaterThanOrEqual(30);
+    expect(a[0]!.atSec).toBeLessThanOrEqual(36);
+    expect(a[1]).toMatchObject({ raised: false });
+    expect(a[1]!.atSec).toBeGreaterThanOrEqual(60);
+    expect(a[1]!.atSec).toBeLessThanOrEqual(68);
+  }, 60_000);
+
+  it('camera_frozen (frozen from 30 to 60 s): frozen raised inside the fault, cleared after it', async () => {
+    const a = await alerts('camera_frozen');
+    expect(a.map((x) => [x.check, x.raised])).toEqual([
+      ['frozen', true],
+      ['frozen', false],
+    ]);
+    expect(a[0]!.atSec).toBeGreaterThan(30);
+    expect(a[0]!.atSec).toBeLessThanOrEqual(60);
+    expect(a[1]!.atSec).toBeGreaterThan(60);
+    expect(a[1]!.atSec).toBeLessThanOrEqual(68);
+  }, 60_000);
+
+  it.each(['empty_day', 'empty_night', 'haze_steam', 'fire', 'stall_setup'])('%s: no camera-health alert (night, haze, smoke, people are not faults)', async (name) => {
+    expect(await alerts(name)).toEqual([]);
+  }, 60_000);
+});
