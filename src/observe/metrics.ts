@@ -196,6 +196,11 @@ export class PatrolMetrics {
   }
 
   status(s: SourceStatus): void {
+    if (!this.statuses.has(s.cameraId)) {
+      // Zero series from the start, so dashboards show a camera with no misses rather than no data.
+      this.intervalMisses.inc({ camera: s.cameraId }, 0);
+      this.framesSkipped.inc({ camera: s.cameraId }, 0);
+    }
     this.statuses.set(s.cameraId, s);
     for (const state of STATES) this.cameraState.set({ camera: s.cameraId, state }, state === s.state ? 1 : 0);
     // An outage is the camera's fault, not the scheduler's: the next analysis after it is not a miss.
