@@ -147,7 +147,7 @@ describe.skipIf(!HAS_SHARED)(`fleet: ${WORKERS} worker processes, ${CAMERAS} RTS
     return `--- ${w.id} (last ${n} lines) ---\n${w.lines.slice(-n).join('\n')}`;
   }
 
-  it('spreads the cameras, re-analyzes a killed worker’s cameras within 15 s, never two workers at once, and shuts down gracefully', async () => {
+  it('spreads the cameras, re-analyzes a killed worker’s cameras within 15 s, rebalances onto a new worker, never two workers at once, shuts down gracefully', async () => {
     const t0 = Date.now();
     for (let i = 1; i <= WORKERS; i++) startWorker(`w${i}`);
 
@@ -208,8 +208,30 @@ describe.skipIf(!HAS_SHARED)(`fleet: ${WORKERS} worker processes, ${CAMERAS} RTS
       .filter((x) => x.t > killedAt && orphans.includes(x.camera))
       .map((x) => x.t - killedAt);
 
+    // A new worker joins: the others hand cameras back (stop first, then release) until each has its share.
+    const joinedAt = Date.now();
+    const w4 = startWorker('w4');
+    let rebalanced: Map<string, number> = new Map();
+    try {
+      await until(
+        'w4 analyzing its share of the cameras',
+        async () => {
+          const now = Date.now();
+          const recent = (await trace()).filter((l) => l.t > joinedAt && now - l.t < INTERVAL_SEC * 2_000 + 2_000);
+          const owner = new Map(recent.map((l) => [l.c, l.w]));
+          rebalanced = new Map();
+          for (const w of owner.values()) rebalanced.set(w, (rebalanced.get(w) ?? 0) + 1);
+          return owner.size === CAMERAS && (rebalanced.get(w4.id) ?? 0) >= Math.floor(CAMERAS / WORKERS) - 1;
+        },
+        40_000,
+        500,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; owners: ${JSON.stringify([...rebalanced])}\n${workers.map((w) => tail(w)).join('\n')}`);
+    }
+    const rebalanceMs = Date.now() - joinedAt;
+
     // Graceful shutdown of the survivors: in-flight frames finish, leases released, membership left.
-    await new Promise((res) => setTimeout(res, 2_000));
     const survivors = workers.filter((w) => w.id !== victim);
     const stopAt = Date.now();
     for (const w of survivors) w.proc.kill('SIGTERM');
@@ -230,6 +252,8 @@ describe.skipIf(!HAS_SHARED)(`fleet: ${WORKERS} worker processes, ${CAMERAS} RTS
       releasedAfterKillMs: stats(releases),
       liveAfterKillMs: stats(live),
       reanalyzedAfterKillMs: stats(takeovers),
+      rebalanceMs,
+      camerasPerWorkerAfterJoin: Object.fromEntries(rebalanced),
       shutdownMs,
       analyses: all.length,
     };
