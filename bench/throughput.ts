@@ -2,7 +2,7 @@
  * bench:throughput — what one camera costs at each stage of the pipeline, how many streams one core carries,
  * and what 1000 cameras would need, measured on the machine it runs on (issue 7).
  *
- *   npm run bench:throughput                   full mode (≈ 10 min): all stages, K ramp 8, 16, 32, 48, 64, 96, … until a step fails
+ *   npm run bench:throughput                   full mode (≈ 10 min): all stages, K ramp 16, 32, 64, 96, … until a step fails
  *   npm run bench:throughput -- --quick        CI mode (< 3 min): fewer batch sizes, shorter windows, K = 4, 8
  *
  * Options: --model M.json (default models/patrol-det.json when present, else the YOLOX-nano stand-in),
@@ -68,6 +68,8 @@ const WORKER = fileURLToPath(new URL('./lib/live-worker.ts', import.meta.url));
 const INTERVAL_SEC = 5;
 /** What the live run's config gives the detector (the config default). */
 const PIPELINE_THREADS = 1;
+/** Mounts per GStreamer test server in the live run (see liveStep). */
+const MOUNTS_PER_SERVER = 16;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Plan {
@@ -100,8 +102,8 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         scoring: { cameras: 1000, steps: 120 },
         dispatch: { messages: 1000 },
         controlPlane: { cameras: 1000, prerollSteps: 60, windowSec: 60 },
-        ingest: { streams: 8, warmupSec: 4, windowSec: 24, decodeWindowSec: 36 },
-        live: { ks: [8, 16, 32, 48, 64, 96, 128, 160, 192], warmupSec: 6, windowSec: 30, budgetSec: 360 },
+        ingest: { streams: 8, warmupSec: 4, windowSec: 20, decodeWindowSec: 30 },
+        live: { ks: [16, 32, 64, 96, 128, 192, 256], warmupSec: 6, windowSec: 30, budgetSec: 360 },
       };
   if (maxStreams !== undefined) p.live.ks = p.live.ks.filter((k) => k <= maxStreams);
   if (maxStreams !== undefined && !p.live.ks.includes(maxStreams) && (p.live.ks.length === 0 || maxStreams > p.live.ks.at(-1)!)) p.live.ks.push(maxStreams);
@@ -590,11 +592,22 @@ function isPipelineFfmpeg(c: { comm: string; cmdline: string }): boolean {
   return c.comm === 'ffmpeg' && c.cmdline.includes('rawvideo');
 }
 
+/** CPU share of one core used by the busiest RTSP server process (near 1: that server is saturated). */
+function serverShare(a: TreeSnapshot, b: TreeSnapshot, sec: number): number {
+  let best = Number.NaN;
+  for (const server of listChildren(process.pid).filter((c) => c.cmdline.includes('rtsp-server.py'))) {
+    const x = a.children.get(server.pid);
+    const y = b.children.get(server.pid);
+    if (x !== undefined && y !== undefined) best = Math.max(Number.isNaN(best) ? 0 : best, (y - x) / (sec * 1000));
+  }
+  return best;
+}
+
 function isLoadGenerator(c: { comm: string; cmdline: string }): boolean {
   return c.cmdline.includes('rtsp-server.py') || (c.comm === 'ffmpeg' && c.cmdline.includes(' rtp://'));
 }
 
-async function liveStep(
+export async function liveStep(
   k: number,
   plan: Plan,
   clip: string,
@@ -605,8 +618,23 @@ async function liveStep(
   progressSpan: number,
 ): Promise<LiveStep> {
   const cams = cameraIds(k);
-  const server = await TestRtspServer.start({ mounts: cams, clip });
-  const input: LiveWorkerInput = { urls: cams.map((m) => server.url(m)), manifest, threads: PIPELINE_THREADS, intervalSec: INTERVAL_SEC };
+  // The GStreamer test server stops answering RTSP reliably somewhere between 32 and 40 mounts on one server
+  // (clients get "Invalid data found" and time out while the server idles), so cameras are spread over
+  // servers of at most MOUNTS_PER_SERVER mounts each. Same load per camera; only the server process count changes.
+  const servers: TestRtspServer[] = [];
+  const urls: string[] = [];
+  try {
+    for (let i = 0; i < k; i += MOUNTS_PER_SERVER) {
+      const mounts = cams.slice(i, i + MOUNTS_PER_SERVER);
+      const server = await TestRtspServer.start({ mounts, clip });
+      servers.push(server);
+      urls.push(...mounts.map((m) => server.url(m)));
+    }
+  } catch (err) {
+    await Promise.all(servers.map((x) => x.stop()));
+    throw err;
+  }
+  const input: LiveWorkerInput = { urls, manifest, threads: PIPELINE_THREADS, intervalSec: INTERVAL_SEC };
   const worker: ChildProcess = fork(WORKER, [], {
     execArgv: process.execArgv,
     env: { ...process.env, PATROL_BENCH_LIVE: JSON.stringify(input), UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE },
@@ -615,12 +643,18 @@ async function liveStep(
   let stderr = '';
   worker.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   let live = 0;
+  let states: Record<string, number> = {};
+  let reasons: string[] = [];
   let started = false;
   let failure: string | undefined;
   let records: Extract<WorkerMessage, { type: 'records' }> | undefined;
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'started') started = true;
-    else if (m.type === 'tick') live = m.live;
+    else if (m.type === 'tick') {
+      live = m.live;
+      states = m.states;
+      reasons = m.reasons;
+    }
     else if (m.type === 'records') records = m;
     else if (m.type === 'error') failure = m.message;
   });
@@ -649,6 +683,7 @@ async function liveStep(
     }
     if (failure) throw new Error(failure);
     const include = isPipelineFfmpeg;
+    const liveAtStart = live;
     const snap0 = snapshotTree(worker.pid!, include);
     const gen0 = snapshotTree(process.pid, isLoadGenerator);
     const windowStart = Date.now();
@@ -686,7 +721,12 @@ async function liveStep(
     if (!records) throw new Error(failure ?? 'no records from the pipeline process');
     const d = treeDelta(snap0, snap1);
     const g = gen0 && gen1 ? treeDelta(gen0, gen1) : undefined;
-    return summarizeLive(k, sec, windowStart, windowEnd, live, d.selfMs, d.childrenMs, g ? g.childrenMs : Number.NaN, records.frames, records.publishes, memSamples, records.loop, targets);
+    const step = summarizeLive(k, sec, windowStart, windowEnd, live, d.selfMs, d.childrenMs, g ? g.childrenMs : Number.NaN, records.frames, records.publishes, memSamples, records.loop, targets);
+    step.liveAtStart = liveAtStart;
+    step.statesAtEnd = states;
+    step.sourceProblems = reasons;
+    step.rtspServerCoreShare = g && gen0 && gen1 ? serverShare(gen0, gen1, sec) : Number.NaN;
+    return step;
   } finally {
     if (worker.exitCode === null) {
       worker.send({ type: 'stop' } satisfies ParentMessage);
@@ -694,7 +734,7 @@ async function liveStep(
       await exited;
       clearTimeout(force);
     }
-    await server.stop();
+    await Promise.all(servers.map((x) => x.stop()));
   }
 }
 

@@ -49,7 +49,7 @@ export interface PublishRecord {
 
 export type WorkerMessage =
   | { type: 'started'; model: string; batch: number; threads: number; queue: string }
-  | { type: 'tick'; live: number; cameras: number; framesAnalyzed: number }
+  | { type: 'tick'; live: number; cameras: number; framesAnalyzed: number; states: Record<string, number>; reasons: string[] }
   | { type: 'records'; frames: FrameRecord[]; publishes: PublishRecord[]; loop: { batches: number; framesAnalyzed: number; inferenceMs: number; errors: number }; events: { opened: number; ended: number } }
   | { type: 'error'; message: string };
 
@@ -93,9 +93,30 @@ async function main(): Promise<void> {
   });
   const pipeline = await startPipeline({ config, logger, queue, mode: 'live' });
   send({ type: 'started', model: pipeline.model.name, batch: pipeline.model.batch, threads: pipeline.model.threads, queue: queue.kind });
+  // Why cameras are not live (distinct reasons, counted), so a failed step says whether ingest or the server broke.
+  const reasons = new Map<string, number>();
+  let lastState = new Map<string, string>();
   const tick = setInterval(() => {
     const statuses = pipeline.statuses();
-    send({ type: 'tick', live: statuses.filter((s) => s.state === 'live').length, cameras: statuses.length, framesAnalyzed: pipeline.loop.framesAnalyzed });
+    const states: Record<string, number> = {};
+    const now = new Map<string, string>();
+    for (const s of statuses) {
+      states[s.state] = (states[s.state] ?? 0) + 1;
+      now.set(s.cameraId, s.state);
+      if ((s.state === 'backoff' || s.state === 'failed') && lastState.get(s.cameraId) !== s.state && s.reason) {
+        const r = s.reason.replace(/\d+(\.\d+)?/g, 'N');
+        reasons.set(r, (reasons.get(r) ?? 0) + 1);
+      }
+    }
+    lastState = now;
+    send({
+      type: 'tick',
+      live: states.live ?? 0,
+      cameras: statuses.length,
+      framesAnalyzed: pipeline.loop.framesAnalyzed,
+      states,
+      reasons: [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([r, n]) => `${n}× ${r}`),
+    });
   }, 1000);
 
   let stopping = false;

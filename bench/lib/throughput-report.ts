@@ -78,16 +78,26 @@ export function throughputMarkdown(r: ThroughputResult): string {
         'measured on every analyzed frame, so it holds for events whether or not one happened in the window (frames that did publish are listed separately).',
       '',
     );
-    L.push('| K | live | sustained | CPU-ms/camera-s (Node + ffmpeg) | load generator CPU-ms/camera-s | misses | worst gap | latency p50 / p95 / max | publishes (p95) | RSS MB: pipeline + ffmpeg = total → per stream (PSS per stream) | inference ms/frame | load avg |');
+    L.push('| K | cameras live (window start → end) | sustained | CPU-ms/camera-s (Node + ffmpeg) | load generator CPU-ms/camera-s | misses | worst gap | latency p50 / p95 / max | publishes (p95) | RSS MB: pipeline + ffmpeg = total → per stream (PSS per stream) | inference ms/frame | load avg |');
     L.push('|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of r.live.steps) {
       L.push(
-        `| ${s.k} | ${s.liveCameras} | ${s.sustained ? 'yes' : `**no**: ${s.why}`} | ${f(s.cpuMsPerCameraSecond)} (${f(s.nodeCpuMsPerCameraSecond)} + ${f(s.ffmpegCpuMsPerCameraSecond)}) | ${f(s.loadGeneratorCpuMsPerCameraSecond)} | ` +
+        `| ${s.k} | ${s.liveAtStart ?? '?'} → ${s.liveCameras} | ${s.sustained ? 'yes' : `**no**: ${s.why}`} | ${f(s.cpuMsPerCameraSecond)} (${f(s.nodeCpuMsPerCameraSecond)} + ${f(s.ffmpegCpuMsPerCameraSecond)}) | ${f(s.loadGeneratorCpuMsPerCameraSecond)} | ` +
           `${pct(s.misses.ratio)} (${s.misses.misses}/${s.misses.analyzed + s.misses.misses}; replaced ${s.misses.replaced}) | ${sec(s.misses.worstGapMs)} | ${lat(s.latency)} | ${s.eventsPublished}${s.publishLatency.n ? ` (${f(s.publishLatency.p95, 0)} ms)` : ''} | ` +
           `${f(s.rssMb.pipeline, 0)} + ${f(s.rssMb.ffmpeg, 0)} = ${f(s.rssMb.total, 0)} → ${f(s.rssMb.perStream, 1)} (${f(s.rssMb.pssPerStream, 1)}) | ${f(s.inferenceMsPerFrame, 1)} | ${f(s.loadAverage, 1)} |`,
       );
     }
     L.push('', `**Largest K sustained: ${r.live.maxSustainedK}** — the ramp stopped: ${r.live.stoppedBecause}.`, '');
+    const notes = r.live.steps.filter((s) => (s.sourceProblems?.length ?? 0) > 0);
+    if (notes.length) {
+      L.push(
+        'Camera source problems reported by the pipeline (counted from the step\'s start, connection included; numbers in messages replaced by N), ' +
+          'with the busiest RTSP server process\'s share of one core (load generator):',
+        '',
+      );
+      for (const s of notes) L.push(`- K=${s.k} (server ${pct(s.rtspServerCoreShare, 0)}): ${s.sourceProblems!.join('; ')}`);
+      L.push('');
+    }
     if (r.live.memoryFit && Number.isFinite(r.live.memoryFit.slope)) {
       const pf = r.live.privateMemoryFit;
       L.push(

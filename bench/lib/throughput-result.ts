@@ -34,7 +34,14 @@ export interface MemoryFigures {
 export interface LiveStep {
   k: number;
   windowSec: number;
+  /** Cameras live at the start and at the end of the window. */
+  liveAtStart?: number;
   liveCameras: number;
+  /** Camera source states at the end of the window, and the commonest reasons for backoff/failed. */
+  statesAtEnd?: Record<string, number>;
+  sourceProblems?: string[];
+  /** Share of one core used by the RTSP server process (load generator) — near 1 means the server is saturated. */
+  rtspServerCoreShare?: number;
   sustained: boolean;
   why?: string;
   /** Pipeline process + its ffmpeg children, per camera-second. */
