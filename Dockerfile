@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# Patrol: one image for every role (`patrol run`, `patrol worker`, `patrol serve`).
+# Patrol: one image for every role (`patrol run`, `patrol worker`, `patrol serve`); see docs/FLEET.md.
+# The model weights are not in the repository: mount them read-only where the manifests point
+# (models/*.json name ../../shared/models/…, i.e. /shared/models in this image).
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
@@ -21,11 +23,15 @@ COPY src ./src
 COPY config ./config
 COPY models ./models
 COPY fixtures ./fixtures
-RUN mkdir -p /app/var && chown -R node:node /app/var
+RUN mkdir -p /app/var /shared/models && chown -R node:node /app/var
+# Non-root from here on: the process can write only its storage dir.
 USER node
-ENV NODE_ENV=production PATROL_STORAGE_DIR=/app/var
-EXPOSE 8080
-HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+# Every role serves /metrics, /healthz and /readyz on 9464 (PATROL_METRICS_PORT); 0.0.0.0 so Prometheus can scrape it.
+ENV NODE_ENV=production PATROL_STORAGE_DIR=/app/var PATROL_METRICS_HOST=0.0.0.0 PATROL_METRICS_PORT=9464
+VOLUME ["/app/var"]
+# 8080: review UI/API (run, serve); 9464: metrics and health (every role).
+EXPOSE 8080 9464
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${PATROL_METRICS_PORT:-9464}/healthz" || exit 1
 ENTRYPOINT ["tini", "--", "node", "bin/patrol.js"]
 CMD ["run", "--config", "config/default.yaml"]

@@ -102,7 +102,8 @@ describe.skipIf(!HAS_SHARED)(`fleet: ${WORKERS} worker processes, ${CAMERAS} RTS
   function startWorker(id: string): Worker {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker', '--config', configFile], {
       cwd: REPO,
-      env: { ...process.env, REDIS_URL: redis.url, PATROL_WORKER_ID: id, PATROL_METRICS_PORT: '0', PATROL_FLEET_TRACE: '1', PATROL_LOG_LEVEL: 'info' },
+      // Each worker its own storage dir (its Redis-outage spool is local), as on separate machines.
+      env: { ...process.env, REDIS_URL: redis.url, PATROL_WORKER_ID: id, PATROL_STORAGE_DIR: join(dir, id), PATROL_METRICS_PORT: '0', PATROL_FLEET_TRACE: '1', PATROL_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
