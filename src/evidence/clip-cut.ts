@@ -92,7 +92,8 @@ export async function cutClip(o: CutClipOptions): Promise<CutClip> {
       const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-f', 'concat', '-i', list];
       args.push('-map', '0:v:0', '-c', 'copy', '-an', '-sn', '-dn');
       // -t on a stream copy drops every packet from that time on: the end is exact, no keyframe needed there.
-      if (sel.endMs! > o.toMs) args.push('-t', ((endMs - startMs) / 1000).toFixed(3));
+      // The concat demuxer closes gaps (a reconnect), so the clip's time line is the wall span less the gaps.
+      if (sel.endMs! > o.toMs) args.push('-t', ((endMs - startMs - sel.gapMs) / 1000).toFixed(3));
       args.push('-avoid_negative_ts', 'make_zero', '-movflags', '+faststart', '-f', 'mp4', '-y', tmp);
       const { codec } = await runFfmpeg(ffmpegPath, args, o.timeoutMs ?? 60_000);
       const { sha256, bytes } = await syncAndHash(tmp);

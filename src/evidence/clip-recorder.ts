@@ -71,6 +71,15 @@ export function withClip(event: PatrolEvent, clip: Pick<ClipEvidence, 'relPath' 
   return { ...event, evidence: { ...event.evidence, clip: clip.relPath, sha256: { ...event.evidence.sha256, [clip.relPath]: clip.sha256 } } };
 }
 
+/**
+ * Ring length that always holds a clip's span when it is cut: pre-roll + post-roll + maxLead, plus the
+ * keyframe before the start, the segment that completes the end, and slack for a late cut (4 segments).
+ * Defaults: 5 + 10 + 10 + 8 = 33 s. Pass the same numbers as to the recorder.
+ */
+export function ringSecondsFor(o: Pick<ClipRecorderOptions, 'preRollSec' | 'postRollSec' | 'maxLeadSec' | 'segmentSec'> = {}): number {
+  return (o.preRollSec ?? 5) + (o.postRollSec ?? 10) + (o.maxLeadSec ?? 10) + 4 * (o.segmentSec ?? DEFAULT_SEGMENT_SEC);
+}
+
 /** The wall-clock span a clip for this event shows (see `maxLeadSec`). */
 export function clipWindow(event: Pick<PatrolEvent, 'startedAt' | 'confirmedAt'>, preRollSec = 5, postRollSec = 10, maxLeadSec = 10): { fromMs: number; toMs: number } {
   const anchor = Math.min(event.confirmedAt, Math.max(event.startedAt, event.confirmedAt - maxLeadSec * 1000));

@@ -14,7 +14,7 @@ import {
   selectSegments,
   type RingSegment,
 } from '../../src/evidence/clip-ring.js';
-import { clipWindow, withClip } from '../../src/evidence/clip-recorder.js';
+import { clipWindow, ringSecondsFor, withClip } from '../../src/evidence/clip-recorder.js';
 import type { PatrolEvent } from '../../src/score/event.js';
 
 const dirs: string[] = [];
@@ -281,6 +281,11 @@ describe('clip window', () => {
     expect(clipWindow(ev(97_000, 100_000))).toEqual({ fromMs: 92_000, toMs: 110_000 });
     expect(clipWindow(ev(40_000, 100_000))).toEqual({ fromMs: 85_000, toMs: 110_000 });
     expect(clipWindow(ev(40_000, 100_000), 3, 6, 0)).toEqual({ fromMs: 97_000, toMs: 106_000 });
+  });
+
+  it('the ring the pipeline should keep for these clips', () => {
+    expect(ringSecondsFor()).toBe(33);
+    expect(ringSecondsFor({ preRollSec: 3, postRollSec: 6, maxLeadSec: 0, segmentSec: 1 })).toBe(13);
   });
 
   it('withClip records the path and its hash, leaving the other evidence alone', () => {
