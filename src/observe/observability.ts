@@ -47,6 +47,8 @@ export class Observability {
   private server: ObserveServer | undefined;
   private readonly extra = new Map<string, () => ReadyCheck>();
   private readonly intervals = new Map<string, number>();
+  private capacityTimer: NodeJS.Timeout | undefined;
+  private overCapacity = false;
 
   constructor(private readonly opts: ObservabilityOptions) {
     this.metrics = new PatrolMetrics(opts.role);
@@ -72,6 +74,8 @@ export class Observability {
   /** The detector is loaded and the pipeline runs. */
   setPipeline(p: PipelineView, model?: { name: string; version: string }): void {
     this.pipeline = p;
+    this.capacityTimer ??= setInterval(() => this.checkCapacity(), 30_000);
+    this.capacityTimer.unref();
     this.metrics.info.set({ role: this.opts.role, worker: this.opts.workerId ?? '', model: model ? `${model.name}@${model.version}` : '' }, 1);
   }
 
@@ -122,7 +126,26 @@ export class Observability {
     return this.server;
   }
 
+  /**
+   * The budget check: measured detector capacity against what the cameras ask for. Over capacity the
+   * mailbox degrades fairly (longest waiting first), but ops should know: one warn line on the way in,
+   * one info line on the way out.
+   */
+  checkCapacity(): { demandFps: number; capacityFps?: number; over: boolean } {
+    const ids = this.pipeline?.cameraIds() ?? [];
+    let demandFps = 0;
+    for (const id of ids) demandFps += 1000 / (this.intervals.get(id) ?? 5_000);
+    const capacityFps = this.metrics.budget.capacityFps();
+    const over = capacityFps !== undefined && demandFps > capacityFps;
+    const fields = { demandFps: Math.round(demandFps * 10) / 10, capacityFps: capacityFps && Math.round(capacityFps * 10) / 10, cameras: ids.length, msPerFrame: this.metrics.budget.perFrameMs };
+    if (over && !this.overCapacity) this.opts.logger.warn(fields, `over capacity: ${ids.length} cameras ask for ${fields.demandFps} analyses/s, the detector does ${fields.capacityFps}; every camera is analyzed less often than its interval (fairly). Add workers or lengthen intervals`);
+    if (!over && this.overCapacity) this.opts.logger.info(fields, 'back within capacity: cameras are analyzed on their intervals');
+    this.overCapacity = over;
+    return { demandFps, capacityFps, over };
+  }
+
   async close(): Promise<void> {
+    if (this.capacityTimer) clearInterval(this.capacityTimer);
     await this.server?.close();
     this.server = undefined;
   }

@@ -73,3 +73,22 @@ describe('/metrics, /healthz, /readyz', () => {
     }
   });
 });
+
+describe('capacity check', () => {
+  it('warns once when the cameras ask for more than the detector measured, and says when it is back', () => {
+    const lines: Array<[string, string]> = [];
+    const log = { warn: (_: object, m: string) => lines.push(['warn', m]), info: (_: object, m: string) => lines.push(['info', m]), child: () => log } as unknown as ReturnType<typeof createLogger>;
+    const o = new Observability({ role: 'worker', config, logger: log });
+    let ids = ['cam1'];
+    o.setPipeline({ statuses: () => [], cameraIds: () => ids });
+    o.metrics.batch(1, 100); // 10 frames/s
+    expect(o.checkCapacity()).toMatchObject({ over: false });
+    ids = Array.from({ length: 60 }, (_, i) => `c${i}`); // unknown cameras count at 5 s: 12 frames/s
+    expect(o.checkCapacity()).toMatchObject({ over: true });
+    o.checkCapacity();
+    ids = ['cam1'];
+    o.checkCapacity();
+    expect(lines.map(([level]) => level)).toEqual(['warn', 'info']);
+    void o.close();
+  });
+});
