@@ -77,8 +77,12 @@ class YOLOXLoss:
         # reorder gt_idx/iou to ascending anchor index (matches boolean-mask order)
         return fg, gt_idx, iou_fg
 
-    def __call__(self, raw, targets):
-        """raw [N, A, 5+C] logits; targets: list of float tensors [n,5] (cls, x1, y1, x2, y2) pixels."""
+    def __call__(self, raw, targets, teacher=None, kd_from=None, kd_weight=1.0):
+        """raw [N, A, 5+C] logits; targets: list of float tensors [n,5] (cls, x1, y1, x2, y2) pixels.
+        teacher: optional teacher-format output [N, A, 5+C] (sigmoid obj/cls) of the frozen COCO teacher on the same
+        batch; classes >= kd_from are distilled (learning without forgetting): objectness target becomes
+        max(assigned, teacher obj x best retained-class score) and, on the other anchors, the retained-class logits
+        are pulled to the teacher's probabilities (BCE weighted by teacher obj)."""
         N, A, _ = raw.shape
         reg = raw[..., :4]
         xy = (reg[..., :2] + self.grid) * self.stride[:, None]
@@ -104,6 +108,17 @@ class YOLOXLoss:
             fg_all.append(fg)
         fg_all = torch.stack(fg_all)
         nf = max(num_fg, 1)
+        loss_kd = raw.sum() * 0
+        if teacher is not None:
+            t_obj = teacher[..., 4]
+            t_cls = teacher[..., 5 + kd_from:]
+            t_score = t_obj * t_cls.max(-1).values
+            obj_t = torch.max(obj_t, t_score)
+            m = (~fg_all) & (t_score > 0.01)
+            if m.any():
+                w = t_obj[m][:, None]
+                loss_kd = kd_weight * (F.binary_cross_entropy_with_logits(cls[m][:, kd_from:], t_cls[m], reduction="none")
+                                       * w).sum() / nf
         loss_obj = F.binary_cross_entropy_with_logits(obj, obj_t, reduction="sum") / nf
         if num_fg:
             pb = boxes[fg_all]
@@ -113,5 +128,6 @@ class YOLOXLoss:
         else:
             loss_iou = raw.sum() * 0
             loss_cls = raw.sum() * 0
-        total = self.reg_weight * loss_iou + loss_obj + loss_cls
-        return total, {"iou": float(loss_iou), "obj": float(loss_obj), "cls": float(loss_cls), "fg": num_fg / N}
+        total = self.reg_weight * loss_iou + loss_obj + loss_cls + loss_kd
+        return total, {"iou": float(loss_iou), "obj": float(loss_obj), "cls": float(loss_cls), "kd": float(loss_kd),
+                       "fg": num_fg / N}

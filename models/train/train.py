@@ -15,7 +15,7 @@ import signal
 import time
 import numpy as np
 import torch
-from common import NUM_CLASSES, CLASS_MAP, TEACHER, HERE, NAMES
+from common import NUM_CLASSES, CLASS_MAP, TEACHER, HERE, NAMES, N_OWN
 from data import load_split, TrainSet
 from loss import YOLOXLoss
 from yolox import YOLOXNano, load_teacher
@@ -37,6 +37,8 @@ ap.add_argument("--ckpt-minutes", type=float, default=10)
 ap.add_argument("--eval-every", type=int, default=2, help="evaluate every N epochs (0 = never)")
 ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
 ap.add_argument("--sets", default="garbage,forest_fire")
+ap.add_argument("--kd", type=float, default=1.0,
+                help="weight of the distillation of the retained COCO classes from the frozen teacher (0 = off)")
 ap.add_argument("--freeze", default="stem,dark2,dark3",
                 help="backbone stages kept at the teacher's weights (their backward pass dominates CPU time)")
 args = ap.parse_args()
@@ -120,6 +122,11 @@ if resume:
     log(f"resumed {resume}: epoch {epoch} step {step}/{steps_per_epoch} best mAP50 {best:.4f}")
 
 loss_fn = YOLOXLoss(NUM_CLASSES, args.size)
+teacher = None
+if args.kd > 0 and os.path.exists(TEACHER):
+    teacher = load_teacher(TEACHER, NUM_CLASSES, CLASS_MAP).eval()  # retained COCO rows = the teacher's own
+    for p in teacher.parameters():
+        p.requires_grad_(False)
 
 
 def state():
@@ -173,7 +180,7 @@ model.train()
 while epoch < args.epochs and not stop["flag"]:
     perm = np.random.default_rng(args.seed * 1000 + epoch).permutation(len(items))
     mosaic = epoch < args.epochs - args.no_mosaic_epochs
-    agg = {"loss": 0.0, "iou": 0.0, "obj": 0.0, "cls": 0.0, "fg": 0.0, "n": 0}
+    agg = {"loss": 0.0, "iou": 0.0, "obj": 0.0, "cls": 0.0, "kd": 0.0, "fg": 0.0, "n": 0}
     t_ep = time.time()
     while step < steps_per_epoch:
         it = epoch * steps_per_epoch + step
@@ -181,8 +188,13 @@ while epoch < args.epochs and not stop["flag"]:
             g["lr"] = lr_at(it)
         ids = perm[step * args.batch:(step + 1) * args.batch]
         imgs, labs = ds.batch(ids, rng, mosaic)
-        raw = model.forward_raw(torch.from_numpy(imgs))
-        loss, parts = loss_fn(raw, [torch.from_numpy(l) for l in labs])
+        x = torch.from_numpy(imgs)
+        t_out = None
+        if teacher is not None:
+            with torch.no_grad():
+                t_out = teacher(x)
+        raw = model.forward_raw(x)
+        loss, parts = loss_fn(raw, [torch.from_numpy(l) for l in labs], t_out, N_OWN, args.kd)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -191,7 +203,7 @@ while epoch < args.epochs and not stop["flag"]:
         step += 1
         steps_done += 1
         agg["loss"] += float(loss); agg["n"] += 1
-        for k in ("iou", "obj", "cls", "fg"):
+        for k in ("iou", "obj", "cls", "kd", "fg"):
             agg[k] += parts[k]
         if step % 20 == 0 or step == steps_per_epoch:
             el = time.time() - t_start
@@ -199,7 +211,7 @@ while epoch < args.epochs and not stop["flag"]:
             left = (total_steps - it - 1) * args.batch / max(ips, 1e-9)
             n = agg["n"]
             log(f"epoch {epoch + 1}/{args.epochs} step {step}/{steps_per_epoch} loss {agg['loss'] / n:.3f} "
-                f"(iou {agg['iou'] / n:.3f} obj {agg['obj'] / n:.3f} cls {agg['cls'] / n:.3f} fg/img {agg['fg'] / n:.1f}) "
+                f"(iou {agg['iou'] / n:.3f} obj {agg['obj'] / n:.3f} cls {agg['cls'] / n:.3f} kd {agg['kd'] / n:.3f} fg/img {agg['fg'] / n:.1f}) "
                 f"lr {lr_at(it):.5f} {ips:.1f} img/s ETA {left / 3600:.1f} h")
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             save(os.path.join(args.run, "last.pt"), state())
