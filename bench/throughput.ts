@@ -171,6 +171,8 @@ function probeClip(file: string): ClipInfo {
   // GOP: distance between the first two keyframes (packet flags), over the first 8 s.
   const keys = spawnText('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+8', '-show_entries', 'packet=flags', '-of', 'csv=p=0', file])
     .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
     .map((l, k) => (l.includes('K') ? k : -1))
     .filter((k) => k >= 0);
   return {
@@ -779,6 +781,16 @@ function summarizeLive(
   const reasons: string[] = [];
   if (!(misses.ratio <= targets.maxIntervalMissRatio)) reasons.push(`interval misses ${(misses.ratio * 100).toFixed(1)}% > ${(targets.maxIntervalMissRatio * 100).toFixed(0)}%`);
   if (!(latency.p95 <= targets.maxEventLatencyP95Ms)) reasons.push(`latency p95 ${Number.isFinite(latency.p95) ? `${(latency.p95 / 1000).toFixed(2)} s` : 'not measured'} > ${targets.maxEventLatencyP95Ms / 1000} s`);
+  // What limited a failed step: an overloaded analysis path shows as late or replaced frames; cameras that
+  // deliver nothing while the analyzed ones are on time point at ingest (connections, the RTSP server).
+  if (reasons.length) {
+    const overloaded = !(latency.p95 <= targets.maxEventLatencyP95Ms) || misses.replaced > 0;
+    reasons.push(
+      overloaded
+        ? `limited by the analysis path: frames waited (p95 ${(latency.p95 / 1000).toFixed(2)} s, ${misses.replaced} replaced in the mailbox)`
+        : `limited by ingest: ${misses.camerasMissing} camera(s) delivered too few frames while analysis kept up (p95 ${(latency.p95 / 1000).toFixed(2)} s, none replaced)`,
+    );
+  }
   return {
     k,
     windowSec: sec,

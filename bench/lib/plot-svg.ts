@@ -15,6 +15,13 @@ export function niceMax(v: number): number {
   return 10 * p;
 }
 
+/** Axis tick label: as many decimals as the tick step needs. */
+export function tickLabel(v: number, step: number): string {
+  let decimals = 0;
+  while (decimals < 4 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-9) decimals++;
+  return v.toFixed(decimals);
+}
+
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return '—';
   const a = Math.abs(v);
@@ -45,7 +52,7 @@ export function barChartSvg(o: BarChartOptions): string {
   const labelW = 330;
   const right = 170;
   const rowH = 26;
-  const top = 44;
+  const top = 58;
   const plotW = width - labelW - right;
   const height = top + o.bars.length * rowH + 40;
   const max = niceMax(Math.max(...o.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)), o.threshold?.value ?? 0));
@@ -58,7 +65,7 @@ export function barChartSvg(o: BarChartOptions): string {
     const v = (max * k) / 5;
     const gx = x(v);
     out.push(`<line x1="${gx.toFixed(1)}" y1="${top - 4}" x2="${gx.toFixed(1)}" y2="${top + o.bars.length * rowH}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${gx.toFixed(1)}" y="${top + o.bars.length * rowH + 16}" text-anchor="middle" fill="#555">${fmt(v)}</text>`);
+    out.push(`<text x="${gx.toFixed(1)}" y="${top + o.bars.length * rowH + 16}" text-anchor="middle" fill="#555">${tickLabel(v, max / 5)}</text>`);
   }
   out.push(`<text x="${labelW + plotW / 2}" y="${height - 6}" text-anchor="middle" fill="#333">${escapeXml(o.unit)}</text>`);
   o.bars.forEach((b, k) => {
@@ -114,8 +121,8 @@ export function lineChartSvg(o: LineChartOptions): string {
     const yv = (yMax * k) / 5;
     const xv = (xMax * k) / 5;
     out.push(`<line x1="${m.left}" y1="${Y(yv).toFixed(1)}" x2="${m.left + pw}" y2="${Y(yv).toFixed(1)}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${m.left - 6}" y="${(Y(yv) + 4).toFixed(1)}" text-anchor="end" fill="#555">${fmt(yv)}</text>`);
-    out.push(`<text x="${X(xv).toFixed(1)}" y="${m.top + ph + 16}" text-anchor="middle" fill="#555">${fmt(xv)}</text>`);
+    out.push(`<text x="${m.left - 6}" y="${(Y(yv) + 4).toFixed(1)}" text-anchor="end" fill="#555">${tickLabel(yv, yMax / 5)}</text>`);
+    out.push(`<text x="${X(xv).toFixed(1)}" y="${m.top + ph + 16}" text-anchor="middle" fill="#555">${tickLabel(xv, xMax / 5)}</text>`);
   }
   out.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
   out.push(`<text x="${m.left + pw / 2}" y="${height - 14}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);

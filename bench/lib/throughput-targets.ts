@@ -107,5 +107,6 @@ export function formatValue(c: Pick<TargetCheck, 'value' | 'unit'>): string {
   if (c.unit === 'ratio') return `${(c.value * 100).toFixed(2)}%`;
   if (c.unit === 'core') return `${(c.value * 100).toFixed(2)}% of one core`;
   if (c.unit === 'streams/core') return `${c.value.toFixed(c.value >= 10 ? 0 : 1)} streams/core`;
+  if (c.unit === 'ms') return `${c.value.toFixed(c.value >= 10 ? 0 : 1)} ms`;
   return `${c.value >= 100 ? c.value.toFixed(0) : c.value.toFixed(2)} ${c.unit}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barChartSvg, escapeXml, lineChartSvg, niceMax } from '../../bench/lib/plot-svg.js';
+import { barChartSvg, escapeXml, lineChartSvg, niceMax, tickLabel } from '../../bench/lib/plot-svg.js';
 import { formatProgress, formatSec } from '../../bench/lib/stage-progress.js';
 
 describe('bench: progress line', () => {
@@ -18,6 +18,9 @@ describe('bench: SVG charts', () => {
     expect(niceMax(23)).toBe(25);
     expect(niceMax(0)).toBe(1);
     expect(niceMax(NaN)).toBe(1);
+    expect(tickLabel(20, 20)).toBe('20');
+    expect(tickLabel(0.5, 0.5)).toBe('0.5');
+    expect(tickLabel(2.5, 0.25)).toBe('2.50');
   });
 
   it('bar chart: one bar per stage, escaped labels, threshold line, unmeasured bars marked', () => {
