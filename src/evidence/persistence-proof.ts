@@ -135,6 +135,16 @@ export class EvidenceRecorder {
     return (await this.attach(changes, frame, detections)).map((c) => c.event);
   }
 
+  /**
+   * Evidence recorded elsewhere for an open event (its clip), so the event's later changes carry it too.
+   * Ignored once the event is no longer open here.
+   */
+  addFile(eventId: string, field: 'clip', relPath: string, sha256: string): void {
+    const prior = this.evidence.get(eventId);
+    if (!prior) return;
+    this.evidence.set(eventId, { ...prior, [field]: relPath, sha256: { ...prior.sha256, [relPath]: sha256 } });
+  }
+
   /** After a restart: carry on from the evidence already recorded for these open events. */
   restore(events: readonly PatrolEvent[]): void {
     for (const ev of events) {

@@ -11,6 +11,12 @@ export interface EvidencePort {
   observe(state: CameraScoreState, frame: Frame): void;
   attach(changes: EventChange[], frame: Frame, detections: Detections): Promise<EventChange[]>;
   restore(events: readonly PatrolEvent[]): void;
+  addFile?(eventId: string, field: 'clip', relPath: string, sha256: string): void;
+}
+
+/** Cuts an event's video clip from the camera's recent-video ring once its post-roll is recorded. */
+export interface ClipPort {
+  request(event: PatrolEvent): Promise<{ relPath: string; sha256: string } | undefined>;
 }
 
 /**
@@ -43,12 +49,20 @@ export class CameraAnalyzer {
     private readonly evidence: EvidencePort,
     private readonly openStore?: OpenEventsPort,
     private readonly onChange?: (change: EventChange) => void,
+    private readonly clips?: ClipPort,
   ) {
     const recovered = openStore?.load(camera.id) ?? [];
     this.state = recovered.length > 0 ? restore(recovered, rules) : createCameraScoreState();
     this.recentlyEnded = recovered.filter((e) => e.endedAt !== null);
     evidence.restore(openEvents(this.state));
+    for (const e of recovered) this.published.set(e.id, e);
+    // A clip that was still being cut when the process stopped is requested again (the ring is on disk).
+    for (const e of openEvents(this.state)) if (!e.evidence.clip) this.requestClip(e);
   }
+
+  /** The latest version of each open or recently ended event as published, evidence included. */
+  private readonly published = new Map<string, PatrolEvent>();
+  private pendingClips: Promise<void> = Promise.resolve();
 
   private recentlyEnded: PatrolEvent[];
 
@@ -68,11 +82,40 @@ export class CameraAnalyzer {
       // An update is named by the sighting it reports, so a replay after a restart names it the same way.
       const seq = change.kind === 'updated' ? change.event.lastSeenAt : 0;
       await this.queue.publish({ jobId: jobIdFor(change.kind, change.event.id, seq), kind: change.kind, event: change.event, publishedAt: Date.now() });
+      this.published.set(change.event.id, change.event);
       this.onChange?.(change);
+      if (change.kind === 'opened') this.requestClip(change.event);
     }
     // Saved after publishing: a crash in between re-publishes the same job ids, which the queue dedupes.
     this.recentlyEnded = this.recentlyEnded.filter((e) => (e.endedAt ?? 0) + this.cooldownMs(e) > frame.timestamp);
-    this.openStore?.save(this.camera.id, [...this.openEvents(), ...this.recentlyEnded]);
+    this.saveOpen();
+  }
+
+  /** Resolves when every clip requested so far has been cut and published. */
+  clipsSettled(): Promise<void> {
+    return this.pendingClips;
+  }
+
+  private saveOpen(): void {
+    const keep = new Set([...this.openEvents(), ...this.recentlyEnded].map((e) => e.id));
+    for (const id of this.published.keys()) if (!keep.has(id)) this.published.delete(id);
+    this.openStore?.save(this.camera.id, [...this.openEvents().map((e) => this.published.get(e.id) ?? e), ...this.recentlyEnded]);
+  }
+
+  private requestClip(event: PatrolEvent): void {
+    if (!this.clips) return;
+    const done = this.clips.request(event).then(async (clip) => {
+      if (!clip) return;
+      this.evidence.addFile?.(event.id, 'clip', clip.relPath, clip.sha256);
+      const latest = this.published.get(event.id) ?? event;
+      const withClip: PatrolEvent = { ...latest, evidence: { ...latest.evidence, clip: clip.relPath, sha256: { ...latest.evidence.sha256, [clip.relPath]: clip.sha256 } } };
+      // Its own job id: the clip update must not be deduplicated against a sighting update.
+      await this.queue.publish({ jobId: `${event.id}.clip`, kind: 'updated', event: withClip, publishedAt: Date.now() });
+      this.published.set(event.id, withClip);
+      this.onChange?.({ kind: 'updated', event: withClip });
+      this.saveOpen();
+    });
+    this.pendingClips = Promise.all([this.pendingClips, done.catch(() => undefined)]).then(() => undefined);
   }
 
   private cooldownMs(e: PatrolEvent): number {

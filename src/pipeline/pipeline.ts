@@ -8,6 +8,7 @@ import type { Detections } from '../detect/detections.js';
 import { resolveRules } from '../score/rules.js';
 import type { EventChange, PatrolEvent } from '../score/event.js';
 import { EvidenceRecorder } from '../evidence/persistence-proof.js';
+import { ClipRecorder, ringSecondsFor } from '../evidence/clip-recorder.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
 import { FrameMailbox } from './frame-mailbox.js';
 import { newLoopStats, runAnalysisLoop, type LoopStats } from './analysis-loop.js';
@@ -34,6 +35,8 @@ export interface PipelineOptions {
   onStatus?: (status: SourceStatus) => void;
   /** Every decoded frame, before the mailbox (for metrics). */
   onFrame?: (cameraId: string) => void;
+  /** Evidence clips from a per-camera ring of recent video (live mode). Default true. */
+  clips?: boolean;
   /** Where open events survive a restart; default: files under the storage dir (live mode). */
   openEvents?: OpenEventsPort;
   // --- Fleet and observability hooks (issue 6, src/fleet, src/observe); all optional. ---
@@ -99,6 +102,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const sources = new Map<string, CameraSource>();
   const recent = new Map<string, PatrolEvent>();
   const failures = new Map<string, SourceStatus>();
+  const clipRecorders = new Map<string, ClipRecorder>();
   const onChange = (change: EventChange): void => {
     recent.delete(change.event.id);
     recent.set(change.event.id, change.event);
@@ -122,7 +126,10 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       rules,
       onError: (err, where) => log.error({ err, ...where }, 'could not write evidence file; the event goes out without it'),
     });
-    analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange));
+    // Clips need wall-clock video: live mode only (a file read at full speed has no ring).
+    const clips = mode === 'live' && opts.clips !== false ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log }) : undefined;
+    if (clips) clipRecorders.set(camera.id, clips);
+    analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange, clips));
     const sourceCamera: CameraConfig = mode === 'once' ? { ...camera, loop: false } : camera;
     const source = createCameraSource(sourceCamera, {
       width: model.inputWidth,
@@ -133,6 +140,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       realtime: mode === 'live',
       startTimeMs: mode === 'once' ? startTimeMs : undefined,
       analyzeDurationMs: opts.rtspAnalyzeDurationMs, // issue 6
+      ring: clips ? { dir: clips.ringDir, seconds: ringSecondsFor() } : undefined,
     });
     // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
@@ -163,6 +171,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     if (!source) return;
     await source.stop();
     await analysis.settled(cameraId);
+    await clipRecorders.get(cameraId)?.close();
+    await analyzers.get(cameraId)?.clipsSettled();
+    clipRecorders.delete(cameraId);
     sources.delete(cameraId);
     analyzers.delete(cameraId);
     configs.delete(cameraId);
@@ -200,6 +211,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       await Promise.all([...sources.values()].map((s) => s.stop()));
       mailbox.close();
       await loopDone;
+      // Pending clips are cut with what the ring holds, and published, before the queue closes.
+      await Promise.all([...clipRecorders.values()].map((c) => c.close()));
+      await Promise.all([...analyzers.values()].map((a) => a.clipsSettled()));
       await detector.release?.();
     })());
 
