@@ -30,6 +30,12 @@ function substituteEnvDeep(value: unknown, env: NodeJS.ProcessEnv, file: string)
   return value;
 }
 
+/** The interval the camera is actually analyzed at: the shortest one any of its enabled violations asks for. */
+export function effectiveIntervalSec(camera: Pick<PatrolConfig['cameras'][number], 'intervalSec' | 'intervals' | 'violations'>): number {
+  if (!camera.intervals) return camera.intervalSec;
+  return Math.min(...camera.violations.map((v) => camera.intervals?.[v] ?? camera.intervalSec));
+}
+
 /** A relative file:// URL or manifest path is relative to the config file, not the working directory. */
 function resolvePaths(config: PatrolConfig, baseDir: string): PatrolConfig {
   const cameras = config.cameras.map((c) => {
@@ -37,7 +43,7 @@ function resolvePaths(config: PatrolConfig, baseDir: string): PatrolConfig {
     const p = c.url.slice('file://'.length);
     const abs = isAbsolute(p) ? p : resolve(baseDir, p);
     return { ...c, url: pathToFileURL(abs).href };
-  });
+  }).map((c) => ({ ...c, intervalSec: effectiveIntervalSec(c) }));
   const manifest = isAbsolute(config.detector.manifest) ? config.detector.manifest : resolve(baseDir, config.detector.manifest);
   return { ...config, cameras, detector: { ...config.detector, manifest } };
 }

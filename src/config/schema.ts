@@ -39,6 +39,11 @@ export const CameraSchema = z
     zones: z.array(ZoneSchema).default([]).describe('No-violation zones; empty means the whole picture, for all enabled violations'),
     violations: z.array(ViolationType).default(['stall', 'dumping', 'burning']).describe('Violation types analyzed on this camera'),
     intervalSec: z.number().positive().max(3600).default(5).describe('Analyze one frame every N seconds'),
+    intervals: z
+      .object({ stall: z.number().positive().max(3600).optional(), dumping: z.number().positive().max(3600).optional(), burning: z.number().positive().max(3600).optional() })
+      .strict()
+      .optional()
+      .describe('Per-violation analysis intervals in seconds (e.g. stall 10, dumping 5, burning 2). One inference serves every type, so the camera is analyzed at the shortest interval among its enabled violations; intervalSec is the fallback for types not listed'),
     decode: z
       .enum(['keyframe', 'interval'])
       .default('keyframe')

@@ -14,6 +14,8 @@ export function checkConfigSemantics(config: PatrolConfig): ConfigProblem[] {
   config.cameras.forEach((cam, i) => {
     if (seen.has(cam.id)) problems.push({ path: `cameras[${i}].id`, message: `duplicate camera id '${cam.id}'`, fix: 'Give every camera a unique id; events and leases are keyed by it.' });
     seen.add(cam.id);
+    const unused = Object.keys(cam.intervals ?? {}).filter((v) => !cam.violations.includes(v as never));
+    if (unused.length > 0) problems.push({ path: `cameras[${i}].intervals`, message: `sets an interval for ${unused.join(', ')}, which camera '${cam.id}' does not enable`, fix: `Add ${unused.join(', ')} to cameras[${i}].violations or remove it from intervals.` });
     const zoneIds = new Set<string>();
     cam.zones.forEach((zone, j) => {
       const path = `cameras[${i}].zones[${j}]`;

@@ -114,3 +114,25 @@ describe('config loader, environment', () => {
     expect(parseConfig(base, 'site.yaml', { PATROL_LOG_LEVEL: 'loud' }).log.level).toBe('info');
   });
 });
+
+describe('per-violation analysis intervals', () => {
+  const cam = (extra: string) => `
+cameras:
+  - id: c1
+    url: rtsp://10.0.0.1/s
+    violations: [stall, burning]
+    intervalSec: 8
+${extra}
+detector:
+  manifest: m.json
+`;
+  it('analyzes at the shortest interval among the enabled violations', () => {
+    expect(parseConfig(cam('    intervals: { stall: 10, burning: 2 }'), 'f.yaml', {}).cameras[0]!.intervalSec).toBe(2);
+    // A type without its own interval uses intervalSec.
+    expect(parseConfig(cam('    intervals: { stall: 10 }'), 'f.yaml', {}).cameras[0]!.intervalSec).toBe(8);
+    expect(parseConfig(cam(''), 'f.yaml', {}).cameras[0]!.intervalSec).toBe(8);
+  });
+  it('names an interval set for a violation the camera does not enable', () => {
+    expect(() => parseConfig(cam('    intervals: { dumping: 5 }'), 'f.yaml', {})).toThrow(/cameras\[0\]\.intervals: sets an interval for dumping/);
+  });
+});
