@@ -67,8 +67,10 @@ export function throughputMarkdown(r: ThroughputResult): string {
   if (r.live) {
     L.push('## Live run (production `startPipeline`, live mode, K RTSP cameras)', '');
     L.push(
-      'The GStreamer RTSP server (test/support/rtsp.ts) serves the clip as K mounts, each fed by its own ffmpeg; the pipeline runs in a process of its own ' +
-        '(bench/lib/live-worker.ts) with a config of K rtsp cameras, interval 5 s, keyframe decode, the embedded queue. Per step: warm-up, then a measured window.',
+      'The GStreamer RTSP test server (test/support/rtsp-server.py, started by bench/lib/rtsp-load.ts: at most 16 mounts per server process, ports below the ephemeral range) ' +
+        'serves the clip as K mounts, each fed by its own `ffmpeg -re … -f rtp`; the pipeline runs in a process of its own (bench/lib/live-worker.ts) with a config of K rtsp cameras, ' +
+        'interval 5 s, keyframe decode, 1 detector thread, the embedded queue. The load generator shares the cores with the pipeline (its CPU is the column next to the pipeline\'s). ' +
+        'Per step: all cameras live (or 30 s), warm-up, then a measured window. A failed step says whether the analysis path (late or replaced frames) or ingest (cameras silent while analysis kept up) limited it.',
       '',
     );
     L.push(
