@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Multi-process failover tests run alone in a second pass (vitest.serial.config.ts).
+    exclude: ['**/node_modules/**', 'test/integration/fleet-failover.test.ts'],
     // Two cores: integration tests spawn ffmpeg, redis-server and an RTSP server; keep the machine responsive.
     pool: 'forks',
     maxWorkers: 2,
