@@ -7,7 +7,8 @@
  *
  * Options: --model M.json (default models/patrol-det.json when present, else the YOLOX-nano stand-in),
  * --max-streams N (largest K of the live ramp), --clip FILE.ts (704×576 25 fps GOP 50 ~512 kbps H.264 in
- * MPEG-TS; default fixtures/generated/stall_setup.ts), --out DIR (bench/results), --targets FILE
+ * MPEG-TS; default fixtures/generated/stall_setup.ts), --out DIR (bench/results; files throughput.* in full mode,
+ * throughput-quick.* in quick mode), --targets FILE
  * (bench/targets.json), --no-fail (report, but exit 0 when a target is missed).
  * Exit status: 0 every target met, 1 a target missed (each named on stderr), 2 the bench could not run.
  *
@@ -1074,9 +1075,15 @@ async function main(): Promise<number> {
   }
 }
 
+/** Output file base: the full run writes throughput.*, the quick run throughput-quick.* (so CI or a local quick run never overwrites the committed full results). */
+export function outputBase(mode: ThroughputResult['mode']): string {
+  return mode === 'quick' ? 'throughput-quick' : 'throughput';
+}
+
 function writeOutputs(dir: string, r: ThroughputResult): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'throughput.json'), `${JSON.stringify(r, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  const base = outputBase(r.mode);
+  writeFileSync(path.join(dir, `${base}.json`), `${JSON.stringify(r, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   const budget = 1000 / 100;
   const bars = r.stageTable.map((s) => ({ label: s.stage.replace(/ \(.*\)$/, '').replace(/^control plane: (.*) at \d+ cameras$/, 'control plane (measured whole)'), value: s.cpuMsPerCameraSecond, highlight: !s.inSum, note: s.inSum ? '' : '(not in sum)' }));
   if (r.stageSumCpuMsPerCameraSecond !== undefined) bars.push({ label: 'end to end (sum of stages)', value: r.stageSumCpuMsPerCameraSecond, highlight: true, note: '' });
@@ -1084,12 +1091,12 @@ function writeOutputs(dir: string, r: ThroughputResult): void {
   if (liveTop) bars.push({ label: `live run, K=${liveTop.k} (measured whole)`, value: liveTop.cpuMsPerCameraSecond, highlight: true, note: '' });
   const target = r.targets.find((t) => t.id === 'streams-per-core-stages');
   writeFileSync(
-    path.join(dir, 'throughput-cpu-stages.svg'),
+    path.join(dir, `${base}-cpu-stages.svg`),
     barChartSvg({ title: `CPU per camera-second by stage (${r.mode} mode, ${r.environment.cores} cores)`, unit: 'CPU-ms per camera-second', bars, threshold: { value: target ? 1000 / target.target : budget, label: `budget ${target ? (1000 / target.target).toFixed(0) : budget} ms (≥ ${target?.target ?? 100} streams/core)` } }),
   );
   const steps = r.live?.steps ?? [];
   writeFileSync(
-    path.join(dir, 'throughput-misses.svg'),
+    path.join(dir, `${base}-misses.svg`),
     lineChartSvg({
       title: 'Live run: streams vs analysis-interval misses',
       xLabel: 'streams (K cameras on the RTSP server)',
@@ -1099,7 +1106,7 @@ function writeOutputs(dir: string, r: ThroughputResult): void {
     }),
   );
   writeFileSync(
-    path.join(dir, 'throughput-latency.svg'),
+    path.join(dir, `${base}-latency.svg`),
     lineChartSvg({
       title: 'Live run: streams vs event latency',
       xLabel: 'streams (K)',
@@ -1111,7 +1118,7 @@ function writeOutputs(dir: string, r: ThroughputResult): void {
       threshold: { value: (r.targets.find((t) => t.id === 'event-latency-p95')?.target ?? 3000) / 1000, label: 'p95 limit' },
     }),
   );
-  writeFileSync(path.join(dir, 'throughput.md'), throughputMarkdown(r));
+  writeFileSync(path.join(dir, `${base}.md`), throughputMarkdown(r, base));
 }
 
 function printSummary(r: ThroughputResult, out: string): void {
@@ -1137,7 +1144,8 @@ function printSummary(r: ThroughputResult, out: string): void {
     );
   }
   for (const c of r.targets) L.push(`  [${c.ok ? 'met   ' : 'MISSED'}] ${c.what}`);
-  L.push(`Results: ${path.relative(process.cwd(), out) || out}/throughput.{json,md}, throughput-*.svg`);
+  const base = outputBase(r.mode);
+  L.push(`Results: ${path.relative(process.cwd(), out) || out}/${base}.{json,md}, ${base}-*.svg`);
   process.stdout.write(`${L.join('\n')}\n`);
 }
 

@@ -8,7 +8,8 @@ const pct = (v: number | undefined, d = 2) => (v === undefined || v === null || 
 const sec = (ms: number | undefined) => (ms === undefined || ms === null || !Number.isFinite(ms) ? '—' : `${(ms / 1000).toFixed(2)} s`);
 const lat = (s: Summary) => (s.n === 0 ? 'no samples' : `${f(s.p50, 0)} / ${f(s.p95, 0)} / ${f(s.max, 0)} ms (n=${s.n})`);
 
-export function throughputMarkdown(r: ThroughputResult): string {
+/** `base`: the file name base the SVGs were written with (throughput or throughput-quick). */
+export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): string {
   const L: string[] = [];
   const e = r.environment;
   L.push(`# bench:throughput — ${r.mode} mode`, '');
@@ -25,7 +26,7 @@ export function throughputMarkdown(r: ThroughputResult): string {
   for (const c of r.targets) L.push(`| ${c.what} | ${formatValue(c)} | ${c.op} ${c.unit === 'core' ? `${(c.target * 100).toFixed(0)}% of one core` : c.unit === 'ratio' ? `${(c.target * 100).toFixed(0)}%` : `${c.target} ${c.unit}`} | ${c.ok ? 'met' : '**missed**'}${c.note ? ` (${c.note})` : ''} |`);
   L.push('', r.passed ? 'Every target met.' : `**${r.targets.filter((c) => !c.ok).length} target(s) missed** — see the gaps below.`, '');
 
-  L.push('## Stage costs per camera', '', `![CPU per stage](throughput-cpu-stages.svg)`, '', '| stage | CPU-ms per camera-second | in the sum | how |', '|---|---:|:---:|---|');
+  L.push('## Stage costs per camera', '', `![CPU per stage](${base}-cpu-stages.svg)`, '', '| stage | CPU-ms per camera-second | in the sum | how |', '|---|---:|:---:|---|');
   for (const s of r.stageTable) L.push(`| ${s.stage} | ${f(s.cpuMsPerCameraSecond, 3)} | ${s.inSum ? 'yes' : 'no'} | ${s.how} |`);
   if (r.stageSumCpuMsPerCameraSecond !== undefined) {
     L.push(`| **end to end (sum)** | **${f(r.stageSumCpuMsPerCameraSecond, 3)}** | | → **${f(1000 / r.stageSumCpuMsPerCameraSecond, 0)} streams per core** |`);
@@ -108,7 +109,7 @@ export function throughputMarkdown(r: ThroughputResult): string {
         '',
       );
     }
-    L.push('![Streams vs interval misses](throughput-misses.svg)', '', '![Streams vs latency](throughput-latency.svg)', '');
+    L.push(`![Streams vs interval misses](${base}-misses.svg)`, '', `![Streams vs latency](${base}-latency.svg)`, '');
   }
 
   if (r.controlPlane) {
