@@ -89,6 +89,7 @@ describe.skipIf(!HAS_SHARED)('camera faults in one live pipeline', () => {
     await until('badauth failed', () => h.state('badauth') === 'failed', 30_000);
     await until('nowhere retried 3 times', () => (h.status('nowhere')?.attempt ?? 0) >= 3, 30_000);
     figures.startupMs = allLive - t0;
+    figures.allLiveAtSec = (allLive - t0) / 1000;
 
     // badauth: 401, permanent (retried at the 60 s cap), password nowhere.
     const auth = h.status('badauth')!;
@@ -112,8 +113,10 @@ describe.skipIf(!HAS_SHARED)('camera faults in one live pipeline', () => {
       await until('stall retried while frozen', () => (h.status('stall')?.attempt ?? 0) >= stalled.attempt + 1, 90_000);
       const thawedAt = Date.now();
       flaky.thaw('stall');
-      const backAt = await until('stall analyzed again', () => h.analyzed('stall', thawedAt) > 0, 90_000);
+      await until('stall analyzed again', () => h.analyzed('stall', thawedAt) > 0, 90_000);
+      const backAt = h.firstAnalyzedAfter('stall', thawedAt)!;
       figures.stall = {
+        frozenAtSec: (frozenAt - t0) / 1000,
         frozenSec: (thawedAt - frozenAt) / 1000,
         detectedAfterMs: detectedAt - frozenAt,
         reason: stalled.reason,
@@ -128,16 +131,18 @@ describe.skipIf(!HAS_SHARED)('camera faults in one live pipeline', () => {
       const fixedAt = Date.now();
       await h.pipeline.removeCamera('badauth');
       h.pipeline.addCamera({ ...config.cameras.find((c) => c.id === 'badauth')!, url: secured.url('cam', RIGHT) });
-      const backAt = await until('badauth analyzed with the right password', () => h.analyzed('badauth', fixedAt) > 0, 60_000);
-      figures.badauth = { reason: auth.reason, retryInMs: auth.retryAt! - Date.now(), recoveredAfterFixMs: backAt - fixedAt };
+      await until('badauth analyzed with the right password', () => h.analyzed('badauth', fixedAt) > 0, 60_000);
+      const backAt = h.firstAnalyzedAfter('badauth', fixedAt)!;
+      figures.badauth = { fixedAtSec: (fixedAt - t0) / 1000, reason: auth.reason, retryInMs: auth.retryAt! - Date.now(), recoveredAfterFixMs: backAt - fixedAt };
     })();
 
     const nowherePhase = (async () => {
       await sleep(5_000);
       const upAt = Date.now();
       late = await FaultRtspServer.start({ mounts: { live: clip.ts }, port: nowherePort });
-      const backAt = await until('nowhere analyzed once a server listens', () => h.analyzed('nowhere', upAt) > 0, 120_000);
-      figures.nowhere = { attemptsBefore: h.history('nowhere').filter((s) => s.state === 'backoff' && s.at < upAt).length, recoveredAfterMs: backAt - upAt, delaysMs: delays };
+      await until('nowhere analyzed once a server listens', () => h.analyzed('nowhere', upAt) > 0, 120_000);
+      const backAt = h.firstAnalyzedAfter('nowhere', upAt)!;
+      figures.nowhere = { serverUpAtSec: (upAt - t0) / 1000, attemptsBefore: h.history('nowhere').filter((s) => s.state === 'backoff' && s.at < upAt).length, recoveredAfterMs: backAt - upAt, delaysMs: delays };
     })();
 
     await Promise.all([stallPhase, authPhase, nowherePhase]);
@@ -154,9 +159,11 @@ describe.skipIf(!HAS_SHARED)('camera faults in one live pipeline', () => {
     expect(killedReasons.join('\n')).toMatch(/connection refused|stream ended|end of file|timed out/i);
     const restartAt = Date.now();
     await flaky.restart();
-    const killedBack = await until('killed analyzed after the restart', () => h.analyzed('killed', restartAt) > 0, 120_000);
-    const stallBack = await until('stall analyzed after the restart', () => h.analyzed('stall', restartAt) > 0, 120_000);
+    await until('killed and stall analyzed after the restart', () => h.analyzed('killed', restartAt) > 0 && h.analyzed('stall', restartAt) > 0, 120_000);
+    const killedBack = h.firstAnalyzedAfter('killed', restartAt)!;
+    const stallBack = h.firstAnalyzedAfter('stall', restartAt)!;
     figures.serverCrash = {
+      crashAtSec: (crashAt - t0) / 1000,
       downSec: (restartAt - crashAt) / 1000,
       detectedAfterMs: downDetected - crashAt,
       attemptsWhileDown: h.history('killed', crashAt).filter((s) => s.state === 'backoff' && s.at < restartAt).length,
@@ -182,7 +189,7 @@ describe.skipIf(!HAS_SHARED)('camera faults in one live pipeline', () => {
     for (const id of HEALTHY) {
       const gap = h.maxGapMs(id, allLive, end);
       const n = h.analyzed(id, allLive);
-      healthy[id] = { analyzed: n, maxGapMs: gap, states: h.history(id).map((s) => s.state) };
+      healthy[id] = { analyzed: n, maxGapMs: gap, maxGapEndsAtSec: (h.maxGapEnd(id, allLive, end) - t0) / 1000, states: h.history(id).map((s) => s.state) };
       expect(h.history(id).map((s) => s.state), id).toEqual(['connecting', 'live']);
       // One keyframe per 2 s GOP; 10 s allows for a loaded 2-core machine without hiding an outage.
       expect(gap, `${id} max gap`).toBeLessThan(10_000);

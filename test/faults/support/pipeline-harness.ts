@@ -102,6 +102,19 @@ export class PipelineHarness {
     return gap;
   }
 
+  /** Where the longest gap of `maxGapMs` ends (epoch ms), to line it up with the faults. */
+  maxGapEnd(cameraId: string, from: number, to: number): number {
+    const ts = (this.analyzedAt.get(cameraId) ?? []).filter((t) => t >= from && t <= to);
+    let prev = from;
+    let gap = -1;
+    let end = from;
+    for (const t of [...ts, to]) {
+      if (t - prev > gap) [gap, end] = [t - prev, t];
+      prev = t;
+    }
+    return end;
+  }
+
   /** First time at or after `since` the camera entered `state`. */
   enteredAt(cameraId: string, state: SourceState, since = 0): number | undefined {
     return (this.statuses.get(cameraId) ?? []).find((s) => s.state === state && s.at >= since)?.at;
