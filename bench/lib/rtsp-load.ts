@@ -9,49 +9,11 @@
  * landed on another mount's RTP port, and cameras got "Invalid data", 401s from a foreign server, or silence.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { blockPort } from '../../test/support/ports.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('../../test/support/rtsp-server.py', import.meta.url));
 const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
-/** Ports handed out from here: below Linux's default ephemeral range (32768–60999), above common services. */
-const BLOCK_START = 20_000;
-const BLOCK_END = 32_000;
-
-let cursor = BLOCK_START + 4 * Math.floor(Math.random() * ((BLOCK_END - BLOCK_START) / 8));
-
-function tcpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createSocket('udp4');
-    sock.once('error', () => {
-      sock.close();
-      resolve(false);
-    });
-    sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
-  });
-}
-
-/** The next port of the block (stepping by 4) free for TCP, or for UDP together with port + 1. */
-export async function blockPort(kind: 'tcp' | 'udp-pair'): Promise<number> {
-  for (let tries = 0; tries < (BLOCK_END - BLOCK_START) / 4; tries++) {
-    const p = cursor;
-    cursor += 4;
-    if (cursor >= BLOCK_END) cursor = BLOCK_START;
-    const ok = kind === 'tcp' ? await tcpFree(p) : (await udpFree(p)) && (await udpFree(p + 1));
-    if (ok) return p;
-  }
-  throw new Error(`no free port in ${BLOCK_START}–${BLOCK_END}`);
-}
-
 export interface RtspLoadOptions {
   mounts: string[];
   /** MPEG-TS clip each feeder loops in real time. */

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
-import { freePort } from './redis.js';
+import { blockPort } from './ports.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./rtsp-server.py', import.meta.url));
 /** Debian's python, where python3-gi and the GStreamer typelibs live (a pyenv python has no gi). */
@@ -36,8 +36,8 @@ export class TestRtspServer {
   ) {}
 
   static async start(opts: TestRtspServerOptions): Promise<TestRtspServer> {
-    const s = new TestRtspServer(await freePort(), opts);
-    for (const m of opts.mounts) s.udpPorts.set(m, await freePort());
+    const s = new TestRtspServer(await blockPort('tcp'), opts);
+    for (const m of opts.mounts) s.udpPorts.set(m, await blockPort('udp-pair'));
     await s.up();
     return s;
   }
