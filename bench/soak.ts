@@ -43,6 +43,7 @@ const { values: args } = parseArgs({
 });
 
 const MB = 1024 * 1024;
+const SOAK_STALL_RULE = { dwellSec: 10, hits: 3, window: 5, endAfterSec: 8, cooldownSec: 10 };
 /** Clips with something to detect (stall events) and without; two cameras per clip, one server per clip. */
 const CLIPS = ['stall_setup', 'vendor_passing', 'empty_day', 'dumping'];
 
@@ -112,8 +113,9 @@ async function main(): Promise<number> {
   const config = ConfigSchema.parse({
     cameras: urls.map((url, i) => ({ id: `soak-${String(i + 1).padStart(2, '0')}`, url, intervalSec, violations: ['stall', 'dumping', 'burning'] })),
     detector: { manifest: STAND_IN_MANIFEST, threads: 1 },
-    // Shorter than production so that events open and end during the run (evidence, queue and open-event files get exercised).
-    rules: { stall: { dwellSec: 10, hits: 3, window: 5, endAfterSec: 20, cooldownSec: 10 } },
+    // Shorter than production so that events open and end during the run (evidence, queue and open-event files
+    // get exercised): the stall_setup clip loops every 150 s with the stall missing for its first 12 s.
+    rules: { stall: SOAK_STALL_RULE },
     storage: { dir: storageDir },
     review: { enabled: false },
   });
@@ -245,6 +247,7 @@ async function main(): Promise<number> {
     cameras,
     intervalSec,
     clips: CLIPS,
+    rules: { stall: SOAK_STALL_RULE },
     model: `${pipeline.model.name} v${pipeline.model.version}`,
     machine: { cpus: os.cpus().length, node: process.version, loadAvgAtStart },
     bounds,

@@ -9,6 +9,8 @@ export interface SoakResult {
   cameras: number;
   intervalSec: number;
   clips: string[];
+  /** Rules that differ from the defaults (absent in results written before they were recorded). */
+  rules?: Record<string, unknown>;
   model: string;
   machine: { cpus: number; node: string; loadAvgAtStart: number[] };
   bounds: SoakBounds;
@@ -27,6 +29,7 @@ export function soakMarkdown(r: SoakResult): string {
     '',
     `${r.startedAt} · ${r.minutes} min · ${r.cameras} RTSP cameras (test RTSP server, fixture clips ${r.clips.join(', ')}) · analysis every ${r.intervalSec} s · ${r.model} · ${r.machine.cpus} CPUs, load average ${r.machine.loadAvgAtStart.map(f1).join(' / ')} at start (shared machine) · Node ${r.machine.node}`,
     '',
+    ...(r.rules ? [`Rules: ${JSON.stringify(r.rules)}`, ''] : []),
     `**${v.status.toUpperCase()}** — samples every 10 s (RSS read every second; the trend is a least-squares line through the lowest reading of each 10 s after the ${r.warmupSec} s warm-up, ± its standard error).`,
     '',
     '| measure | value | bound |',
