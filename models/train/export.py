@@ -7,7 +7,7 @@ Writes models/patrol-det.onnx (opset 11, input `images` [N,3,416,416] with a dyn
 The ONNX is run through onnxruntime-node (the production runtime) on fixed inputs (valid images + a seeded random
 tensor, batch 3) and compared with PyTorch: decoded boxes within 1 px and scores within 1e-3, else exit 1.
 Per-class thresholds: the F1-optimal score on the valid splits from --eval-json, clamped to [0.25, 0.6]
-(0.35 when absent).
+(0.35 when absent). Without --eval-json, a best.pt's own in-training evaluation is used.
 """
 import argparse
 import hashlib
@@ -66,8 +66,13 @@ print(check)
 # ---- manifest
 thr = {n: 0.35 for n in NAMES}
 ev_note = ""
+ev = None
 if args.eval_json and os.path.exists(args.eval_json):
     ev = json.load(open(args.eval_json))
+elif ck.get("eval"):  # best.pt carries the in-training evaluation of exactly these weights
+    from evaluate import summary
+    ev = {"classes": ck["eval"], "summary": summary(ck["eval"])}
+if ev:
     for n, v in ev["classes"].items():
         if "f1_thr" in v:
             thr[n] = float(min(0.6, max(0.25, round(v["f1_thr"], 2))))
