@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { testClip, type TestClip } from '../support/clip.js';
 import { HAS_SHARED } from '../support/fixture-video.js';
-import { freePort } from '../support/redis.js';
+import { blockPort } from '../support/ports.js';
 import { corruptTs, type CorruptionReport } from './support/corrupt.js';
 import { FaultRtspServer } from './support/fault-rtsp.js';
 import { PipelineHarness, harnessConfig, sec, sleep, until } from './support/pipeline-harness.js';
@@ -56,7 +56,7 @@ describe.skipIf(!HAS_SHARED)('camera faults in one live pipeline', () => {
     flaky = await FaultRtspServer.start({ mounts: { stall: clip.ts, killed: clip.ts } });
     broken = await FaultRtspServer.start({ mounts: { corrupt } });
     secured = await FaultRtspServer.start({ mounts: { cam: clip.ts }, auth: RIGHT });
-    nowherePort = await freePort();
+    nowherePort = await blockPort('tcp'); // nothing listens there until the test starts a server on it
   }, 120_000);
 
   afterAll(async () => {

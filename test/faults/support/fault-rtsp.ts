@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../../../src/decode/ffmpeg-path.js';
-import { freePort } from '../../support/redis.js';
+import { blockPort } from '../../support/ports.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('../../support/rtsp-server.py', import.meta.url));
 const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
@@ -43,8 +43,8 @@ export class FaultRtspServer {
   ) {}
 
   static async start(opts: FaultRtspOptions): Promise<FaultRtspServer> {
-    const s = new FaultRtspServer(opts.port ?? (await freePort()), opts);
-    for (const [name, clip] of Object.entries(opts.mounts)) s.mounts.set(name, { udpPort: await freePort(), clip, stopped: false });
+    const s = new FaultRtspServer(opts.port ?? (await blockPort('tcp')), opts);
+    for (const [name, clip] of Object.entries(opts.mounts)) s.mounts.set(name, { udpPort: await blockPort('udp-pair'), clip, stopped: false });
     await s.up();
     for (const name of s.mounts.keys()) s.startFeeder(name);
     return s;
