@@ -160,7 +160,8 @@ describe.skipIf(!HAS_SHARED)(`Redis down for ${OUTAGE_SEC} s while the pipeline 
     writeFaultFigures('redis-outage-pipeline', figures);
     console.log(`[redis-outage-pipeline] ${JSON.stringify(figures)}`);
 
-    expect(duringOutage.length, 'events published during the outage').toBeGreaterThanOrEqual(5);
+    // About one message per camera per 20 s loop, at least: 55 in a 60 s outage here.
+    expect(duringOutage.length, 'messages published during the outage').toBeGreaterThanOrEqual(Math.max(1, Math.floor(OUTAGE_SEC / 10)));
     expect(maxSpooled).toBeGreaterThanOrEqual(duringOutage.length > 0 ? 1 : 0);
     // The analysis never waited for Redis: about one frame per camera per 2 s went on during the outage.
     expect(framesDuring).toBeGreaterThan(((OUTAGE_SEC / 2) * CAMERAS) / 2);

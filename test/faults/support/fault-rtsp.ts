@@ -4,12 +4,12 @@ import { resolveFfmpeg } from '../../../src/decode/ffmpeg-path.js';
 import { blockPort } from '../../support/ports.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('../../support/rtsp-server.py', import.meta.url));
-const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
+export const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
 /**
  * Runs a command with PR_SET_PDEATHSIG = SIGKILL, then execs it: the kernel kills it when this test process
  * dies, however it dies, so a crashed or killed test run leaves no ffmpeg looping.
  */
-const DIE_WITH_PARENT = "import ctypes,os,signal,sys; ctypes.CDLL('libc.so.6').prctl(1, signal.SIGKILL); os.execvp(sys.argv[1], sys.argv[1:])";
+export const DIE_WITH_PARENT = "import ctypes,os,signal,sys; ctypes.CDLL('libc.so.6').prctl(1, signal.SIGKILL); os.execvp(sys.argv[1], sys.argv[1:])";
 
 export interface FaultRtspOptions {
   /** Mount name → MPEG-TS clip its feeder loops. */

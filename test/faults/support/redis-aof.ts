@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../support/redis.js';
+import { DIE_WITH_PARENT, PYTHON } from './fault-rtsp.js';
 
 /**
  * redis-server as production runs it (docs/DISPATCH: AOF on, fsync on every write), on its own port and data
@@ -31,7 +32,8 @@ export class AofRedis {
   async up(): Promise<void> {
     if (this.proc) throw new Error('redis-server is already running');
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'];
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Through the die-with-parent wrapper: a test worker that is killed leaves no redis-server behind.
+    const proc = spawn(PYTHON, ['-c', DIE_WITH_PARENT, 'redis-server', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start in 20 s: ${out.slice(-2000)}`)), 20_000);
