@@ -476,6 +476,8 @@ class FfmpegCameraSource implements CameraSource {
     const fields = { cameraId: this.cameraId, state, reason, attempt: this.attempt, retryInMs: delay };
     if (changed) this.log.warn(fields, `camera ${this.cameraId} ${state}: ${reason}`);
     else this.log.debug(fields, 'camera still failing');
+    // A status listener may have stopped the source just now (a one-pass run gives up on a failed camera).
+    if (this.stopping || this.finished) return;
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 

@@ -43,7 +43,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       await pipeline.done;
       printSummary(pipeline, Date.now() - startedAt);
       await shutdown();
-      return 0;
+      // Nothing could be analyzed at all: say so with the exit code too (a script must not read it as success).
+      const cams = pipeline.cameras();
+      return cams.length > 0 && cams.every((c) => c.state === 'failed') ? 2 : 0;
     }
 
     const p = pipeline;

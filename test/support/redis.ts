@@ -41,6 +41,10 @@ export class TestRedis {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
+    // A test process that dies (a crash, a timeout kill) must not leave its redis-server behind.
+    const reap = () => proc.kill('SIGKILL');
+    process.once('exit', reap);
+    proc.once('exit', () => process.removeListener('exit', reap));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('redis-server did not start in 10 s')), 10_000);
       proc.once('error', (err) => {
