@@ -14,6 +14,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 120_000,
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test/artifacts/vitest-faults.json' },
     env: { PATROL_OUTAGE_SEC: process.env.PATROL_OUTAGE_SEC ?? '60' },
   },
 });
