@@ -85,17 +85,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Errors the user can fix, formatted for a terminal (no stack): a PatrolError, any error that carries a string
- * `hint` (the PatrolError shape, whatever its class), and the setup errors of modules that do not depend on
- * PatrolError but whose messages already say what to do (ffmpeg not found). Anything else is a bug: stack kept.
+ * Errors the user can fix, formatted for a terminal (no stack): a PatrolError, or any error that carries a
+ * string `hint` (the PatrolError shape, whatever its class). Anything else is a bug: stack kept.
  */
-const USER_ERROR_NAMES = new Set(['FfmpegNotFoundError']);
 function userError(err: unknown): string | undefined {
   if (isPatrolError(err)) return err.format();
   if (!(err instanceof Error)) return undefined;
   const hint = (err as { hint?: unknown }).hint;
   if (typeof hint === 'string' && hint) return `${err.message}\n  Fix: ${hint}`;
-  if (USER_ERROR_NAMES.has(err.name)) return err.message;
   return undefined;
 }
 

@@ -1,3 +1,4 @@
+import { PatrolError } from '../errors.js';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,7 +26,8 @@ export interface FfmpegBinary {
   features: FfmpegFeatures;
 }
 
-export class FfmpegNotFoundError extends Error {
+/** A setup problem the user fixes (its message says how), so it prints without a stack. */
+export class FfmpegNotFoundError extends PatrolError {
   override name = 'FfmpegNotFoundError';
 }
 
