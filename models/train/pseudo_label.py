@@ -10,7 +10,7 @@ import numpy as np
 import cv2
 import torch
 import torchvision
-from common import TEACHER, CACHE, DATA, CLASSES, CLASS_MAP, N_OWN, list_split, letterbox, to_tensor_np
+from common import TEACHER, CACHE, DATA, DATASETS, CLASSES, CLASS_MAP, N_OWN, list_split, letterbox, to_tensor_np
 from yolox import load_teacher, decode
 
 ap = argparse.ArgumentParser()
@@ -45,8 +45,7 @@ def postprocess(out, ratios, shapes):
     return res
 
 
-for ds, split in [("garbage", "train"), ("forest_fire", "train"), ("garbage", "valid"), ("forest_fire", "valid"),
-                  ("small_fire_smoke", "test")]:
+for ds, split in [(d, s) for s in ("train", "valid", "test") for d in DATASETS]:
     imgs = list_split(ds, split)
     if not imgs:
         continue
