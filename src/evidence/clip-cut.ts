@@ -4,6 +4,7 @@ import { copyFile, mkdir, mkdtemp, open, rename, rm, stat, writeFile } from 'nod
 import { dirname, join } from 'node:path';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
 import { DEFAULT_SEGMENT_SEC, readRing, selectSegments, type RingSegment } from './clip-ring.js';
+import { syncDir } from './store-files.js';
 
 /** Nothing in the ring covers the requested span (ring off, camera down, or the span is too old). */
 export class ClipUnavailableError extends Error {
@@ -158,15 +159,3 @@ async function syncAndHash(path: string): Promise<{ sha256: string; bytes: numbe
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    /* some filesystems refuse fsync on a folder; the data is synced */
-  }
-}

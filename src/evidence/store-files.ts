@@ -97,7 +97,7 @@ export async function writeEvidenceFile(storageDir: string, relPath: string, dat
 }
 
 /** Makes the rename itself durable. Some filesystems refuse fsync on a directory; the data is synced anyway. */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   try {
     const dh = await open(dir, 'r');
     try {

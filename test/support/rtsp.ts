@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { blockPort } from './ports.js';
+import { killAndWait } from './process.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./rtsp-server.py', import.meta.url));
 /** Debian's python, where python3-gi and the GStreamer typelibs live (a pyenv python has no gi). */
@@ -86,11 +87,7 @@ export class TestRtspServer {
   async kill(): Promise<void> {
     const proc = this.server;
     this.server = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    });
+    await killAndWait(proc);
   }
 
   /** Bring the server back on the same port (after kill()). */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../../../src/decode/ffmpeg-path.js';
 import { blockPort } from '../../support/ports.js';
+import { killAndWait } from '../../support/process.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('../../support/rtsp-server.py', import.meta.url));
 export const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
@@ -123,22 +124,14 @@ export class FaultRtspServer {
     const f = m.feeder;
     m.stopped = true;
     m.feeder = undefined;
-    if (!f || f.exitCode !== null || f.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      f.once('exit', () => resolve());
-      f.kill('SIGKILL');
-    });
+    await killAndWait(f);
   }
 
   /** The server crashes (SIGKILL): clients lose their TCP connection, new ones are refused. Feeders keep sending. */
   async kill(): Promise<void> {
     const proc = this.server;
     this.server = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    });
+    await killAndWait(proc);
   }
 
   /** Back on the same port, same mounts. */
