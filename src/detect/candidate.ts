@@ -29,3 +29,17 @@ export function minThreshold(thresholds: ArrayLike<number>): number {
   for (let i = 0; i < thresholds.length; i++) m = Math.min(m, thresholds[i]!);
   return m;
 }
+
+/** Index of the largest of `count` class scores starting at `start` (raw or sigmoid: the argmax is the same). */
+export function argmaxClass(data: Float32Array, start: number, count: number): number {
+  let best = 0;
+  let bestValue = data[start]!;
+  for (let c = 1; c < count; c++) {
+    const v = data[start + c]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = c;
+    }
+  }
+  return best;
+}

@@ -1,4 +1,4 @@
-import { type Candidate, type DecodeParams, minThreshold, sigmoid } from './candidate.js';
+import { type Candidate, type DecodeParams, argmaxClass, minThreshold, sigmoid } from './candidate.js';
 import { logit } from './decode-yolox.js';
 
 /**
@@ -17,15 +17,8 @@ export function decodeYolov5(data: Float32Array, p: DecodeParams): Candidate[] {
   for (let base = 0; base < data.length; base += row) {
     const objRaw = data[base + 4]!;
     if (objRaw < objFloor) continue;
-    let best = 0;
-    let bestRaw = data[base + 5]!;
-    for (let c = 1; c < C; c++) {
-      const v = data[base + 5 + c]!;
-      if (v > bestRaw) {
-        bestRaw = v;
-        best = c;
-      }
-    }
+    const best = argmaxClass(data, base + 5, C);
+    const bestRaw = data[base + 5 + best]!;
     const score = p.sigmoidApplied ? objRaw * bestRaw : sigmoid(objRaw) * sigmoid(bestRaw);
     if (score < p.thresholds[best]!) continue;
     const cx = data[base]!;

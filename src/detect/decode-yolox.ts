@@ -1,4 +1,4 @@
-import { type Candidate, type DecodeParams, minThreshold, sigmoid } from './candidate.js';
+import { type Candidate, type DecodeParams, argmaxClass, minThreshold, sigmoid } from './candidate.js';
 
 export interface YoloxParams extends DecodeParams {
   /** Feature-map strides, in the order the head concatenates them (YOLOX: 8, 16, 32). */
@@ -37,15 +37,8 @@ export function decodeYolox(data: Float32Array, p: YoloxParams): Candidate[] {
       for (let gx = 0; gx < gw; gx++, base += row) {
         const objRaw = data[base + 4]!;
         if (objRaw < objFloor) continue;
-        let best = 0;
-        let bestRaw = data[base + 5]!;
-        for (let c = 1; c < C; c++) {
-          const v = data[base + 5 + c]!;
-          if (v > bestRaw) {
-            bestRaw = v;
-            best = c;
-          }
-        }
+        const best = argmaxClass(data, base + 5, C);
+        const bestRaw = data[base + 5 + best]!;
         // Argmax on logits equals argmax on probabilities (sigmoid is monotonic).
         const score = p.sigmoidApplied ? objRaw * bestRaw : sigmoid(objRaw) * sigmoid(bestRaw);
         if (score < p.thresholds[best]!) continue;
