@@ -48,10 +48,14 @@ function rtspCamera(id: string, url: string): CameraSourceConfig {
   return { id, url, loop: false, intervalSec: 1, decode: 'keyframe' };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+/** `seen` is printed on a timeout so a failure under CI load says what the source went through instead. */
+async function until(what: string, cond: () => boolean, timeoutMs = 20_000, seen?: Watched): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    if (Date.now() > end) {
+      const trail = seen ? `\nstatuses: ${JSON.stringify(seen.statuses)}\nlogs:\n${seen.logs.join('\n')}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${trail}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -99,7 +103,7 @@ describe('RTSP camera source against a real RTSP server', () => {
     await until('all three live with a frame', () => [a, b, file].every((w) => w.source.status.state === 'live' && w.frames.length > 0));
 
     await server.kill();
-    await until('both RTSP cameras in backoff', () => [a, b].every((w) => w.source.status.state === 'backoff'));
+    await until('both RTSP cameras in backoff', () => [a, b].every((w) => w.statuses.some((s) => s.state === 'backoff')), 20_000, a);
     const fileFramesAtOutage = file.frames.length;
     const rtspFramesAtOutage = [a.frames.length, b.frames.length];
     // The outage lasts a few refused reconnects, and until the file camera has delivered again.
@@ -149,7 +153,8 @@ describe('RTSP camera source against a real RTSP server', () => {
     const { port, close } = await silentServer();
     try {
       const w = track(watch(rtspCamera('stalled', `rtsp://127.0.0.1:${port}/live`), { socketTimeoutMs: 1_000, watchdogMs: 30_000 }));
-      await until('backoff', () => w.source.status.state === 'backoff', 15_000);
+      // The history, not the current state: a poll can land after the retry has already moved on to connecting.
+      await until('backoff', () => w.statuses.some((s) => s.state === 'backoff' || s.state === 'failed'), 30_000, w);
       await w.source.stop();
       expect(w.source.status.state).toBe('stopped');
       expect(w.statuses.find((s) => s.state === 'backoff')?.reason).toMatch(/stalled past the socket timeout/);
@@ -162,7 +167,7 @@ describe('RTSP camera source against a real RTSP server', () => {
     const { port, close } = await silentServer();
     try {
       const w = track(watch(rtspCamera('slow', `rtsp://127.0.0.1:${port}/live`), { socketTimeoutMs: 60_000, watchdogMs: 1_000 }));
-      await until('backoff', () => w.source.status.state === 'backoff', 15_000);
+      await until('backoff', () => w.statuses.some((s) => s.state === 'backoff' || s.state === 'failed'), 30_000, w);
       await w.source.stop();
       expect(w.statuses.find((s) => s.state === 'backoff')?.reason).toMatch(/^no frame for 1 s \(watchdog\)/);
     } finally {
