@@ -1,6 +1,9 @@
 """Training data: garbage + forest_fire train splits, human labels for our 5 classes plus the teacher's cached
 pseudo-labels for the retained COCO classes. Images are decoded once and kept in RAM (they are <= 416 px).
 Augmentation: mosaic (4 images, random centre), random scale/translate (affine), horizontal flip, HSV jitter.
+Copy-paste: flames cut from the forest_fire *train* images are pasted onto other training images (mostly
+street scenes), because the fire labels come from wildland photos while the cameras watch streets; the fixture
+videos cut their flames from the valid/test splits, so no fixture pixel is ever trained on.
 All randomness comes from the numpy Generator passed in (its state is checkpointed)."""
 import os
 import numpy as np
@@ -83,11 +86,97 @@ def clip_filter(lab, w, h, min_size=2.0, min_area_ratio=0.2):
     return lab[keep]
 
 
+FIRE, SMOKE = 3, 4
+
+
+def instance_alpha(crop, cls):
+    """Soft mask of a fire (flame-colour key: bright and red over blue) or smoke (feathered ellipse) crop."""
+    h, w = crop.shape[:2]
+    if cls == FIRE:
+        b, g, r = (crop[..., k].astype(np.float32) for k in range(3))
+        a = np.maximum(np.clip((r - b - 25) / 65, 0, 1) * np.clip((r - 100) / 90, 0, 1),
+                       np.clip((np.minimum(r, g) - 200) / 45, 0, 1) * np.clip((r - b - 10) / 30, 0, 1))
+    else:
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        d = ((xx - (w - 1) / 2) / (w / 2)) ** 2 + ((yy - (h - 1) / 2) / (h / 2)) ** 2
+        a = np.clip((1.0 - d) / 0.5, 0, 1)
+    k = max(3, (min(h, w) // 12) | 1)
+    return cv2.GaussianBlur(a, (k, k), 0)
+
+
+def build_paste_bank(items, min_side=20, classes=(FIRE,)):
+    """-> list of (cls, crop BGR uint8, alpha float32) from the forest_fire train labels. Fire only by default: the
+    smoke boxes there are loose (whole hillsides of forest and flames) and smoke already meets its target."""
+    bank = []
+    for p, im, lab in items:
+        if f"{os.sep}forest_fire{os.sep}" not in p:
+            continue
+        for c, x1, y1, x2, y2 in lab:
+            if int(c) not in classes or min(x2 - x1, y2 - y1) < min_side:
+                continue
+            crop = im[int(y1):int(np.ceil(y2)), int(x1):int(np.ceil(x2))]
+            if crop.size == 0:
+                continue
+            alpha = instance_alpha(crop, int(c))
+            if alpha.mean() < 0.1:  # a fire box whose flames are not flame-coloured: nothing to cut
+                continue
+            bank.append((int(c), crop.copy(), alpha))
+    return bank
+
+
+def paste_instances(img, lab, bank, rng, n, size):
+    """Pastes n random bank instances at random places and scales, avoiding the labelled objects already there."""
+    img = img.copy()
+    out = [lab] if len(lab) else []
+    # Only on picture, not on the letterbox/mosaic padding.
+    real = np.any(img != 114, axis=2)
+    rows, cols = np.nonzero(real.any(1))[0], np.nonzero(real.any(0))[0]
+    if not len(rows):
+        return img, lab
+    content = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+    for _ in range(n):
+        c, crop, alpha = bank[int(rng.integers(len(bank)))]
+        side = rng.uniform(0.05, 0.35) * size
+        r = side / max(crop.shape[:2])
+        w, h = max(2, int(crop.shape[1] * r)), max(2, int(crop.shape[0] * r))
+        if w >= size or h >= size:
+            continue
+        cr = cv2.resize(crop, (w, h), interpolation=cv2.INTER_LINEAR)
+        al = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
+        if c == SMOKE:
+            al = al * rng.uniform(0.55, 0.95)
+        if rng.random() < 0.5:
+            cr, al = cr[:, ::-1], al[:, ::-1]
+        x0, y0, x1, y1 = content
+        if x1 - x0 <= w or y1 - y0 <= h:
+            continue
+        for _try in range(5):
+            x, y = int(rng.integers(x0, x1 - w)), int(rng.integers(y0, y1 - h))
+            if not len(lab):
+                break
+            ix = np.clip(np.minimum(lab[:, 3], x + w) - np.maximum(lab[:, 1], x), 0, None)
+            iy = np.clip(np.minimum(lab[:, 4], y + h) - np.maximum(lab[:, 2], y), 0, None)
+            area = np.maximum((lab[:, 3] - lab[:, 1]) * (lab[:, 4] - lab[:, 2]), 1e-6)
+            if (ix * iy / area).max() < 0.3:
+                break
+        else:
+            continue
+        roi = img[y:y + h, x:x + w].astype(np.float32)
+        img[y:y + h, x:x + w] = (roi + (cr.astype(np.float32) - roi) * al[..., None]).astype(np.uint8)
+        ys, xs = np.nonzero(al > 0.3)
+        if len(xs) == 0 or xs.ptp() < 4 or ys.ptp() < 4:
+            continue
+        out.append(np.array([[c, x + xs.min(), y + ys.min(), x + xs.max() + 1, y + ys.max() + 1]], np.float32))
+    return img, (np.concatenate(out, 0) if out else np.zeros((0, 5), np.float32))
+
+
 class TrainSet:
-    def __init__(self, items, size=SIZE, mosaic_prob=0.8):
+    def __init__(self, items, size=SIZE, mosaic_prob=0.8, paste_prob=0.0):
         self.items = items
         self.size = size
         self.mosaic_prob = mosaic_prob
+        self.paste_prob = paste_prob
+        self.bank = build_paste_bank(items) if paste_prob > 0 else []
 
     def __len__(self):
         return len(self.items)
@@ -159,6 +248,8 @@ class TrainSet:
         else:
             img, lab = self.single(idx, rng)
         lab = clip_filter(lab, self.size, self.size)
+        if self.bank and rng.random() < self.paste_prob:
+            img, lab = paste_instances(img, lab, self.bank, rng, int(rng.integers(1, 3)), self.size)
         img = hsv_aug(img, rng)
         if rng.random() < 0.5:
             img = img[:, ::-1]
