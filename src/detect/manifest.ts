@@ -46,9 +46,30 @@ export const ModelManifestSchema = z
       )
       .min(1),
     nmsIou: z.number().min(0).max(1).default(0.45),
+    exclusiveClasses: z
+      .array(z.array(z.string()).min(2))
+      .default([])
+      .describe(
+        'Groups of class names that label the same object in alternative ways (e.g. [["garbage_bin","overflow"]]): ' +
+          'NMS runs across each group, so one object keeps only its best label',
+      ),
     license: z.string(),
     provenance: z.string().describe('Where the weights came from and how they were trained'),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    const names = new Set(m.classes.map((c) => c.name));
+    const seen = new Set<string>();
+    m.exclusiveClasses.forEach((group, g) =>
+      group.forEach((name, i) => {
+        if (!names.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['exclusiveClasses', g, i], message: `"${name}" is not one of this model's classes` });
+        } else if (seen.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['exclusiveClasses', g, i], message: `"${name}" is in more than one group` });
+        }
+        seen.add(name);
+      }),
+    );
+  });
 
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;

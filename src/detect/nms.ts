@@ -6,25 +6,32 @@ export interface NmsOptions {
   maxCandidates?: number;
   /** Keep at most this many detections per image. */
   maxDetections?: number;
+  /**
+   * Suppression group of each class id (index = class id). Classes in one group suppress each other: they are
+   * alternative labels for one object (a bin is either garbage_bin or overflow, never both). Default: own group.
+   */
+  groups?: ArrayLike<number>;
 }
 
 /**
  * Class-wise greedy non-maximum suppression: a candidate is dropped when it overlaps an already kept,
- * higher-scoring candidate of the same class by IoU > iouThreshold. Different classes never suppress
- * each other (a person standing at a stall is both). Returns kept candidates, highest score first.
+ * higher-scoring candidate of the same class (or of the same `groups` entry) by IoU > iouThreshold. Other
+ * classes never suppress each other (a person standing at a stall is both). Returns kept candidates, highest
+ * score first.
  */
 export function nms(candidates: readonly Candidate[], iouThreshold: number, opts: NmsOptions = {}): Candidate[] {
   const maxCandidates = opts.maxCandidates ?? 3000;
   const maxDetections = opts.maxDetections ?? 300;
   // Stable sort: equal scores keep decoder order, so results are deterministic.
   const sorted = [...candidates].sort((a, b) => b.score - a.score).slice(0, maxCandidates);
-  const keptByClass = new Map<number, Candidate[]>();
+  const keptByGroup = new Map<number, Candidate[]>();
   const kept: Candidate[] = [];
   for (const c of sorted) {
-    let same = keptByClass.get(c.classId);
+    const group = opts.groups?.[c.classId] ?? c.classId;
+    let same = keptByGroup.get(group);
     if (!same) {
       same = [];
-      keptByClass.set(c.classId, same);
+      keptByGroup.set(group, same);
     }
     if (same.some((k) => iou(k.box, c.box) > iouThreshold)) continue;
     same.push(c);

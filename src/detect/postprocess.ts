@@ -13,7 +13,20 @@ export interface PostprocessSpec {
   decode: DecodeParams;
   strides: readonly number[];
   nmsIou: number;
+  /** NMS group per class id: the first class id of its exclusiveClasses group, else its own. */
+  nmsGroups: Int32Array;
   classes: ModelManifest['classes'];
+}
+
+function nmsGroups(m: ModelManifest): Int32Array {
+  const groups = Int32Array.from(m.classes, (_, i) => i);
+  const id = new Map(m.classes.map((c, i) => [c.name, i]));
+  for (const group of m.exclusiveClasses) {
+    const ids = group.map((n) => id.get(n)!);
+    const first = Math.min(...ids);
+    for (const i of ids) groups[i] = first;
+  }
+  return groups;
 }
 
 export function postprocessSpec(m: ModelManifest, overrideThresholds?: ArrayLike<number>): PostprocessSpec {
@@ -21,6 +34,7 @@ export function postprocessSpec(m: ModelManifest, overrideThresholds?: ArrayLike
     format: m.output.format,
     strides: m.output.strides,
     nmsIou: m.nmsIou,
+    nmsGroups: nmsGroups(m),
     classes: m.classes,
     decode: {
       inputWidth: m.input.width,
@@ -45,14 +59,14 @@ export function decodeOutput(data: Float32Array, spec: PostprocessSpec): Candida
 
 /**
  * One image's raw output → detections normalized to the camera picture: decode (per-class thresholds),
- * class-wise NMS, undo the top-left letterbox. Pure.
+ * class-wise NMS (across exclusive groups), undo the top-left letterbox. Pure.
  */
 export function postprocess(
   data: Float32Array,
   spec: PostprocessSpec,
   content: { contentWidth: number; contentHeight: number },
 ): Detection[] {
-  const kept = nms(decodeOutput(data, spec), spec.nmsIou);
+  const kept = nms(decodeOutput(data, spec), spec.nmsIou, { groups: spec.nmsGroups });
   const items: Detection[] = [];
   for (const c of kept) {
     const box = toPictureBox(c.box, content.contentWidth, content.contentHeight);

@@ -59,6 +59,16 @@ describe('parseManifest', () => {
     expect(e.message).not.toMatch(/\n\s+at /); // no stack trace in the message
   });
 
+  it('exclusive class groups must name this model\'s classes, each class in one group at most', () => {
+    const classes = [{ name: 'garbage_bin' }, { name: 'overflow' }, { name: 'garbage' }];
+    expect(parseManifest({ ...valid, classes, exclusiveClasses: [['garbage_bin', 'overflow']] }, 'm.json').exclusiveClasses).toEqual([
+      ['garbage_bin', 'overflow'],
+    ]);
+    const e = errorOf(() => parseManifest({ ...valid, classes, exclusiveClasses: [['garbage_bin', 'bin'], ['overflow', 'garbage_bin']] }, 'm.json'));
+    expect(e.message).toMatch(/exclusiveClasses\[0\]\[1\]: "bin" is not one of this model's classes/);
+    expect(e.message).toMatch(/exclusiveClasses\[1\]\[1\]: "garbage_bin" is in more than one group/);
+  });
+
   it('reports missing fields and a malformed sha256', () => {
     const { license: _l, ...noLicense } = valid;
     const e = errorOf(() => parseManifest({ ...noLicense, sha256: 'abc' }, 'm.json'));

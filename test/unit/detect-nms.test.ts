@@ -17,6 +17,17 @@ describe('nms (class-wise)', () => {
     expect(out.map((c) => c.classId)).toEqual([0, 1]);
   });
 
+  it('classes of one exclusive group suppress each other; others still do not', () => {
+    const bin = cand(1, 0.65, [0, 0, 10, 10]);
+    const overflow = cand(2, 0.5, [0, 0, 10, 11]);
+    const person = cand(0, 0.4, [0, 0, 10, 10]);
+    const groups = [0, 1, 1];
+    expect(nms([overflow, bin, person], 0.45, { groups })).toEqual([bin, person]);
+    expect(nms([overflow, bin, person], 0.45)).toEqual([bin, overflow, person]);
+    // Apart, both labels stay: two objects.
+    expect(nms([bin, cand(2, 0.5, [20, 0, 30, 10])], 0.45, { groups })).toHaveLength(2);
+  });
+
   it('keeps same-class boxes that overlap less than the threshold', () => {
     const out = nms([cand(0, 0.9, [0, 0, 10, 10]), cand(0, 0.8, [8, 0, 18, 10])], 0.45);
     expect(out).toHaveLength(2);
