@@ -43,7 +43,8 @@ export interface EvidenceRecorderOptions {
   onError?: (err: unknown, where: { eventId: string; file: string }) => void;
 }
 
-type EvidenceFile = 'snapshot' | 'firstSeen' | 'confirmed' | 'latest';
+type EvidenceFile = 'snapshot' | 'frame' | 'firstSeen' | 'confirmed' | 'latest';
+type Versioned = 'snapshot' | 'frame' | 'latest';
 
 interface HeldFrame {
   kind: 'first' | 'peak';
@@ -73,7 +74,7 @@ export class EvidenceRecorder {
   /** Per open event id: evidence so far, the peakAt its snapshot shows, written versions. */
   private readonly evidence = new Map<string, Evidence>();
   private readonly snapshotPeakAt = new Map<string, number>();
-  private readonly versions = new Map<string, Record<'snapshot' | 'latest', string[]>>();
+  private readonly versions = new Map<string, Record<Versioned, string[]>>();
 
   constructor(private readonly opts: EvidenceRecorderOptions) {
     this.proofTypes = new Set(opts.proofTypes ?? ['stall', 'dumping']);
@@ -153,6 +154,7 @@ export class EvidenceRecorder {
       if (ev.evidence.snapshot !== undefined && ev.peakAt !== undefined) this.snapshotPeakAt.set(ev.id, ev.peakAt);
       this.versions.set(ev.id, {
         snapshot: ev.evidence.snapshot ? [ev.evidence.snapshot] : [],
+        frame: ev.evidence.frame ? [ev.evidence.frame] : [],
         latest: ev.evidence.latest && ev.evidence.latest !== ev.evidence.confirmed ? [ev.evidence.latest] : [],
       });
     }
@@ -168,7 +170,7 @@ export class EvidenceRecorder {
     const key = trackKey(ev.zoneId, ev.type);
     const prior = this.evidence.get(ev.id) ?? ev.evidence;
     const evidence: Evidence = { ...prior, sha256: { ...prior.sha256 } };
-    const versions = this.versions.get(ev.id) ?? { snapshot: [], latest: [] };
+    const versions = this.versions.get(ev.id) ?? { snapshot: [], frame: [], latest: [] };
     const now = frame.timestamp;
     const seenNow = ev.lastSeenAt === now;
     const current: Picture = { frame, boxes: seenNow ? this.boxesIn(detections, ev) : [] };
@@ -186,8 +188,15 @@ export class EvidenceRecorder {
         this.opts.onError(err, { eventId: ev.id, file: relPath });
         return false;
       }
-      if (field === 'snapshot' || field === 'latest') await this.prune(ev.id, evidence, versions[field], relPath);
+      if (field === 'snapshot' || field === 'frame' || field === 'latest') await this.prune(ev.id, evidence, versions[field], relPath);
       return true;
+    };
+    // The snapshot, and the same picture without boxes for the review UI's box toggle.
+    const putSnapshot = async (at: number, pic: Picture): Promise<boolean> => {
+      const ok = await put('snapshot', `snapshot-${b36(at)}.jpg`, pic);
+      // An older frame under newer boxes would mislead: without this one the UI shows the snapshot alone.
+      if (ok && !(await put('frame', `frame-${b36(at)}.jpg`, { frame: pic.frame, boxes: [] }))) delete evidence.frame;
+      return ok;
     };
 
     if (change.kind === 'opened' && this.proofTypes.has(ev.type)) {
@@ -204,10 +213,10 @@ export class EvidenceRecorder {
       const peakHeld = held && held.at === ev.peakAt ? held : undefined;
       const peak: Picture | undefined = ev.peakAt === now ? { frame, boxes: ev.bestBoxes } : peakHeld && { frame: peakHeld.frame, boxes: ev.bestBoxes };
       if (peak) {
-        if (await put('snapshot', `snapshot-${b36(ev.peakAt ?? now)}.jpg`, peak) && ev.peakAt !== undefined) this.snapshotPeakAt.set(ev.id, ev.peakAt);
+        if (await putSnapshot(ev.peakAt ?? now, peak) && ev.peakAt !== undefined) this.snapshotPeakAt.set(ev.id, ev.peakAt);
         if (peakHeld) this.held.delete(key);
       } else if (evidence.snapshot === undefined && seenNow) {
-        await put('snapshot', `snapshot-${b36(now)}.jpg`, current);
+        await putSnapshot(now, current);
       }
     }
 

@@ -14,6 +14,8 @@ export const DetectionSchema = z.object({
 export const EvidenceSchema = z.object({
   /** Paths relative to the storage dir. */
   snapshot: z.string().optional(),
+  /** The snapshot's picture without boxes: the review UI draws its own, so a reviewer can switch them off. */
+  frame: z.string().optional(),
   /** Persistence proof for stall/dumping: first sight, dwell met, latest sighting. */
   firstSeen: z.string().optional(),
   confirmed: z.string().optional(),
@@ -23,6 +25,8 @@ export const EvidenceSchema = z.object({
   sha256: z.record(z.string(), z.string()).default({}),
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
+/** The evidence fields that name a file. */
+export const EVIDENCE_FILES = ['snapshot', 'frame', 'firstSeen', 'confirmed', 'latest', 'clip'] as const satisfies readonly (keyof Evidence)[];
 
 /**
  * A violation event: one per incident per (camera, zone, type). Created by the scorer when the

@@ -132,10 +132,19 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
       });
     await expect.poll(painted).toBeGreaterThan(500);
     await shot('04-event-snapshot-boxes');
+    // Drawn over the box-free frame, so switching them off leaves a clean picture.
+    expect(await page.getAttribute('img#snapshot', 'src')).toMatch(/\/frame$/);
     await page.keyboard.press('b');
     expect(await painted()).toBe(-1);
     await page.keyboard.press('b');
     expect(await painted()).toBeGreaterThan(500);
+    // A proof picture carries its own boxes: nothing drawn over it, and the toggle says why it is off.
+    await page.click('.proof[data-proof="confirmed"]');
+    await page.waitForFunction(() => /\/confirmed$/.test(document.querySelector<HTMLImageElement>('img#snapshot')?.src ?? ''));
+    expect(await painted()).toBe(-1);
+    expect(await page.$eval('#boxes-toggle', (i) => (i as HTMLInputElement).disabled)).toBe(true);
+    await page.click('.media-tabs .tab:nth-of-type(2)');
+    await expect.poll(painted).toBeGreaterThan(500);
   });
 
   it('moves to the next event with J and rejects it with a reason (R, then 1, Enter)', async () => {

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import type { DispatchMessage } from '../../src/dispatch/queue.js';
 import { jobIdFor } from '../../src/dispatch/queue.js';
-import type { Evidence, PatrolEvent } from '../../src/score/event.js';
+import { EVIDENCE_FILES, type Evidence, type PatrolEvent } from '../../src/score/event.js';
 import type { ViolationType } from '../../src/violation.js';
 
 export interface MessageSink {
@@ -27,7 +27,7 @@ export interface SeededEvent {
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Writes a file under the storage dir and records its hash in `evidence`, like the evidence writer. */
-export function writeEvidence(storageDir: string, evidence: Evidence, key: 'snapshot' | 'firstSeen' | 'confirmed' | 'latest' | 'clip', rel: string, bytes: Buffer): void {
+export function writeEvidence(storageDir: string, evidence: Evidence, key: (typeof EVIDENCE_FILES)[number], rel: string, bytes: Buffer): void {
   const abs = join(storageDir, rel);
   mkdirSync(dirname(abs), { recursive: true });
   writeFileSync(abs, bytes);
@@ -118,7 +118,10 @@ export async function makeSeededEvent(storageDir: string, spec: SeedSpec, now: n
   const box = BOXES[spec.type];
   const evidence: Evidence = { sha256: {} };
   const dir = `events/${new Date(startedAt).toISOString().slice(0, 10)}/${spec.id}`;
-  writeEvidence(storageDir, evidence, 'snapshot', `${dir}/snapshot.jpg`, await sceneJpeg(spec.type, box, confirmedAt, 1));
+  // The seeded scene has no boxes drawn in, so it serves as both; the UI draws the boxes over `frame`.
+  const scene = await sceneJpeg(spec.type, box, confirmedAt, 1);
+  writeEvidence(storageDir, evidence, 'snapshot', `${dir}/snapshot.jpg`, scene);
+  writeEvidence(storageDir, evidence, 'frame', `${dir}/frame.jpg`, scene);
   if (spec.type !== 'burning') {
     writeEvidence(storageDir, evidence, 'firstSeen', `${dir}/first-seen.jpg`, await sceneJpeg(spec.type, box, startedAt, 0));
     writeEvidence(storageDir, evidence, 'confirmed', `${dir}/confirmed.jpg`, await sceneJpeg(spec.type, box, confirmedAt, 1));

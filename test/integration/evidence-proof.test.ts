@@ -31,13 +31,19 @@ function frameAt(sec: number): Frame {
 const stall = (score: number): Detection => ({ classId: 0, label: 'stall', score, box: [0.1, 0.5, 0.4, 0.9], violation: 'stall' });
 const fire = (score: number): Detection => ({ classId: 2, label: 'fire', score, box: [0.1, 0.5, 0.4, 0.9], violation: 'burning' });
 
-const PROOF_FILES = ['snapshot', 'firstSeen', 'confirmed', 'latest'] as const;
+const PROOF_FILES = ['snapshot', 'frame', 'firstSeen', 'confirmed', 'latest'] as const;
 type ProofFile = (typeof PROOF_FILES)[number];
 
 /** Grey level of the snapshot's top-right corner, away from boxes and header. */
 async function levelOf(storageDir: string, rel: string): Promise<number> {
   const { data } = await sharp(join(storageDir, rel)).extract({ left: 150, top: 2, width: 1, height: 1 }).raw().toBuffer({ resolveWithObject: true });
   return data[0]!;
+}
+
+/** RGB at (x, y) of an evidence picture. */
+async function pixelOf(storageDir: string, rel: string, x: number, y: number): Promise<number[]> {
+  const { data } = await sharp(join(storageDir, rel)).extract({ left: x, top: y, width: 1, height: 1 }).raw().toBuffer({ resolveWithObject: true });
+  return [data[0]!, data[1]!, data[2]!];
 }
 
 interface Pipeline {
@@ -89,7 +95,7 @@ function expectHashesMatch(ev: PatrolEvent): void {
     expect(existsSync(join(dir, rel))).toBe(true);
     expect(sha256Hex(readFileSync(join(dir, rel)))).toBe(sum);
   }
-  for (const f of ['snapshot', 'firstSeen', 'confirmed', 'latest'] as const) {
+  for (const f of PROOF_FILES) {
     const rel = ev.evidence[f];
     if (rel !== undefined) expect(ev.evidence.sha256[rel]).toMatch(/^[0-9a-f]{64}$/);
   }
@@ -121,6 +127,13 @@ describe('persistence proof, end to end with the scorer', () => {
     const at90 = p.log[1]!.event;
     expect(at90.peakAt).toBe(T0 + 90 * S);
     expect(p.log[1]!.level.snapshot).toBeCloseTo(90, -0.5);
+    // The same picture without boxes, for the review UI's toggle: grey where the snapshot has the box's edge.
+    expect(p.log[1]!.level.frame).toBeCloseTo(90, -0.5);
+    const edge = (rel: string) => pixelOf(dir, rel, 16, 84);
+    const [r, g, b] = await edge(at90.evidence.snapshot!);
+    expect(Math.max(Math.abs(r! - g!), Math.abs(g! - b!), Math.abs(r! - b!))).toBeGreaterThan(40);
+    const [fr, fg, fb] = await edge(at90.evidence.frame!);
+    expect(Math.max(Math.abs(fr! - fg!), Math.abs(fg! - fb!), Math.abs(fr! - fb!))).toBeLessThan(12);
     // Peak crept up at 110 without an update; the held copy is written with the next one.
     const at120 = p.log[2]!.event;
     expect(at120.peakAt).toBe(T0 + 110 * S);
@@ -137,6 +150,8 @@ describe('persistence proof, end to end with the scorer', () => {
     // latest-120 was superseded twice (150, 180) and removed; the proof files stay.
     const files = readdirSync(join(dir, ended.evidence.confirmed!, '..')).sort();
     expect(files.filter((f) => f.startsWith('latest-'))).toHaveLength(2);
+    expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(2);
+    expect(files.filter((f) => f.startsWith('frame-'))).toHaveLength(2);
     expect(files.filter((f) => f.startsWith('first-seen-') || f.startsWith('confirmed-'))).toHaveLength(2);
     expect(files.some((f) => f.endsWith('.tmp'))).toBe(false);
     expect(Object.keys(ended.evidence.sha256).every((rel) => existsSync(join(dir, rel)))).toBe(true);
@@ -152,6 +167,7 @@ describe('persistence proof, end to end with the scorer', () => {
     expect(ev.evidence.confirmed).toBeUndefined();
     expect(ev.evidence.latest).toBeUndefined();
     expect(ev.evidence.snapshot).toBeDefined();
+    expect(ev.evidence.frame).toBeDefined();
     expectHashesMatch(ev);
     expect(p.maxHeld).toBe(0);
   });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { EVIDENCE_FILES } from '../../score/event.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SessionAuth } from '../auth/session-auth.js';
 import { resolveEvidencePath } from '../media/resolve-path.js';
@@ -9,8 +10,7 @@ import { parseRange } from '../media/range.js';
 import { VerifiedFiles } from '../media/verified-file.js';
 import { jsonSchema, responses } from './json-schema.js';
 
-export const EVIDENCE_NAMES = ['snapshot', 'firstSeen', 'confirmed', 'latest', 'clip'] as const;
-const MediaParams = z.object({ id: z.string().min(1).max(200), name: z.enum(EVIDENCE_NAMES) }).strict();
+const MediaParams = z.object({ id: z.string().min(1).max(200), name: z.enum(EVIDENCE_FILES) }).strict();
 
 const CONTENT_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',

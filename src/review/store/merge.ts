@@ -1,6 +1,4 @@
-import type { Evidence, PatrolEvent } from '../../score/event.js';
-
-const EVIDENCE_FILES = ['snapshot', 'firstSeen', 'confirmed', 'latest', 'clip'] as const;
+import { EVIDENCE_FILES, type Evidence, type PatrolEvent } from '../../score/event.js';
 
 /** Which of two snapshots of the same event is newer: later sighting first, an ended one wins a tie. */
 function isNewer(a: PatrolEvent, b: PatrolEvent): boolean {

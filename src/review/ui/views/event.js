@@ -66,13 +66,22 @@ export function renderEvent(root, ctx, id) {
 
   function mediaPane(e) {
     const pane = h('div', { class: 'media' });
+    // Boxes are drawn here over the box-free frame; other pictures carry theirs, so the toggle has nothing to do.
+    const key = e.evidence[snapshotKey] ? snapshotKey : 'snapshot';
+    const overlay = mode === 'snapshot' && key === 'snapshot' && Boolean(e.evidence.frame);
     const tabs = h(
       'div',
       { class: 'media-tabs' },
       e.evidence.clip ? h('button', { class: `tab${mode === 'clip' ? ' on' : ''}`, onclick: () => setMode('clip') }, '▶ ', t('event.clip')) : h('span', { class: 'muted small' }, t('event.noClip')),
       h('button', { class: `tab${mode === 'snapshot' ? ' on' : ''}`, onclick: () => setMode('snapshot', 'snapshot') }, t('event.snapshot')),
       h('div', { class: 'spacer' }),
-      h('label', { class: 'toggle' }, h('input', { type: 'checkbox', id: 'boxes-toggle', checked: showBoxes, onchange: (ev) => setBoxes(ev.target.checked) }), h('span', {}, t('event.boxes')), h('kbd', {}, 'B')),
+      h(
+        'label',
+        { class: `toggle${overlay ? '' : ' off'}`, title: overlay ? '' : t('event.boxesBurned') },
+        h('input', { type: 'checkbox', id: 'boxes-toggle', checked: showBoxes, disabled: !overlay, onchange: (ev) => setBoxes(ev.target.checked) }),
+        h('span', {}, t('event.boxes')),
+        h('kbd', {}, 'B'),
+      ),
     );
     pane.append(tabs);
     if (mode === 'clip' && e.evidence.clip) {
@@ -83,12 +92,11 @@ export function renderEvent(root, ctx, id) {
       const v = pane.querySelector('video');
       v.muted = true;
     } else {
-      const key = e.evidence[snapshotKey] ? snapshotKey : 'snapshot';
       if (!e.evidence[key]) {
         pane.append(h('div', { class: 'stage empty' }, t('event.noSnapshot')));
       } else {
-        const img = h('img', { id: 'snapshot', src: mediaUrl(e.id, key), alt: t('event.snapshot') });
-        const canvas = h('canvas', { class: 'boxes', hidden: !showBoxes || key !== 'snapshot' });
+        const img = h('img', { id: 'snapshot', src: mediaUrl(e.id, overlay ? 'frame' : key), alt: t('event.snapshot') });
+        const canvas = h('canvas', { class: 'boxes', hidden: !showBoxes || !overlay, 'data-overlay': overlay ? '1' : '0' });
         const frame = h('div', { class: 'frame' }, img, canvas);
         const redraw = () => img.complete && img.naturalWidth > 0 && drawBoxes(canvas, img, e.bestBoxes, e.type);
         img.addEventListener('load', redraw);
@@ -235,7 +243,7 @@ export function renderEvent(root, ctx, id) {
     showBoxes = on;
     localStorage.setItem('patrol.boxes', on ? '1' : '0');
     const c = root.querySelector('canvas.boxes');
-    if (c) c.hidden = !on || snapshotKey !== 'snapshot';
+    if (c) c.hidden = !on || c.dataset.overlay !== '1';
     const cb = root.querySelector('#boxes-toggle');
     if (cb) cb.checked = on;
   }
