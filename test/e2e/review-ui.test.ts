@@ -1,7 +1,7 @@
 /**
  * The review UI end to end in headless Chromium (Debian's, driven by playwright-core): log in, see the
  * seeded events in the queue, play a clip, reject one with a reason, dispatch another as a supervisor,
- * watch a new event arrive live. Screenshots go to test/artifacts/.
+ * watch a new event arrive live, add a user as an admin. Screenshots go to test/artifacts/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { LiveView } from '../../src/review/live-view.js';
 import { TEST_CAMERAS } from './harness.js';
 import type { CameraConfig } from '../../src/config/schema.js';
 import type { Role } from '../../src/review/store/status.js';
+import { NewPassword } from '../../src/review/store/user-store.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test/artifacts');
@@ -230,5 +231,71 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     await shot('12-live-view');
     await page.click('button[data-live="cam-demo-file"]');
     await expect.poll(() => liveView.active(), { timeout: 10_000 }).toEqual({});
+  });
+
+  // Last: it ends logged in as the new operator, which no test after it expects otherwise.
+  it('lets only an admin list and add users, and the new operator logs in', async () => {
+    const newcomer = { username: 'wang.fang', password: 'wang-fang-passphrase-7' };
+    const link = '.nav a[href="#/users"]';
+    // Still the supervisor: no Users link, and the page itself says admins only.
+    expect(await page.$(link)).toBeNull();
+    await page.goto(`${base}/#/users`);
+    await page.waitForSelector('.admins-only');
+    expect(await page.textContent('.admins-only')).toContain('仅管理员');
+
+    await page.click('.user button');
+    await page.waitForSelector('form.login-card');
+    await login('admin');
+    await page.click(link);
+    await page.waitForSelector('.users-table tbody tr');
+    const rows = () =>
+      page.$$eval('.users-table tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.username, tr.querySelector('.role-tag')!.textContent]));
+    expect(await rows()).toEqual([
+      [USERNAMES.admin, '管理员'],
+      [USERNAMES.supervisor, '值班长'],
+      [USERNAMES.operator, '坐席员'],
+    ]);
+    // The form asks for what the server's NewPassword schema requires.
+    const form = 'form.user-form';
+    expect(Number(await page.getAttribute(`${form} input[name=password]`, 'minlength'))).toBe(NewPassword.minLength);
+    expect(await page.textContent(form)).toContain(`至少 ${NewPassword.minLength} 个字符`);
+    expect(await page.$eval(`${form} select[name=role]`, (s) => (s as HTMLSelectElement).value)).toBe('operator');
+
+    // A name the server refuses (400): its message, saying which field, shows inline.
+    await page.fill(`${form} input[name=username]`, 'wang fang');
+    await page.fill(`${form} input[name=password]`, newcomer.password);
+    await page.click(`${form} button[type=submit]`);
+    await expect.poll(() => page.textContent(`${form} .form-error`)).toContain('输入有误');
+    expect(await page.textContent(`${form} .form-error`)).toContain('username');
+
+    await page.fill(`${form} input[name=username]`, newcomer.username);
+    await page.fill(`${form} input[name=password]`, newcomer.password);
+    await page.click(`${form} button[type=submit]`);
+    await page.waitForSelector(`.users-table tr[data-username="${newcomer.username}"]`);
+    expect(await page.textContent('#toasts')).toContain(`已创建用户 ${newcomer.username}`);
+    expect((await rows()).at(-1)).toEqual([newcomer.username, '坐席员']);
+    expect(await page.textContent(`${form} .form-error`)).toBe('');
+    expect(await page.inputValue(`${form} input[name=username]`)).toBe('');
+    expect(await page.inputValue(`${form} input[name=password]`)).toBe('');
+    expect(fx.store.users.list().find((u) => u.username === newcomer.username)).toMatchObject({ role: 'operator', disabled: false });
+
+    // The same name again: 409, shown inline; the list is unchanged.
+    await page.fill(`${form} input[name=username]`, newcomer.username);
+    await page.fill(`${form} input[name=password]`, newcomer.password);
+    await page.click(`${form} button[type=submit]`);
+    await expect.poll(() => page.textContent(`${form} .form-error`)).toContain('用户名已存在');
+    expect(await page.textContent(`${form} .form-error`)).toContain('already exists');
+    expect(await rows()).toHaveLength(4);
+    await shot('13-users');
+
+    await page.click('.user button');
+    await page.waitForSelector('form.login-card');
+    await page.fill('input[name=username]', newcomer.username);
+    await page.fill('input[name=password]', newcomer.password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.event-row');
+    expect(await page.textContent('.user-name')).toBe(newcomer.username);
+    expect(await page.textContent('.user .role-tag')).toBe('坐席员');
+    expect(await page.$(link)).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-// The review UI: a hash router over four views, one SSE connection for live changes, keyboard
+// The review UI: a hash router over its views, one SSE connection for live changes, keyboard
 // shortcuts dispatched to the current view. No framework, no build step.
 import { api } from './api.js';
 import { translator } from './i18n.js';
@@ -7,6 +7,7 @@ import { renderLogin } from './views/login.js';
 import { renderQueue } from './views/queue.js';
 import { renderEvent } from './views/event.js';
 import { renderCameras } from './views/cameras.js';
+import { renderUsers, renderAdminsOnly } from './views/users.js';
 
 const root = document.getElementById('app');
 
@@ -89,6 +90,7 @@ async function route() {
   const view = document.getElementById('view');
   if (parts[0] === 'events' && parts[1]) ctx.view = renderEvent(view, ctx, parts[1]);
   else if (parts[0] === 'cameras') ctx.view = renderCameras(view, ctx);
+  else if (parts[0] === 'users') ctx.view = ctx.me.role === 'admin' ? renderUsers(view, ctx) : renderAdminsOnly(view, ctx);
   else ctx.view = renderQueue(view, ctx, params);
 }
 
@@ -101,7 +103,17 @@ function renderShell(authed, active) {
       'header',
       { class: 'topbar' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { class: 'brand-name' }, t('app.title')), h('span', { class: 'brand-sub' }, t('app.subtitle'))),
-      authed ? h('nav', { class: 'nav' }, nav('#/queue', 'nav.queue', 'queue'), nav('#/cameras', 'nav.cameras', 'cameras'), h('a', { href: '/docs', class: 'nav-link', target: '_blank', rel: 'noopener' }, t('nav.docs'))) : null,
+      authed
+        ? h(
+            'nav',
+            { class: 'nav' },
+            nav('#/queue', 'nav.queue', 'queue'),
+            nav('#/cameras', 'nav.cameras', 'cameras'),
+            // Only admins manage users (the API answers 403 to anyone else).
+            ctx.me?.role === 'admin' ? nav('#/users', 'nav.users', 'users') : null,
+            h('a', { href: '/docs', class: 'nav-link', target: '_blank', rel: 'noopener' }, t('nav.docs')),
+          )
+        : null,
       h('div', { class: 'spacer' }),
       authed ? h('div', { id: 'counts', class: 'counts' }) : null,
       authed ? h('span', { id: 'live-dot', class: `live-dot ${ctx.live ? 'on' : 'off'}`, title: t(ctx.live ? 'live.connected' : 'live.disconnected') }, t(ctx.live ? 'live.connected' : 'live.disconnected')) : null,
