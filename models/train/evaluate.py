@@ -118,11 +118,14 @@ def evaluate(preds, items, classes=range(NUM_CLASSES), iou_thrs=np.arange(0.5, 0
         ctp = np.cumsum(tp[:, 0])
         f1 = 2 * ctp / (np.arange(1, len(s) + 1) + n_gt)
         j = int(np.argmax(f1)) if len(s) else 0
-        # The lowest score whose cut still has precision >= 0.8: alarm classes may operate there (export.py).
+        # The lowest score whose cut still has precision >= P: alarm classes may operate there (export.py).
         prec = ctp / np.arange(1, len(s) + 1)
-        ok = np.nonzero(prec >= 0.8)[0]
-        p80 = ({"p80_thr": float(s[order][ok[-1]]), "r_at_p80": float(ctp[ok[-1]] / n_gt)} if len(ok) else {})
-        out[NAMES[c]] = {**p80, "ap50": aps[0], "ap5095": float(np.mean(aps)), "n_gt": n_gt,
+        at_p = {}
+        for p in (70, 80):
+            ok = np.nonzero(prec >= p / 100)[0]
+            if len(ok):
+                at_p.update({f"p{p}_thr": float(s[order][ok[-1]]), f"r_at_p{p}": float(ctp[ok[-1]] / n_gt)})
+        out[NAMES[c]] = {**at_p, "ap50": aps[0], "ap5095": float(np.mean(aps)), "n_gt": n_gt,
                          "f1_thr": float(s[order][j]) if len(s) else 0.35, "f1": float(f1[j]) if len(s) else 0.0,
                          "p_at_f1": float(ctp[j] / (j + 1)) if len(s) else 0.0,
                          "r_at_f1": float(ctp[j] / n_gt) if len(s) else 0.0}
