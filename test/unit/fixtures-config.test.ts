@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load-config.js';
 import { ConfigSchema } from '../../src/config/schema.js';
-import { fixturesConfigYaml } from '../../fixtures/camera-config.js';
+import { fixtureDetectorManifest, fixturesConfigYaml } from '../../fixtures/camera-config.js';
 import { SCENARIOS } from '../../fixtures/scenarios.js';
 import { REPO_ROOT } from '../../fixtures/shared.js';
 
@@ -22,8 +22,9 @@ describe('fixture camera configs', () => {
   });
 
   it('are in sync with the scenario catalogue (npm run fixtures rewrites them)', () => {
-    expect(readFileSync(FULL, 'utf8')).toBe(fixturesConfigYaml(SCENARIOS, 'full set'));
-    expect(readFileSync(QUICK, 'utf8')).toBe(fixturesConfigYaml(SCENARIOS.filter((s) => s.quick), 'quick set, --quick'));
+    const manifest = fixtureDetectorManifest(existsSync(join(REPO_ROOT, 'models', 'patrol-det.json')));
+    expect(readFileSync(FULL, 'utf8')).toBe(fixturesConfigYaml(SCENARIOS, 'full set', manifest));
+    expect(readFileSync(QUICK, 'utf8')).toBe(fixturesConfigYaml(SCENARIOS.filter((s) => s.quick), 'quick set, --quick', manifest));
   });
 
   it('have one camera per video, reading fixtures/generated/<name>.mp4, with the truth zones', () => {
