@@ -124,6 +124,9 @@ const STOP_GRACE_MS = 2_000;
 /** Frames waiting for their showinfo line beyond this → showinfo is missing; stop waiting. */
 const MAX_UNPAIRED = 8;
 
+/** ffmpeg's own -analyzeduration when none is given. */
+const FFMPEG_DEFAULT_PROBE_MS = 5_000;
+
 class FfmpegCameraSource implements CameraSource {
   readonly cameraId: string;
   readonly ended: Promise<void>;
@@ -137,8 +140,8 @@ class FfmpegCameraSource implements CameraSource {
   private readonly backoff: BackoffOptions;
   private readonly watchdogMs: number;
   private readonly stableMs: number;
-  private readonly args: string[];
-  private readonly decodeOptions: DecodeArgsOptions;
+  private args: string[];
+  private decodeOptions: DecodeArgsOptions;
   private readonly ring: (RingLayout & { dir: string; seconds: number }) | undefined;
   private ringRuns = 0;
   private readonly frameBytes: number;
@@ -450,6 +453,22 @@ class FfmpegCameraSource implements CameraSource {
       this.finish('end of file');
       return;
     }
+    if (this.probeTooShort(run)) {
+      // Nothing is wrong with the camera: reconnect at once, probing for as long as ffmpeg needs from now on.
+      // Doubling reaches a keyframe within one more GOP for the usual 1–4 s GOPs; past ffmpeg's own 5 s, use that.
+      const input = this.decodeOptions.input as Extract<DecodeArgsOptions['input'], { kind: 'rtsp' }>;
+      const probedMs = input.analyzeDurationMs ?? 0;
+      const nextMs = Math.max(1_000, probedMs * 2) >= FFMPEG_DEFAULT_PROBE_MS ? undefined : Math.max(1_000, probedMs * 2);
+      this.decodeOptions = { ...this.decodeOptions, input: { ...input, analyzeDurationMs: nextMs } };
+      this.args = buildDecodeArgs(this.decodeOptions);
+      this.log.info(
+        { cameraId: this.cameraId, analyzeDurationMs: probedMs, nextMs: nextMs ?? FFMPEG_DEFAULT_PROBE_MS },
+        `camera ${this.cameraId}: no keyframe within the ${probedMs / 1000} s probe, so the clip ring could not start; ` +
+          `reconnecting with a ${(nextMs ?? FFMPEG_DEFAULT_PROBE_MS) / 1000} s probe`,
+      );
+      this.connect();
+      return;
+    }
     let diagnosis: ExitDiagnosis;
     if (run.killReason) diagnosis = { permanent: false, reason: run.killReason };
     else if (run.spawnError) diagnosis = { permanent: true, reason: `cannot run ffmpeg (${this.ffmpeg.path}): ${run.spawnError}` };
@@ -461,6 +480,17 @@ class FfmpegCameraSource implements CameraSource {
       }
     }
     this.retry(diagnosis);
+  }
+
+  /**
+   * A short RTSP probe (fleet.rtspAnalyzeDurationSec) that joined a stream between keyframes leaves the video
+   * size unknown; the decoder waits for the next keyframe, but the ring's stream copy must write its header at
+   * once and fails ("dimensions not set"), taking the run down before any frame.
+   */
+  private probeTooShort(run: Run): boolean {
+    const input = this.decodeOptions.input;
+    if (input.kind !== 'rtsp' || input.analyzeDurationMs === undefined || !run.ringFilter || run.nextEmit > 0 || run.killReason) return false;
+    return /Error initializing output stream 1:|Could not write header for output file #1|dimensions not set/.test(run.stderr.lastMessage ?? '');
   }
 
   private retry(d: ExitDiagnosis): void {
