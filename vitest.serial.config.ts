@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { oneFileAtATime } from './vitest.one-file-at-a-time.js';
 
 /**
  * The second pass of `npm test`: multi-process tests (three worker processes, 30 RTSP cameras, a real
@@ -6,15 +7,4 @@ import { defineConfig } from 'vitest/config';
  */
 export const SERIAL_TESTS = ['test/integration/fleet-failover.test.ts'];
 
-export default defineConfig({
-  test: {
-    include: SERIAL_TESTS,
-    pool: 'forks',
-    maxWorkers: 1,
-    fileParallelism: false,
-    testTimeout: 180_000,
-    hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default', 'json'] : ['default'],
-    outputFile: { json: 'test/artifacts/vitest-serial.json' },
-  },
-});
+export default defineConfig(oneFileAtATime({ include: SERIAL_TESTS, testTimeout: 180_000, report: 'vitest-serial' }));

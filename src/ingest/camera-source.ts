@@ -458,7 +458,8 @@ class FfmpegCameraSource implements CameraSource {
       // Doubling reaches a keyframe within one more GOP for the usual 1–4 s GOPs; past ffmpeg's own 5 s, use that.
       const input = this.decodeOptions.input as Extract<DecodeArgsOptions['input'], { kind: 'rtsp' }>;
       const probedMs = input.analyzeDurationMs ?? 0;
-      const nextMs = Math.max(1_000, probedMs * 2) >= FFMPEG_DEFAULT_PROBE_MS ? undefined : Math.max(1_000, probedMs * 2);
+      const doubled = Math.max(1_000, probedMs * 2);
+      const nextMs = doubled >= FFMPEG_DEFAULT_PROBE_MS ? undefined : doubled;
       this.decodeOptions = { ...this.decodeOptions, input: { ...input, analyzeDurationMs: nextMs } };
       this.args = buildDecodeArgs(this.decodeOptions);
       this.log.info(
