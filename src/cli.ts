@@ -24,6 +24,9 @@ PATROL_HOST, PATROL_PORT, PATROL_LOG_LEVEL, PATROL_ADMIN_PASSWORD (first-run adm
 PATROL_WORKER_ID, PATROL_METRICS_HOST, PATROL_METRICS_PORT (/metrics, /healthz, /readyz; 'off' disables).`;
 
 async function main(argv: string[]): Promise<number> {
+  // Everything Patrol and its ffmpegs write (review.db, queue, clips, ring segments) holds footage, password
+  // hashes or session hashes: owner-only, whatever the shell's umask.
+  process.umask(0o077);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

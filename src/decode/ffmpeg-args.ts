@@ -1,4 +1,5 @@
 import type { FfmpegFeatures } from './ffmpeg-path.js';
+import { inputScript, scriptInputArgs } from './secret-input.js';
 
 export type PixelFormat = 'rgb24' | 'bgr24';
 
@@ -68,10 +69,9 @@ export function buildDecodeArgs(o: DecodeArgsOptions): string[] {
   args.push('-threads', '1');
   if (o.decode === 'keyframe') args.push('-skip_frame', 'nokey');
   if (o.input.kind === 'rtsp') {
-    const us = String(Math.max(1, Math.round(o.input.socketTimeoutMs * 1000)));
-    args.push('-rtsp_transport', 'tcp', `-${o.features.rtspSocketTimeout}`, us);
+    // The URL and its options reach ffmpeg through a pipe (decodeInputScript), never the command line.
     if (o.input.analyzeDurationMs !== undefined) args.push('-analyzeduration', String(Math.round(o.input.analyzeDurationMs * 1000)));
-    args.push('-i', o.input.url);
+    args.push(...scriptInputArgs());
   } else {
     if (o.input.realtime) args.push('-re');
     if (o.input.loop) args.push('-stream_loop', '-1');
@@ -87,6 +87,21 @@ export function buildDecodeArgs(o: DecodeArgsOptions): string[] {
   args.push('-threads', '1', '-f', 'rawvideo', '-pix_fmt', o.pixelFormat, '-flush_packets', '1', 'pipe:1');
   if (o.ring) args.push(...buildRingOutputArgs(o.ring));
   return args;
+}
+
+/**
+ * What `buildDecodeArgs` leaves out of the command line for a network input: the ffconcat script with the
+ * URL and the RTSP options, for fd 3 (see secret-input.ts). Undefined for files.
+ */
+export function decodeInputScript(input: DecodeInput, features: FfmpegFeatures, concatOptions: boolean): string | undefined {
+  if (input.kind !== 'rtsp') return undefined;
+  const options: Record<string, string> = {
+    rtsp_transport: 'tcp',
+    [features.rtspSocketTimeout]: String(Math.max(1, Math.round(input.socketTimeoutMs * 1000))),
+  };
+  // The inner demuxer probes the stream itself before the concat one does: both get the short probe.
+  if (input.analyzeDurationMs !== undefined) options.analyzeduration = String(Math.round(input.analyzeDurationMs * 1000));
+  return inputScript({ url: input.url, options, concatOptions });
 }
 
 /**

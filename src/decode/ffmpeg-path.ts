@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
+import { childEnv } from './secret-input.js';
 
 /** What the argument builder must know about the binary, detected from its own help text. */
 export interface FfmpegFeatures {
@@ -86,7 +87,7 @@ export function probeFfmpegFeatures(path: string): FfmpegFeatures {
 }
 
 function runFfmpeg(path: string, args: string[]): string {
-  const r = spawnSync(path, args, { encoding: 'utf8', timeout: 10_000, maxBuffer: 8 << 20 });
+  const r = spawnSync(path, args, { encoding: 'utf8', timeout: 10_000, maxBuffer: 8 << 20, env: childEnv() });
   if (r.error || r.status !== 0) return '';
   return `${r.stdout}${r.stderr}`;
 }

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
+import { childEnv } from '../decode/secret-input.js';
 import { DEFAULT_SEGMENT_SEC, readRing, selectSegments, type RingSegment } from './clip-ring.js';
 import { syncDir } from './store-files.js';
 
@@ -112,7 +113,7 @@ export async function cutClip(o: CutClipOptions): Promise<CutClip> {
 
 function runFfmpeg(path: string, args: string[], timeoutMs: number): Promise<{ codec?: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(path, args, { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
     let err = '';
     let codec: string | undefined;
     let inInput = false;

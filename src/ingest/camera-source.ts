@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,6 +14,8 @@ import type { Frame, SourceState, SourceStatus } from './frame.js';
 import { FrameQueue } from './frame-queue.js';
 import { silentLogger, type IngestLogger } from './logger.js';
 import { redactCredentials as redactUrl } from '../log/redact.js';
+import { decodeInputScript } from '../decode/ffmpeg-args.js';
+import { concatOptionsSupported, INPUT_SCRIPT_FD, spawnFfmpeg } from '../decode/secret-input.js';
 
 /** The camera fields a source uses (a full CameraConfig fits). */
 export type CameraSourceConfig = Pick<CameraConfig, 'id' | 'url' | 'loop' | 'intervalSec' | 'decode'>;
@@ -266,7 +268,9 @@ class FfmpegCameraSource implements CameraSource {
     }
     const args = this.ring ? this.argsWithRing(this.ring) : this.args;
     this.log.debug({ cameraId: this.cameraId, ffmpeg: this.ffmpeg.path, args: args.map(redactUrl) }, 'starting ffmpeg');
-    const child = spawn(this.ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The camera URL goes to ffmpeg on a pipe: argv is world-readable.
+    const script = decodeInputScript(this.decodeOptions.input, this.ffmpeg.features, this.input.kind === 'rtsp' && concatOptionsSupported(this.ffmpeg.path));
+    const child = spawnFfmpeg(this.ffmpeg.path, args, script);
     const run: Run = {
       child,
       splitter: new FrameSplitter(this.frameBytes),
@@ -474,7 +478,9 @@ class FfmpegCameraSource implements CameraSource {
     if (run.killReason) diagnosis = { permanent: false, reason: run.killReason };
     else if (run.spawnError) diagnosis = { permanent: true, reason: `cannot run ffmpeg (${this.ffmpeg.path}): ${run.spawnError}` };
     else {
-      diagnosis = diagnoseExit(run.stderr.lastMessage, this.input.kind);
+      // ffmpeg names the input by what its command line said (`pipe:3`); the reason names the camera (redacted on output).
+      const said = this.input.kind === 'rtsp' ? run.stderr.lastMessage?.replaceAll(`pipe:${INPUT_SCRIPT_FD}`, this.input.url) : run.stderr.lastMessage;
+      diagnosis = diagnoseExit(said, this.input.kind);
       if (!run.stderr.lastMessage) {
         const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
         diagnosis.reason = code === 0 && this.input.kind === 'rtsp' ? 'stream ended: the server closed the connection' : `ffmpeg ${how}`;

@@ -50,7 +50,7 @@ export function attachLiveProxy(app: FastifyInstance, { auth, liveView }: { auth
     const cameraId = m[1]!;
     if (!liveView.has(cameraId)) return refuse(socket, 404, 'Not Found', 'not_found', `no camera ${cameraId} with live view`);
 
-    let lease: { port: number; release: () => void };
+    let lease: { port: number; path: string; release: () => void };
     try {
       lease = await liveView.acquire(cameraId);
     } catch (err) {
@@ -77,7 +77,7 @@ export function attachLiveProxy(app: FastifyInstance, { auth, liveView }: { auth
     upstream.on('close', close);
     upstream.on('error', close);
     upstream.on('connect', () => {
-      const headers = [`GET / HTTP/1.1`, `Host: 127.0.0.1:${lease.port}`, 'Upgrade: websocket', 'Connection: Upgrade'];
+      const headers = [`GET ${lease.path} HTTP/1.1`, `Host: 127.0.0.1:${lease.port}`, 'Upgrade: websocket', 'Connection: Upgrade'];
       for (const h of FORWARDED) {
         const v = req.headers[h];
         if (typeof v === 'string') headers.push(`${h}: ${v}`);

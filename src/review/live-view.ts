@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +7,7 @@ import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { CameraConfig } from '../config/schema.js';
 import { redactCredentials } from '../log/redact.js';
+import { concatOptionsSupported, inputScript, scriptInputArgs, spawnFfmpeg } from '../decode/secret-input.js';
 
 /**
  * On-demand live view through node-rtsp-stream: ffmpeg turns the camera into MPEG-1 in MPEG-TS (what
@@ -19,6 +21,10 @@ import { redactCredentials } from '../log/redact.js';
  * input options and its stderr is kept (redacted) for error messages only; node-rtsp-stream still
  * provides the stream object, its `ws` dependency and the jsmpeg wire format (8-byte "jsmp" header,
  * then MPEG-TS chunks as binary messages).
+ *
+ * Loopback is not private: any user on the machine can connect to 127.0.0.1. Each stream's server therefore
+ * only accepts a handshake whose path is that stream's random secret (`/<64 hex>`), which only the
+ * authenticated proxy knows; and the camera URL reaches ffmpeg on a pipe, not its command line.
  */
 
 const require = createRequire(import.meta.url);
@@ -45,13 +51,22 @@ type VideoStreamCtor = new (options: Record<string, unknown>) => VideoStreamInst
 const VideoStream = require('node-rtsp-stream') as VideoStreamCtor;
 // The `ws` that node-rtsp-stream itself depends on (resolved from its folder, not ours).
 const { Server: WebSocketServer } = createRequire(require.resolve('node-rtsp-stream'))('ws') as {
-  Server: new (opts: { host: string; port: number; perMessageDeflate?: boolean }) => WsServer;
+  Server: new (opts: {
+    host: string;
+    port: number;
+    perMessageDeflate?: boolean;
+    verifyClient?: (info: { req: { url?: string } }) => boolean;
+  }) => WsServer;
 };
 
 export interface LiveStreamOptions {
   name: string;
-  /** ffmpeg input arguments, ending with `-i <input>`. */
+  /** ffmpeg input arguments, ending with `-i <input>`; no secret (argv is world-readable). */
   inputArgs: string[];
+  /** What ffmpeg reads on fd 3 (the URL, for a network camera). */
+  inputScript?: string;
+  /** The path a WebSocket handshake must ask for. */
+  secretPath: string;
   ffmpegPath: string;
   /** Output width in pixels (height keeps the aspect); capped at the source width. */
   maxWidth: number;
@@ -66,6 +81,10 @@ class LoopbackStream extends VideoStream {
     super({ ...options });
   }
 
+  get secretPath(): string {
+    return (this as unknown as { options: LiveStreamOptions }).options.secretPath;
+  }
+
   startMpeg1Stream(): this {
     const o = (this as unknown as { options: LiveStreamOptions }).options;
     const args = [
@@ -74,7 +93,7 @@ class LoopbackStream extends VideoStream {
       '-an', '-vf', `scale='min(${o.maxWidth},iw)':-2`, '-r', '25',
       '-f', 'mpegts', '-codec:v', 'mpeg1video', '-b:v', '1500k', '-bf', '0', '-',
     ];
-    const child = spawn(o.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnFfmpeg(o.ffmpegPath, args, o.inputScript);
     this.stream = child;
     this.lastLines = [];
     child.stdout!.on('data', (data: Buffer) => this.emit('camdata', data));
@@ -103,7 +122,16 @@ class LoopbackStream extends VideoStream {
   }
 
   pipeStreamToSocketServer(): this {
-    this.wsServer = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+    const secret = Buffer.from((this as unknown as { options: LiveStreamOptions }).options.secretPath);
+    this.wsServer = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      perMessageDeflate: false,
+      verifyClient: ({ req }) => {
+        const asked = Buffer.from(req.url ?? '');
+        return asked.length === secret.length && timingSafeEqual(asked, secret);
+      },
+    });
     this.wsServer.on('connection', (socket: WsClient) => this.greet(socket));
     this.on('camdata', (data: Buffer) => {
       for (const client of this.wsServer.clients) if (client.readyState === 1) client.send(data, { binary: true });
@@ -150,16 +178,14 @@ export class LiveViewError extends Error {
   }
 }
 
-/** ffmpeg input arguments for a camera URL. */
-export function liveInputArgs(url: string): string[] {
+/** ffmpeg input arguments for a camera URL, and the script that carries a network URL to it on fd 3. */
+export function liveInput(url: string, concatOptions: boolean): { args: string[]; script?: string } {
   if (url.startsWith('file://')) {
     // A file camera plays in real time, looping, like a live one.
-    return ['-re', '-stream_loop', '-1', '-i', fileURLToPath(url)];
+    return { args: ['-re', '-stream_loop', '-1', '-i', fileURLToPath(url)] };
   }
-  if (url.startsWith('rtsp://') || url.startsWith('rtsps://')) {
-    return ['-rtsp_transport', 'tcp', '-i', url];
-  }
-  return ['-i', url];
+  const options: Record<string, string> = url.startsWith('rtsp://') || url.startsWith('rtsps://') ? { rtsp_transport: 'tcp' } : {};
+  return { args: scriptInputArgs(), script: inputScript({ url, options, concatOptions }) };
 }
 
 /** Live streams by camera, reference-counted by viewers. */
@@ -185,7 +211,7 @@ export class LiveView {
    * server once the first picture size is known. Call the returned `release` exactly once when the
    * viewer leaves.
    */
-  async acquire(cameraId: string): Promise<{ port: number; release: () => void }> {
+  async acquire(cameraId: string): Promise<{ port: number; path: string; release: () => void }> {
     const camera = this.cameras.get(cameraId);
     if (!camera) throw new LiveViewError(`no camera ${cameraId} with live view`, 404);
     let r = this.running.get(cameraId);
@@ -200,7 +226,7 @@ export class LiveView {
       this.release(cameraId, entry);
     };
     try {
-      return { port: await entry.ready, release };
+      return { port: await entry.ready, path: entry.stream.secretPath, release };
     } catch (err) {
       release();
       throw err;
@@ -218,10 +244,14 @@ export class LiveView {
   }
 
   private start(camera: CameraConfig): Running {
+    const ffmpegPath = this.opts.ffmpegPath ?? 'ffmpeg';
+    const input = liveInput(camera.url, !camera.url.startsWith('file://') && concatOptionsSupported(ffmpegPath));
     const stream = new LoopbackStream({
       name: camera.id,
-      inputArgs: liveInputArgs(camera.url),
-      ffmpegPath: this.opts.ffmpegPath ?? 'ffmpeg',
+      inputArgs: input.args,
+      inputScript: input.script,
+      secretPath: `/${randomBytes(32).toString('hex')}`,
+      ffmpegPath,
       maxWidth: this.opts.width ?? 960,
     });
     const log = this.opts.logger?.child({ cameraId: camera.id });

@@ -139,6 +139,10 @@ describe.skipIf(!haveFfmpeg)('live view', () => {
     await until(() => b.frames.length >= 2);
     expect(liveView.active()).toEqual({ 'cam-file': 2 });
     const port = liveView.address('cam-file')!.port;
+    // Another user on the machine can reach the loopback port, but not without the stream's secret path.
+    const direct = `http://127.0.0.1:${port}`;
+    for (const path of ['/', '/api/cameras/cam-file/live', `/${'0'.repeat(64)}`]) expect((await wsConnect(direct, path)).status).toBe(401);
+    expect(liveView.active()).toEqual({ 'cam-file': 2 });
 
     a.socket!.destroy();
     await until(() => liveView.active()['cam-file'] === 1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildDecodeArgs, letterboxContentSize, selectExpression, type DecodeArgsOptions } from '../../src/decode/ffmpeg-args.js';
+import { buildDecodeArgs, decodeInputScript, letterboxContentSize, selectExpression, type DecodeArgsOptions } from '../../src/decode/ffmpeg-args.js';
+import { childEnv, inputScript } from '../../src/decode/secret-input.js';
 import type { FfmpegFeatures } from '../../src/decode/ffmpeg-path.js';
 
 const modern: FfmpegFeatures = { fpsMode: true, rtspSocketTimeout: 'timeout', showinfoChecksumOption: true };
@@ -22,21 +23,37 @@ function after(args: string[], flag: string): string | undefined {
 }
 
 describe('buildDecodeArgs', () => {
-  it('RTSP over TCP with a socket timeout in µs, keyframes only, before -i', () => {
+  it('RTSP: the URL and its options go into the fd-3 script, never the command line', () => {
     const args = buildDecodeArgs(rtsp);
     const input = args.indexOf('-i');
-    expect(after(args, '-rtsp_transport')).toBe('tcp');
-    expect(after(args, '-timeout')).toBe('5000000');
+    expect(args.slice(input - 6, input + 2)).toEqual(['-f', 'concat', '-safe', '0', '-protocol_whitelist', expect.stringContaining('rtsp'), '-i', 'pipe:3']);
+    expect(args.join(' ')).not.toContain('u:p');
+    expect(args.join(' ')).not.toContain('rtsp://');
+    expect(args).not.toContain('-rtsp_transport');
     expect(after(args, '-skip_frame')).toBe('nokey');
     expect(args.indexOf('-skip_frame')).toBeLessThan(input);
-    expect(args.indexOf('-timeout')).toBeLessThan(input);
-    expect(args[input + 1]).toBe('rtsp://u:p@cam/1');
     expect(args).not.toContain('-re');
     expect(args).not.toContain('-stream_loop');
     expect(args).not.toContain('-analyzeduration');
-    const quick = buildDecodeArgs({ ...rtsp, input: { ...rtsp.input, analyzeDurationMs: 1500 } as DecodeArgsOptions['input'] });
+    expect(decodeInputScript(rtsp.input, modern, true)).toBe(
+      "ffconcat version 1.0\nfile 'rtsp://u:p@cam/1'\noption rtsp_transport 'tcp'\noption timeout '5000000'\n",
+    );
+    const quickInput = { ...rtsp.input, analyzeDurationMs: 1500 } as DecodeArgsOptions['input'];
+    const quick = buildDecodeArgs({ ...rtsp, input: quickInput });
     expect(after(quick, '-analyzeduration')).toBe('1500000');
     expect(quick.indexOf('-analyzeduration')).toBeLessThan(quick.indexOf('-i'));
+    expect(decodeInputScript(quickInput, modern, true)).toContain("option analyzeduration '1500000'");
+    expect(decodeInputScript({ kind: 'file', path: '/v/a.ts', loop: false, realtime: false }, modern, true)).toBeUndefined();
+  });
+
+  it('script quoting: a quote in the URL cannot end the file line; old ffmpeg gets TCP through the URL', () => {
+    expect(inputScript({ url: "rtsp://u:it's@cam/1", options: {}, concatOptions: true })).toBe("ffconcat version 1.0\nfile 'rtsp://u:it'\\''s@cam/1'\n");
+    expect(() => inputScript({ url: 'rtsp://cam/1\nfile /etc/passwd', options: {}, concatOptions: true })).toThrow(/line break/);
+    expect(inputScript({ url: 'rtsp://cam/1?ch=2', options: { rtsp_transport: 'tcp' }, concatOptions: false })).toBe("ffconcat version 1.0\nfile 'rtsp://cam/1?ch=2&tcp'\n");
+  });
+
+  it('child environment keeps PATH and locale, drops everything else', () => {
+    expect(childEnv({ PATH: '/bin', LANG: 'C.UTF-8', CAM_PASS: 'x', REDIS_URL: 'redis://:pw@h' })).toEqual({ PATH: '/bin', LANG: 'C.UTF-8' });
   });
 
   it('raw frames to stdout, one thread each side, no frame duplication', () => {
@@ -61,8 +78,8 @@ describe('buildDecodeArgs', () => {
     const args = buildDecodeArgs({ ...rtsp, features: ffmpeg2018 });
     expect(after(args, '-vsync')).toBe('0');
     expect(args).not.toContain('-fps_mode');
-    expect(after(args, '-stimeout')).toBe('5000000');
-    expect(args).not.toContain('-timeout');
+    expect(decodeInputScript(rtsp.input, ffmpeg2018, true)).toContain("option stimeout '5000000'");
+    expect(decodeInputScript(rtsp.input, ffmpeg2018, true)).not.toContain('option timeout');
   });
 
   it('interval mode decodes every frame', () => {

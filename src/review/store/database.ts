@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Db = Database.Database;
@@ -98,8 +98,14 @@ const MIGRATIONS: readonly string[] = [
 
 /** Opens (creating if needed) `<storageDir>/review.db` in WAL mode and brings its schema up to date. */
 export function openDatabase(storageDir: string, file = 'review.db'): Db {
-  mkdirSync(storageDir, { recursive: true });
-  const db = new Database(join(storageDir, file));
+  mkdirSync(storageDir, { recursive: true, mode: 0o700 });
+  const path = join(storageDir, file);
+  // Password and session hashes: owner-only. SQLite gives the -wal and -shm files the database's own mode,
+  // and a file left 0644 by an older version is tightened here.
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  for (const extra of ['-wal', '-shm']) if (existsSync(path + extra)) chmodSync(path + extra, 0o600);
+  const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
   db.pragma('synchronous = NORMAL');
