@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load-config.js';
 import { PatrolError } from '../src/errors.js';
-import type { ViolationType } from '../src/violation.js';
+import type { ViolationType } from '../src/contracts/violation.js';
 import { diagnose } from './lib/events-diagnose.js';
 import { eventsMarkdown, type EventsReport } from './lib/events-report.js';
 import { fixtureScenes, runBench, sceneTruth, type BenchMode } from './lib/events-run.js';

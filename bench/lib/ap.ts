@@ -1,4 +1,4 @@
-import type { Box } from '../../src/detect/detections.js';
+import type { Box } from '../../src/contracts/box.js';
 import { iou } from '../../src/geometry/box.js';
 
 /** One detection of one class, in the same coordinates as the ground truth (normalized picture). */

@@ -1,4 +1,4 @@
-import type { ViolationType } from '../../src/violation.js';
+import type { ViolationType } from '../../src/contracts/violation.js';
 import type { EventsScore, SceneTruth } from './events-score.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PatrolError } from '../../src/errors.js';
-import { ViolationType } from '../../src/violation.js';
+import { ViolationType } from '../../src/contracts/violation.js';
 import type { EventsScore } from './events-score.js';
 
 /** The `events` section of bench/targets.json. */

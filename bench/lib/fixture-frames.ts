@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { PixelFormat } from '../../src/decode/ffmpeg-args.js';
 import type { FfmpegBinary } from '../../src/decode/ffmpeg-path.js';
 import { createCameraSource } from '../../src/ingest/camera-source.js';
-import type { Frame } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
 
 export interface FixtureFrameOptions {
   width: number;

@@ -9,10 +9,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Detections } from '../../src/detect/detections.js';
+import type { Detections } from '../../src/contracts/detections.js';
 import { Detector } from '../../src/detect/detector.js';
 import { loadManifest } from '../../src/detect/load-manifest.js';
-import type { Frame } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
 
 const SCRIPT = fileURLToPath(new URL('./dynamic-batch.py', import.meta.url));
 const PYTHONS = [process.env.PATROL_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);

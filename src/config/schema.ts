@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ViolationType } from '../violation.js';
+import { ViolationType } from '../contracts/violation.js';
 
 /**
  * The single Patrol configuration schema. It validates `config/*.yaml` at start-up and is exported as

@@ -1,5 +1,5 @@
 import type { PatrolConfig } from './schema.js';
-import { isSimplePolygon, polygonArea } from '../score/polygon.js';
+import { isSimplePolygon, polygonArea } from '../geometry/polygon.js';
 
 export interface ConfigProblem {
   path: string;

@@ -1,10 +1,10 @@
-import { type Candidate, type DecodeParams, sigmoid } from './candidate.js';
+import { type Proposal, type DecodeParams, sigmoid } from './proposal.js';
 
 /**
  * Decode one image of an Ultralytics (YOLOv8/11) export, [4+C, A] — channel-major, i.e. transposed:
  * rows cx, cy, w, h (input pixels) then one row of class scores per class; no objectness.
  */
-export function decodeUltralytics(data: Float32Array, p: DecodeParams): Candidate[] {
+export function decodeUltralytics(data: Float32Array, p: DecodeParams): Proposal[] {
   const C = p.numClasses;
   const rows = 4 + C;
   if (data.length % rows !== 0) {
@@ -24,7 +24,7 @@ export function decodeUltralytics(data: Float32Array, p: DecodeParams): Candidat
       }
     }
   }
-  const out: Candidate[] = [];
+  const out: Proposal[] = [];
   for (let a = 0; a < A; a++) {
     const c = bestClass[a]!;
     const score = p.sigmoidApplied ? bestScore[a]! : sigmoid(bestScore[a]!);

@@ -1,11 +1,11 @@
-import { type Candidate, type DecodeParams, argmaxClass, minThreshold, sigmoid } from './candidate.js';
+import { type Proposal, type DecodeParams, argmaxClass, minThreshold, sigmoid } from './proposal.js';
 import { logit } from './decode-yolox.js';
 
 /**
  * Decode one image of a YOLOv5-style export, [A, 5+C] row-major: cx, cy, w, h already in input pixels,
- * objectness, C class scores. One candidate per anchor (best class, score obj·cls).
+ * objectness, C class scores. One proposal per anchor (best class, score obj·cls).
  */
-export function decodeYolov5(data: Float32Array, p: DecodeParams): Candidate[] {
+export function decodeYolov5(data: Float32Array, p: DecodeParams): Proposal[] {
   const C = p.numClasses;
   const row = 5 + C;
   if (data.length % row !== 0) {
@@ -13,7 +13,7 @@ export function decodeYolov5(data: Float32Array, p: DecodeParams): Candidate[] {
   }
   const floor = minThreshold(p.thresholds);
   const objFloor = p.sigmoidApplied ? floor : logit(floor);
-  const out: Candidate[] = [];
+  const out: Proposal[] = [];
   for (let base = 0; base < data.length; base += row) {
     const objRaw = data[base + 4]!;
     if (objRaw < objFloor) continue;

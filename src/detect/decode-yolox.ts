@@ -1,4 +1,4 @@
-import { type Candidate, type DecodeParams, argmaxClass, minThreshold, sigmoid } from './candidate.js';
+import { type Proposal, type DecodeParams, argmaxClass, minThreshold, sigmoid } from './proposal.js';
 
 export interface YoloxParams extends DecodeParams {
   /** Feature-map strides, in the order the head concatenates them (YOLOX: 8, 16, 32). */
@@ -15,10 +15,10 @@ export function yoloxAnchorCount(inputWidth: number, inputHeight: number, stride
 /**
  * Decode one image's raw YOLOX grid output, [A, 5+C] row-major: per anchor x, y (offsets within the cell),
  * w, h (log-scale), objectness, C class scores. Anchors run stride by stride, row by row, x fastest — the
- * order of YOLOX's meshgrid. Each anchor yields at most one candidate: its best class, score obj·cls, kept
+ * order of YOLOX's meshgrid. Each anchor yields at most one proposal: its best class, score obj·cls, kept
  * when it reaches that class's threshold.
  */
-export function decodeYolox(data: Float32Array, p: YoloxParams): Candidate[] {
+export function decodeYolox(data: Float32Array, p: YoloxParams): Proposal[] {
   const C = p.numClasses;
   const row = 5 + C;
   const expected = yoloxAnchorCount(p.inputWidth, p.inputHeight, p.strides) * row;
@@ -28,7 +28,7 @@ export function decodeYolox(data: Float32Array, p: YoloxParams): Candidate[] {
   const floor = minThreshold(p.thresholds);
   // Class probabilities are <= 1, so obj < floor means no class can pass: skip the class scan.
   const objFloor = p.sigmoidApplied ? floor : logit(floor);
-  const out: Candidate[] = [];
+  const out: Proposal[] = [];
   let base = 0;
   for (const s of p.strides) {
     const gw = Math.floor(p.inputWidth / s);

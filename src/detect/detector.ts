@@ -1,8 +1,8 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { PatrolError } from '../errors.js';
-import type { Frame } from '../ingest/frame.js';
+import type { Frame } from '../contracts/frame.js';
 import { checkModelIo, checkOutputDims, type ModelRef } from './check-model.js';
-import type { Detections } from './detections.js';
+import type { Detections } from '../contracts/detections.js';
 import { loadManifest } from './load-manifest.js';
 import type { ModelManifest } from './manifest.js';
 import { type PostprocessSpec, postprocess, postprocessSpec } from './postprocess.js';

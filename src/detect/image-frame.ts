@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Frame } from '../ingest/frame.js';
+import type { Frame } from '../contracts/frame.js';
 
 export interface ImageFrameOptions {
   width: number;

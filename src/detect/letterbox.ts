@@ -1,5 +1,4 @@
-import type { XYXY } from '../geometry/box.js';
-import type { Box } from './detections.js';
+import type { Box } from '../contracts/box.js';
 
 /**
  * Map a box in model-input pixels back to coordinates normalized to the camera picture. The picture was
@@ -7,7 +6,7 @@ import type { Box } from './detections.js';
  * so there is no offset: divide and clip to [0,1]. Returns undefined when nothing of the box is inside
  * the picture (a detection in the padding).
  */
-export function toPictureBox(box: XYXY, contentWidth: number, contentHeight: number): Box | undefined {
+export function toPictureBox(box: Readonly<Box>, contentWidth: number, contentHeight: number): Box | undefined {
   const x1 = clip01(box[0] / contentWidth);
   const y1 = clip01(box[1] / contentHeight);
   const x2 = clip01(box[2] / contentWidth);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ViolationType } from '../violation.js';
+import { ViolationType } from '../contracts/violation.js';
 
 /**
  * The manifest that sits beside every model (`models/NAME.json`). It says how to feed the network and

@@ -1,9 +1,9 @@
 import { iou } from '../geometry/box.js';
-import type { Candidate } from './candidate.js';
+import type { Proposal } from './proposal.js';
 
 export interface NmsOptions {
-  /** Keep at most this many candidates (highest scores) going into NMS; bounds the O(n²) worst case. */
-  maxCandidates?: number;
+  /** Keep at most this many proposals (highest scores) going into NMS; bounds the O(n²) worst case. */
+  maxProposals?: number;
   /** Keep at most this many detections per image. */
   maxDetections?: number;
   /**
@@ -14,18 +14,18 @@ export interface NmsOptions {
 }
 
 /**
- * Class-wise greedy non-maximum suppression: a candidate is dropped when it overlaps an already kept,
- * higher-scoring candidate of the same class (or of the same `groups` entry) by IoU > iouThreshold. Other
- * classes never suppress each other (a person standing at a stall is both). Returns kept candidates, highest
+ * Class-wise greedy non-maximum suppression: a proposal is dropped when it overlaps an already kept,
+ * higher-scoring proposal of the same class (or of the same `groups` entry) by IoU > iouThreshold. Other
+ * classes never suppress each other (a person standing at a stall is both). Returns kept proposals, highest
  * score first.
  */
-export function nms(candidates: readonly Candidate[], iouThreshold: number, opts: NmsOptions = {}): Candidate[] {
-  const maxCandidates = opts.maxCandidates ?? 3000;
+export function nms(proposals: readonly Proposal[], iouThreshold: number, opts: NmsOptions = {}): Proposal[] {
+  const maxProposals = opts.maxProposals ?? 3000;
   const maxDetections = opts.maxDetections ?? 300;
   // Stable sort: equal scores keep decoder order, so results are deterministic.
-  const sorted = [...candidates].sort((a, b) => b.score - a.score).slice(0, maxCandidates);
-  const keptByGroup = new Map<number, Candidate[]>();
-  const kept: Candidate[] = [];
+  const sorted = [...proposals].sort((a, b) => b.score - a.score).slice(0, maxProposals);
+  const keptByGroup = new Map<number, Proposal[]>();
+  const kept: Proposal[] = [];
   for (const c of sorted) {
     const group = opts.groups?.[c.classId] ?? c.classId;
     let same = keptByGroup.get(group);

@@ -1,8 +1,8 @@
-import type { Candidate, DecodeParams } from './candidate.js';
+import type { Proposal, DecodeParams } from './proposal.js';
 import { decodeUltralytics } from './decode-ultralytics.js';
 import { decodeYolov5 } from './decode-yolov5.js';
 import { decodeYolox } from './decode-yolox.js';
-import type { Detection } from './detections.js';
+import type { Detection } from '../contracts/detections.js';
 import { toPictureBox } from './letterbox.js';
 import type { ModelManifest } from './manifest.js';
 import { nms } from './nms.js';
@@ -46,7 +46,7 @@ export function postprocessSpec(m: ModelManifest, overrideThresholds?: ArrayLike
   };
 }
 
-export function decodeOutput(data: Float32Array, spec: PostprocessSpec): Candidate[] {
+export function decodeOutput(data: Float32Array, spec: PostprocessSpec): Proposal[] {
   switch (spec.format) {
     case 'yolox':
       return decodeYolox(data, { ...spec.decode, strides: spec.strides });

@@ -1,4 +1,4 @@
-import type { Frame } from '../ingest/frame.js';
+import type { Frame } from '../contracts/frame.js';
 import type { ModelManifest } from './manifest.js';
 
 /**

@@ -1,7 +1,8 @@
 import { backoffDelay, resolveRetry, type RetryPolicy } from './backoff.js';
 import { silentLogger, type DispatchLogger } from './logger.js';
 import { checkMessage } from './message.js';
-import type { DispatchHandler, DispatchMessage, DispatchQueue } from './queue.js';
+import type { DispatchHandler, DispatchQueue } from './queue.js';
+import type { DispatchMessage } from '../contracts/dispatch-message.js';
 import { openDb, queueFile, type Db, type Stmt } from './sqlite.js';
 
 export interface EmbeddedQueueOptions {

@@ -1,4 +1,4 @@
-import { DispatchMessageSchema, type DispatchMessage } from './queue.js';
+import { DispatchMessageSchema, type DispatchMessage } from '../contracts/dispatch-message.js';
 
 /**
  * Checks a message before it is made durable: a malformed one would otherwise sit in the queue and fail every

@@ -1,4 +1,4 @@
-import type { PatrolEvent } from '../score/event.js';
+import type { PatrolEvent } from '../contracts/event.js';
 
 /**
  * For a consumer that upserts events by id: whether `incoming` should replace `stored`.

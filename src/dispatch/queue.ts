@@ -1,17 +1,4 @@
-import { z } from 'zod';
-import { EventSchema } from '../score/event.js';
-
-/**
- * A message on the dispatch queue. `jobId` is the idempotency key: publishing the same jobId twice
- * (a retry, a replay after a crash or a Redis outage) delivers it once.
- */
-export const DispatchMessageSchema = z.object({
-  jobId: z.string(),
-  kind: z.enum(['opened', 'updated', 'ended']),
-  event: EventSchema,
-  publishedAt: z.number(),
-});
-export type DispatchMessage = z.infer<typeof DispatchMessageSchema>;
+import type { DispatchMessage } from '../contracts/dispatch-message.js';
 
 export function jobIdFor(kind: DispatchMessage['kind'], eventId: string, seq = 0): string {
   return kind === 'opened' ? eventId : kind === 'ended' ? `${eventId}.ended` : `${eventId}.u${seq.toString(36)}`;

@@ -1,4 +1,4 @@
-import type { DispatchMessage } from './queue.js';
+import type { DispatchMessage } from '../contracts/dispatch-message.js';
 import { openDb, type Db, type Stmt } from './sqlite.js';
 
 export interface SpooledMessage {

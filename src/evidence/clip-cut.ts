@@ -4,7 +4,8 @@ import { copyFile, mkdir, mkdtemp, open, rename, rm, stat, writeFile } from 'nod
 import { dirname, join } from 'node:path';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
 import { childEnv } from '../decode/secret-input.js';
-import { DEFAULT_SEGMENT_SEC, readRing, selectSegments, type RingSegment } from './clip-ring.js';
+import { DEFAULT_SEGMENT_SEC } from '../ingest/ring-writer.js';
+import { readRing, selectSegments, type RingSegment } from './clip-ring.js';
 import { syncDir } from './store-files.js';
 
 /** Nothing in the ring covers the requested span (ring off, camera down, or the span is too old). */

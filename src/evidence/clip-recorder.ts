@@ -1,9 +1,10 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
-import type { PatrolEvent } from '../score/event.js';
+import type { PatrolEvent } from '../contracts/event.js';
 import { ClipUnavailableError, cutClip, type CutClip } from './clip-cut.js';
-import { DEFAULT_SEGMENT_SEC, readRing, ringDirFor, selectSegments } from './clip-ring.js';
+import { DEFAULT_SEGMENT_SEC } from '../ingest/ring-writer.js';
+import { readRing, ringDirFor, selectSegments } from './clip-ring.js';
 import { EvidencePathError, evidenceRelPath, resolveInStorage } from './store-files.js';
 
 /** The logging surface the recorder needs; a pino logger fits. */

@@ -1,10 +1,9 @@
-import type { Detection, Detections } from '../detect/detections.js';
-import type { Frame } from '../ingest/frame.js';
-import type { Evidence, EventChange, PatrolEvent } from '../score/event.js';
-import type { Rules } from '../score/rules.js';
-import type { CameraScoreState, EventBox } from '../score/scorer.js';
-import { trackKey, zoneHits, type ZoneCamera } from '../score/zone-filter.js';
-import type { ViolationType } from '../violation.js';
+import type { Detection } from '../contracts/detections.js';
+import type { Frame } from '../contracts/frame.js';
+import type { Evidence, EventChange, PatrolEvent } from '../contracts/event.js';
+import type { TrackReport } from '../score/scorer.js';
+import { trackKey } from '../score/zone-filter.js';
+import type { ViolationType } from '../contracts/violation.js';
 import { renderSnapshot, type SnapshotOptions } from './snapshot.js';
 import { evidenceRelPath, removeEvidenceFile, writeEvidenceFile } from './store-files.js';
 
@@ -26,9 +25,6 @@ import { evidenceRelPath, removeEvidenceFile, writeEvidenceFile } from './store-
 
 export interface EvidenceRecorderOptions {
   storageDir: string;
-  /** To pick the event's own boxes out of a frame's detections (same zone/threshold rules as the scorer). */
-  camera: ZoneCamera;
-  rules: Rules;
   /** Types that get the first-seen / confirmed / latest proof (default stall and dumping). */
   proofTypes?: readonly ViolationType[];
   snapshot?: SnapshotOptions;
@@ -88,13 +84,14 @@ export class EvidenceRecorder {
   }
 
   /**
-   * Call for every analyzed frame, after the scorer's step, with its new state. Copies the frame only
-   * when a candidate is first seen in it or an open event's peak rose in it; drops copies that are no
+   * Call for every analyzed frame, after the scorer's step, with the tracks it reported. Copies the frame
+   * only when a candidate is first seen in it or an open event's peak rose in it; drops copies that are no
    * longer needed.
    */
-  observe(state: CameraScoreState, frame: Frame): void {
+  observe(tracks: readonly TrackReport[], frame: Frame): void {
     const keep = new Set<string>();
-    for (const [key, tr] of Object.entries(state.tracks)) {
+    for (const tr of tracks) {
+      const key = tr.key;
       const held = this.held.get(key);
       if (tr.event) {
         const ev = tr.event;
@@ -110,7 +107,7 @@ export class EvidenceRecorder {
       if (!c || !this.proofTypes.has(tr.type)) continue;
       if (held?.kind === 'first' && held.at === c.since) keep.add(key);
       else if (c.since === frame.timestamp) {
-        this.held.set(key, { kind: 'first', at: c.since, frame: copyFrame(frame), boxes: c.first.boxes });
+        this.held.set(key, { kind: 'first', at: c.since, frame: copyFrame(frame), boxes: c.firstBoxes });
         keep.add(key);
       }
     }
@@ -118,22 +115,22 @@ export class EvidenceRecorder {
   }
 
   /**
-   * The changes of one analyzed frame with their evidence written and recorded. `frame` and
-   * `detections` are that frame's. Works without `observe` too, minus the first-sight picture and
+   * The changes of one analyzed frame with their evidence written and recorded. `frame` and `tracks` (the
+   * scorer's report) are that frame's. Works without `observe` too, minus the first-sight picture and
    * peaks that rose without an emitted change.
    */
-  async attach(changes: readonly EventChange[], frame: Frame, detections: Detections): Promise<EventChange[]> {
+  async attach(changes: readonly EventChange[], frame: Frame, tracks: readonly TrackReport[]): Promise<EventChange[]> {
     const out: EventChange[] = [];
     for (const change of changes) {
-      const event = await this.record(change, frame, detections);
+      const event = await this.record(change, frame, tracks);
       out.push({ kind: change.kind, event } as EventChange);
     }
     return out;
   }
 
   /** Same as `attach`, returning just the updated events. */
-  async onChanges(changes: readonly EventChange[], frame: Frame, detections: Detections): Promise<PatrolEvent[]> {
-    return (await this.attach(changes, frame, detections)).map((c) => c.event);
+  async onChanges(changes: readonly EventChange[], frame: Frame, tracks: readonly TrackReport[]): Promise<PatrolEvent[]> {
+    return (await this.attach(changes, frame, tracks)).map((c) => c.event);
   }
 
   /**
@@ -160,20 +157,16 @@ export class EvidenceRecorder {
     }
   }
 
-  private boxesIn(detections: Detections, ev: PatrolEvent): EventBox[] {
-    const hit = zoneHits(detections.items, this.opts.camera, this.opts.rules).find((h) => h.zoneId === ev.zoneId && h.type === ev.type);
-    return (hit?.detections ?? []).map((d) => ({ ...d, box: [d.box[0], d.box[1], d.box[2], d.box[3]] }));
-  }
-
-  private async record(change: EventChange, frame: Frame, detections: Detections): Promise<PatrolEvent> {
+  private async record(change: EventChange, frame: Frame, tracks: readonly TrackReport[]): Promise<PatrolEvent> {
     const ev = change.event;
     const key = trackKey(ev.zoneId, ev.type);
+    const hits = tracks.find((tr) => tr.key === key)?.hits ?? [];
     const prior = this.evidence.get(ev.id) ?? ev.evidence;
     const evidence: Evidence = { ...prior, sha256: { ...prior.sha256 } };
     const versions = this.versions.get(ev.id) ?? { snapshot: [], frame: [], latest: [] };
     const now = frame.timestamp;
     const seenNow = ev.lastSeenAt === now;
-    const current: Picture = { frame, boxes: seenNow ? this.boxesIn(detections, ev) : [] };
+    const current: Picture = { frame, boxes: seenNow ? hits.map((d) => ({ ...d, box: [d.box[0], d.box[1], d.box[2], d.box[3]] })) : [] };
     const held = this.held.get(key);
 
     const put = async (field: EvidenceFile, name: string, pic: Picture): Promise<boolean> => {

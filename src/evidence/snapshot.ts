@@ -1,7 +1,7 @@
 import sharp from 'sharp';
-import type { Detection } from '../detect/detections.js';
-import type { Frame } from '../ingest/frame.js';
-import type { ViolationType } from '../violation.js';
+import type { Detection } from '../contracts/detections.js';
+import type { Frame } from '../contracts/frame.js';
+import type { ViolationType } from '../contracts/violation.js';
 
 /** Box colours by violation type; classes that feed no violation (context) are grey. */
 export const BOX_COLORS: Readonly<Record<ViolationType | 'context', string>> = {

@@ -1,4 +1,5 @@
-import type { DispatchHandler, DispatchMessage, DispatchQueue } from '../dispatch/queue.js';
+import type { DispatchHandler, DispatchQueue } from '../dispatch/queue.js';
+import type { DispatchMessage } from '../contracts/dispatch-message.js';
 
 export class LeaseLostError extends Error {
   constructor(readonly cameraId: string) {

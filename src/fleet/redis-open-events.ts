@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { EventSchema, type PatrolEvent } from '../score/event.js';
+import { EventSchema, type PatrolEvent } from '../contracts/event.js';
 import type { OpenEventsPort } from '../pipeline/camera-analyzer.js';
 import type { FleetKeys } from './keys.js';
 import type { LeaseLogger } from './leases.js';

@@ -7,10 +7,11 @@ import { buildDecodeArgs, letterboxContentSize, type DecodeArgsOptions, type Pix
 import { resolveFfmpeg, type FfmpegBinary } from '../decode/ffmpeg-path.js';
 import { diagnoseExit, FfmpegStderr, type ExitDiagnosis } from '../decode/ffmpeg-stderr.js';
 import { FrameSplitter } from '../decode/frame-splitter.js';
-import { pruneRing, ringLayout, RingStderrFilter, type RingConfig, type RingLayout } from '../evidence/clip-ring.js';
+import { pruneRing, ringLayout, RingStderrFilter, type RingConfig, type RingLayout } from './ring-writer.js';
 import { DEFAULT_BACKOFF, nextBackoffMs, type BackoffOptions } from './backoff.js';
 import { cameraInput, type CameraInput } from './camera-input.js';
-import type { Frame, SourceState, SourceStatus } from './frame.js';
+import type { Frame } from '../contracts/frame.js';
+import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
 import { FrameQueue } from './frame-queue.js';
 import { silentLogger, type IngestLogger } from './logger.js';
 import { redactCredentials as redactUrl } from '../log/redact.js';

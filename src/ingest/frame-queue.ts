@@ -1,4 +1,4 @@
-import type { Frame } from './frame.js';
+import type { Frame } from '../contracts/frame.js';
 
 /**
  * The buffer behind one `frames()` async iterator. Live sources drop the oldest frame when the consumer

@@ -1,4 +1,4 @@
-import type { Frame } from '../ingest/frame.js';
+import type { Frame } from '../contracts/frame.js';
 
 /**
  * Analyzability checks on the frames a camera is analyzed on — is the picture good enough for the detector

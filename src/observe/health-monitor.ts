@@ -1,4 +1,4 @@
-import type { Frame } from '../ingest/frame.js';
+import type { Frame } from '../contracts/frame.js';
 import { CameraHealth, HEALTH_CHECKS, type HealthCheck, type HealthThresholds } from './camera-health.js';
 import type { PatrolMetrics } from './metrics.js';
 

@@ -1,9 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Detections } from '../detect/detections.js';
-import type { Frame, SourceState, SourceStatus } from '../ingest/frame.js';
-import type { EventChange } from '../score/event.js';
+import type { Detections } from '../contracts/detections.js';
+import type { Frame } from '../contracts/frame.js';
+import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
+import type { EventChange } from '../contracts/event.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
-import { BudgetMeter, IntervalTracker } from '../fleet/scheduler.js';
+import { BudgetMeter, IntervalTracker } from './analysis-meters.js';
 
 export type Role = 'run' | 'worker' | 'serve';
 

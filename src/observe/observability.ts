@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { PatrolConfig } from '../config/schema.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
-import type { Detections } from '../detect/detections.js';
-import type { Frame, SourceStatus } from '../ingest/frame.js';
-import type { EventChange } from '../score/event.js';
+import type { Detections } from '../contracts/detections.js';
+import type { Frame } from '../contracts/frame.js';
+import type { SourceStatus } from '../contracts/camera-status.js';
+import type { EventChange } from '../contracts/event.js';
 import { PatrolError } from '../errors.js';
 import { HealthMonitor } from './health-monitor.js';
 import { PatrolMetrics, type Role } from './metrics.js';

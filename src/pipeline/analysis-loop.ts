@@ -1,5 +1,5 @@
-import type { Frame } from '../ingest/frame.js';
-import type { Detections } from '../detect/detections.js';
+import type { Frame } from '../contracts/frame.js';
+import type { Detections } from '../contracts/detections.js';
 import type { FrameMailbox } from './frame-mailbox.js';
 
 /** What the loop needs from a detector: one batched call, one in flight. */

@@ -1,15 +1,15 @@
 import type { CameraConfig } from '../config/schema.js';
-import type { Detections } from '../detect/detections.js';
-import type { Frame } from '../ingest/frame.js';
-import type { EventChange, PatrolEvent } from '../score/event.js';
+import type { Detections } from '../contracts/detections.js';
+import type { Frame } from '../contracts/frame.js';
+import type { EventChange, PatrolEvent } from '../contracts/event.js';
 import type { Rules } from '../score/rules.js';
-import { createCameraScoreState, openEvents, restore, step, type CameraScoreState } from '../score/scorer.js';
+import { createCameraScoreState, openEvents, restore, step, type CameraScoreState, type TrackReport } from '../score/scorer.js';
 import { jobIdFor, type DispatchQueue } from '../dispatch/queue.js';
 
 /** Keeps the frames evidence needs (first sighting, peak) and attaches snapshots to the events a frame changed. */
 export interface EvidencePort {
-  observe(state: CameraScoreState, frame: Frame): void;
-  attach(changes: EventChange[], frame: Frame, detections: Detections): Promise<EventChange[]>;
+  observe(tracks: readonly TrackReport[], frame: Frame): void;
+  attach(changes: EventChange[], frame: Frame, tracks: readonly TrackReport[]): Promise<EventChange[]>;
   restore(events: readonly PatrolEvent[]): void;
   addFile?(eventId: string, field: 'clip', relPath: string, sha256: string): void;
 }
@@ -70,9 +70,9 @@ export class CameraAnalyzer {
     this.counters.frames++;
     const result = step(this.state, { detections, analyzedAt: frame.timestamp }, { camera: this.camera, rules: this.rules });
     this.state = result.state;
-    this.evidence.observe(this.state, frame);
+    this.evidence.observe(result.tracks, frame);
     if (result.changes.length === 0) return;
-    const changes = await this.evidence.attach(result.changes, frame, detections);
+    const changes = await this.evidence.attach(result.changes, frame, result.tracks);
     for (const change of changes) {
       if (change.kind === 'opened') this.counters.opened++;
       if (change.kind === 'ended') {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { EventSchema, type PatrolEvent } from '../score/event.js';
+import { EventSchema, type PatrolEvent } from '../contracts/event.js';
 import type { OpenEventsPort } from './camera-analyzer.js';
 
 const OpenEventsFile = z.object({ cameraId: z.string(), events: z.array(EventSchema) });

@@ -3,10 +3,11 @@ import type { CameraConfig, PatrolConfig } from '../config/schema.js';
 import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
-import type { Frame, SourceStatus } from '../ingest/frame.js';
-import type { Detections } from '../detect/detections.js';
+import type { Frame } from '../contracts/frame.js';
+import type { SourceStatus } from '../contracts/camera-status.js';
+import type { Detections } from '../contracts/detections.js';
 import { resolveRules } from '../score/rules.js';
-import type { EventChange, PatrolEvent } from '../score/event.js';
+import type { EventChange, PatrolEvent } from '../contracts/event.js';
 import { EvidenceRecorder } from '../evidence/persistence-proof.js';
 import { ClipRecorder, ringSecondsFor } from '../evidence/clip-recorder.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
@@ -122,8 +123,6 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     const log = logger.child({ camera: camera.id });
     const evidence = new EvidenceRecorder({
       storageDir,
-      camera,
-      rules,
       onError: (err, where) => log.error({ err, ...where }, 'could not write evidence file; the event goes out without it'),
     });
     // Clips need wall-clock video: live mode only (a file read at full speed has no ring).

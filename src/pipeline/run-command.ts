@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
 import { createDispatchQueue } from '../dispatch/create-queue.js';
-import { VIOLATION_LABELS, type ViolationType } from '../violation.js';
+import { VIOLATION_LABELS, type ViolationType } from '../contracts/violation.js';
 import { startPipeline, type Pipeline } from './pipeline.js';
 import { startReview, type ReviewHandle } from './start-review.js';
 import { Observability } from '../observe/observability.js'; // issue 6

@@ -1,6 +1,7 @@
 import { ZodError } from 'zod';
 import type { Logger } from 'pino';
-import type { DispatchMessage, DispatchQueue } from '../dispatch/queue.js';
+import type { DispatchMessage } from '../contracts/dispatch-message.js';
+import type { DispatchQueue } from '../dispatch/queue.js';
 import type { ReviewStore } from './store/review-store.js';
 
 /**

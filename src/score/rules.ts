@@ -1,5 +1,5 @@
 import { DEFAULT_RULES, type PatrolConfig, type RuleConfig } from '../config/schema.js';
-import type { ViolationType } from '../violation.js';
+import type { ViolationType } from '../contracts/violation.js';
 
 export type Rules = Readonly<Record<ViolationType, RuleConfig>>;
 

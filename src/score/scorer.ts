@@ -1,7 +1,7 @@
 import type { CameraConfig } from '../config/schema.js';
-import type { Detection, Detections } from '../detect/detections.js';
-import type { ViolationType } from '../violation.js';
-import type { EventChange, PatrolEvent } from './event.js';
+import type { Detection, Detections } from '../contracts/detections.js';
+import type { ViolationType } from '../contracts/violation.js';
+import type { EventChange, PatrolEvent } from '../contracts/event.js';
 import type { Rules } from './rules.js';
 import { trackKey, zoneHits, type ZoneCamera } from './zone-filter.js';
 
@@ -27,15 +27,12 @@ import { trackKey, zoneHits, type ZoneCamera } from './zone-filter.js';
  *    endedAt = lastSeenAt. Then no new event opens on the track for cooldownSec from that frame.
  */
 
-/** A detection as events carry it (a plain copy, mutable tuple for the event schema). */
-export type EventBox = PatrolEvent['bestBoxes'][number];
-
 /** A frame in which the track's violation was seen. */
 export interface Sighting {
   at: number;
   score: number;
   /** Copies of the detections that counted, best first, capped. */
-  boxes: EventBox[];
+  boxes: Detection[];
   model: string;
 }
 
@@ -57,7 +54,7 @@ export interface TrackState {
   /** Analyzed frames in a row without a sighting. */
   missStreak: number;
   /** Detections that counted in the latest analyzed frame (empty on a miss). */
-  lastBoxes: EventBox[];
+  lastBoxes: Detection[];
   candidate: Candidate | null;
   event: PatrolEvent | null;
   /** What the last emitted change said, to throttle `updated`. */
@@ -96,9 +93,39 @@ export interface ScoreInput {
   analyzedAt?: number;
 }
 
+/**
+ * What one (zone, type) track shows after a step: what evidence needs to keep the right pictures, so it
+ * never has to read the scorer's state or apply the zone rules again.
+ */
+export interface TrackReport {
+  /** trackKey(zoneId, type). */
+  key: string;
+  zoneId: string;
+  type: ViolationType;
+  /** The detections that counted for this track in this frame, in detection order (none on a miss). */
+  hits: Detection[];
+  /** The open event, if any. */
+  event: PatrolEvent | null;
+  /** A violation seen but not yet confirmed: when it was first seen, and that sighting's boxes. */
+  candidate: { since: number; firstBoxes: Detection[] } | null;
+}
+
 export interface StepResult {
   state: CameraScoreState;
   changes: EventChange[];
+  /** Every track of the new state, in its order. */
+  tracks: TrackReport[];
+}
+
+function reportTracks(tracks: Record<string, TrackState>, hits: ReadonlyMap<string, Detection[]>): TrackReport[] {
+  return Object.entries(tracks).map(([key, tr]) => ({
+    key,
+    zoneId: tr.zoneId,
+    type: tr.type,
+    hits: hits.get(key) ?? [],
+    event: tr.event,
+    candidate: tr.candidate && { since: tr.candidate.since, firstBoxes: tr.candidate.first.boxes },
+  }));
 }
 
 export function createCameraScoreState(): CameraScoreState {
@@ -119,7 +146,7 @@ function sighting(at: number, detections: readonly Detection[], model: string, m
   const boxes = [...detections]
     .sort((a, b) => b.score - a.score)
     .slice(0, maxBoxes)
-    .map((d): EventBox => ({ ...d, box: [d.box[0], d.box[1], d.box[2], d.box[3]] }));
+    .map((d): Detection => ({ ...d, box: [d.box[0], d.box[1], d.box[2], d.box[3]] }));
   return { at, score: boxes[0]!.score, boxes, model };
 }
 
@@ -218,7 +245,7 @@ export function step(state: CameraScoreState, input: ScoreInput, ctx: ScoreConte
     throw new Error(`scorer: detections from camera '${detections.cameraId}' fed to the scorer of '${ctx.camera.id}'`);
   }
   // Replayed or out-of-order frames would move time backwards; they carry nothing new.
-  if (state.lastAnalyzedAt !== null && t <= state.lastAnalyzedAt) return { state, changes: [] };
+  if (state.lastAnalyzedAt !== null && t <= state.lastAnalyzedAt) return { state, changes: [], tracks: reportTracks(state.tracks, new Map()) };
 
   const o = ctx.options ?? {};
   const maxGapMs = (o.maxGapSec ?? Math.max(3 * (ctx.camera.intervalSec ?? 5), 15)) * 1000;
@@ -236,8 +263,10 @@ export function step(state: CameraScoreState, input: ScoreInput, ctx: ScoreConte
 
   const tracks: Record<string, TrackState> = {};
   const changes: EventChange[] = [];
+  const hits = new Map<string, Detection[]>();
   for (const zh of zoneHits(detections.items, ctx.camera, ctx.rules)) {
     const key = trackKey(zh.zoneId, zh.type);
+    hits.set(key, zh.detections);
     const prev = state.tracks[key] ?? newTrack(zh.zoneId, zh.type);
     const res = stepTrack(prev, sighting(t, zh.detections, detections.model, maxBoxes), ctx, r);
     tracks[key] = res.track;
@@ -251,7 +280,7 @@ export function step(state: CameraScoreState, input: ScoreInput, ctx: ScoreConte
     if (res.track.event) tracks[key] = res.track;
     if (res.change) changes.push(res.change);
   }
-  return { state: { lastAnalyzedAt: t, tracks }, changes };
+  return { state: { lastAnalyzedAt: t, tracks }, changes, tracks: reportTracks(tracks, hits) };
 }
 
 /** Events currently open, for recovery bookkeeping and shutdown. */
@@ -275,7 +304,7 @@ export function flush(state: CameraScoreState, now: number): StepResult {
       tracks[key] = tr;
     }
   }
-  return { state: { ...state, tracks }, changes };
+  return { state: { ...state, tracks }, changes, tracks: reportTracks(tracks, new Map()) };
 }
 
 /**

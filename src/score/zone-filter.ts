@@ -1,7 +1,8 @@
 import type { CameraConfig, ZoneConfig } from '../config/schema.js';
-import type { Detection } from '../detect/detections.js';
-import type { ViolationType } from '../violation.js';
-import { boxOverlapFraction, pointInPolygon, type Point, type Rect } from './polygon.js';
+import type { Detection } from '../contracts/detections.js';
+import type { Box } from '../contracts/box.js';
+import type { ViolationType } from '../contracts/violation.js';
+import { boxOverlapFraction, pointInPolygon, type Point } from '../geometry/polygon.js';
 import { scoreThreshold, type Rules } from './rules.js';
 
 /** Id of the zone a camera without configured zones gets: the whole picture. */
@@ -51,7 +52,7 @@ const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 /** Whether a box is in the zone under the zone's anchor mode. Boxes are clamped to the picture first. */
 export function boxInZone(box: Detection['box'], zone: Pick<WatchedZone, 'polygon' | 'anchor' | 'minOverlap' | 'fullFrame'>): boolean {
   if (zone.fullFrame) return true;
-  const b: Rect = [clamp01(box[0]), clamp01(box[1]), clamp01(box[2]), clamp01(box[3])];
+  const b: Box = [clamp01(box[0]), clamp01(box[1]), clamp01(box[2]), clamp01(box[3])];
   const cx = (b[0] + b[2]) / 2;
   switch (zone.anchor) {
     case 'bottom-center':

@@ -10,10 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import type { DispatchMessage } from '../../src/dispatch/queue.js';
+import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { jobIdFor } from '../../src/dispatch/queue.js';
-import { EVIDENCE_FILES, type Evidence, type PatrolEvent } from '../../src/score/event.js';
-import type { ViolationType } from '../../src/violation.js';
+import { EVIDENCE_FILES, type Evidence, type PatrolEvent } from '../../src/contracts/event.js';
+import type { ViolationType } from '../../src/contracts/violation.js';
 
 export interface MessageSink {
   apply(msg: DispatchMessage): unknown;

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
 import { supersedes } from '../../src/dispatch/order.js';
-import { jobIdFor, type DispatchMessage, type DispatchQueue } from '../../src/dispatch/queue.js';
-import type { PatrolEvent } from '../../src/score/event.js';
+import { jobIdFor, type DispatchQueue } from '../../src/dispatch/queue.js';
+import { type DispatchMessage } from '../../src/contracts/dispatch-message.js';
+import type { PatrolEvent } from '../../src/contracts/event.js';
 import { TestRedis } from '../support/redis.js';
 
 /** Polls `cond` until it holds or `timeoutMs` passes (robust on a loaded 2-core machine, unlike fixed sleeps). */

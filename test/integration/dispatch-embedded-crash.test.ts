@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedDispatchQueue } from '../../src/dispatch/embedded-queue.js';
-import type { DispatchMessage } from '../../src/dispatch/queue.js';
+import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 
 const QUEUE_MODULE = resolve(import.meta.dirname, '../../src/dispatch/embedded-queue.js');
 

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BullmqDispatchQueue, type BullmqQueueOptions } from '../../src/dispatch/bullmq-queue.js';
 import { toBullJobId } from '../../src/dispatch/job-id.js';
 import type { DispatchLogger } from '../../src/dispatch/logger.js';
-import { jobIdFor, type DispatchMessage } from '../../src/dispatch/queue.js';
+import { jobIdFor } from '../../src/dispatch/queue.js';
+import { type DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { TestRedis } from '../support/redis.js';
 
 /** Outage length; the normal suite keeps it short, a fault suite sets PATROL_OUTAGE_SEC=60. */

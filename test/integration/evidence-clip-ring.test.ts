@@ -8,12 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { cutClip } from '../../src/evidence/clip-cut.js';
 import { ClipRecorder, withClip } from '../../src/evidence/clip-recorder.js';
-import { readRing, ringDirFor, ringLayout } from '../../src/evidence/clip-ring.js';
+import { readRing, ringDirFor } from '../../src/evidence/clip-ring.js';
+import { ringLayout } from '../../src/ingest/ring-writer.js';
 import { verifyEvidenceFile } from '../../src/evidence/store-files.js';
 import { createCameraSource, type CameraSource } from '../../src/ingest/camera-source.js';
-import type { Frame } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
 import type { IngestLogger } from '../../src/ingest/logger.js';
-import type { PatrolEvent } from '../../src/score/event.js';
+import type { PatrolEvent } from '../../src/contracts/event.js';
 import { testClip } from '../support/clip.js';
 
 const run = promisify(execFile);

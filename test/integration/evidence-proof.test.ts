@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CameraSchema, type RuleConfig } from '../../src/config/schema.js';
-import type { Detection, Detections } from '../../src/detect/detections.js';
+import type { Detection, Detections } from '../../src/contracts/detections.js';
 import { EvidenceRecorder } from '../../src/evidence/persistence-proof.js';
 import { sha256Hex } from '../../src/evidence/store-files.js';
-import type { Frame } from '../../src/ingest/frame.js';
-import type { EventChange, PatrolEvent } from '../../src/score/event.js';
+import type { Frame } from '../../src/contracts/frame.js';
+import type { EventChange, PatrolEvent } from '../../src/contracts/event.js';
 import { resolveRules } from '../../src/score/rules.js';
 import { createCameraScoreState, openEvents, restore, step, type CameraScoreState } from '../../src/score/scorer.js';
 
@@ -61,8 +61,8 @@ async function feed(p: Pipeline, secs: number[], dets: (sec: number) => Detectio
     const detections: Detections = { cameraId: 'cam-9', timestamp: frame.timestamp, model: 'test-model', items: dets(sec) };
     const res = step(p.state, { detections, analyzedAt: frame.timestamp }, ctx);
     p.state = res.state;
-    p.recorder.observe(p.state, frame);
-    for (const event of await p.recorder.onChanges(res.changes, frame, detections)) {
+    p.recorder.observe(res.tracks, frame);
+    for (const event of await p.recorder.onChanges(res.changes, frame, res.tracks)) {
       // Every file an event names exists and matches its hash when the event goes out.
       expectHashesMatch(event);
       const level: Partial<Record<ProofFile, number>> = {};
@@ -84,7 +84,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const newPipeline = (state = createCameraScoreState()): Pipeline => ({
   state,
-  recorder: new EvidenceRecorder({ storageDir: dir, camera, rules, snapshot: { timeZone: 'UTC' } }),
+  recorder: new EvidenceRecorder({ storageDir: dir, snapshot: { timeZone: 'UTC' } }),
   log: [],
   maxHeld: 0,
   heldAt: new Map(),
@@ -175,12 +175,12 @@ describe('persistence proof, end to end with the scorer', () => {
   it('dwell 0: the confirming frame is also the first sight', async () => {
     const instant = resolveRules({ stall: { ...rule, dwellSec: 0, hits: 1, window: 1 } });
     const p = newPipeline();
-    p.recorder = new EvidenceRecorder({ storageDir: dir, camera, rules: instant, snapshot: { timeZone: 'UTC' } });
+    p.recorder = new EvidenceRecorder({ storageDir: dir, snapshot: { timeZone: 'UTC' } });
     const frame = frameAt(5);
     const detections: Detections = { cameraId: 'cam-9', timestamp: frame.timestamp, model: 'm', items: [stall(0.9)] };
     const res = step(p.state, { detections }, { camera, rules: instant });
-    p.recorder.observe(res.state, frame);
-    const [ev] = await p.recorder.onChanges(res.changes, frame, detections);
+    p.recorder.observe(res.tracks, frame);
+    const [ev] = await p.recorder.onChanges(res.changes, frame, res.tracks);
     expect(await levelOf(dir, ev!.evidence.firstSeen!)).toBeCloseTo(5, -0.5);
     expect(await levelOf(dir, ev!.evidence.confirmed!)).toBeCloseTo(5, -0.5);
   });
@@ -210,8 +210,6 @@ describe('persistence proof, end to end with the scorer', () => {
     const p = newPipeline();
     p.recorder = new EvidenceRecorder({
       storageDir: dir,
-      camera,
-      rules,
       render: async () => {
         throw new Error('disk full');
       },

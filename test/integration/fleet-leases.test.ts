@@ -7,7 +7,7 @@ import { LeaseManager, type LeaseLogger, type StopReason } from '../../src/fleet
 import { RedisOpenEvents } from '../../src/fleet/redis-open-events.js';
 import { CameraRegistry, cameraFingerprint } from '../../src/fleet/registry.js';
 import { RELEASE, HEARTBEAT } from '../../src/fleet/scripts.js';
-import type { PatrolEvent } from '../../src/score/event.js';
+import type { PatrolEvent } from '../../src/contracts/event.js';
 import { TestRedis } from '../support/redis.js';
 
 /** Fast leases so the whole file runs in seconds. */

@@ -1,14 +1,15 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraSchema } from '../../src/config/schema.js';
-import type { Detections } from '../../src/detect/detections.js';
-import type { DispatchMessage, DispatchQueue } from '../../src/dispatch/queue.js';
+import type { Detections } from '../../src/contracts/detections.js';
+import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
+import type { DispatchQueue } from '../../src/dispatch/queue.js';
 import { FencedQueue, LeaseLostError } from '../../src/fleet/fenced-queue.js';
 import { fleetKeys } from '../../src/fleet/keys.js';
 import { LeaseManager, type LeaseLogger } from '../../src/fleet/leases.js';
 import { RedisOpenEvents } from '../../src/fleet/redis-open-events.js';
 import { CameraRegistry, cameraFingerprint } from '../../src/fleet/registry.js';
-import type { Frame } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
 import { CameraAnalyzer, type EvidencePort } from '../../src/pipeline/camera-analyzer.js';
 import { resolveRules } from '../../src/score/rules.js';
 import { TestRedis } from '../support/redis.js';

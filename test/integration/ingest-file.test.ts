@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSourceConfig, type CameraSourceOptions } from '../../src/ingest/camera-source.js';
-import type { Frame, SourceStatus } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
+import type { SourceStatus } from '../../src/contracts/camera-status.js';
 import { testClip } from '../support/clip.js';
 
 const W = 416;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { readRing, ringDirFor } from '../../src/evidence/clip-ring.js';
 import { createCameraSource } from '../../src/ingest/camera-source.js';
-import type { SourceStatus } from '../../src/ingest/frame.js';
+import type { SourceStatus } from '../../src/contracts/camera-status.js';
 import { testClip } from '../support/clip.js';
 import { killAndWait } from '../support/process.js';
 import { TestRtspServer } from '../support/rtsp.js';

@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { DispatchQueue } from '../../src/dispatch/queue.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Observability } from '../../src/observe/observability.js';
-import type { SourceStatus } from '../../src/ingest/frame.js';
+import type { SourceStatus } from '../../src/contracts/camera-status.js';
 
 const config = parseConfig('cameras:\n  - { id: cam1, url: "rtsp://127.0.0.1:1/x" }\ndetector:\n  manifest: m.json\n', '/tmp/observe-test.yaml', {});
 const logger = createLogger({ level: 'silent', pretty: false });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
-import type { DispatchMessage } from '../../src/dispatch/queue.js';
+import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { fixtureVideo, HAS_SHARED, REPO, STAND_IN_MANIFEST } from '../support/fixture-video.js';
 
 if (!HAS_SHARED) console.warn('pipeline-crash: ../shared is absent (no stand-in model); skipping the crash-recovery test');

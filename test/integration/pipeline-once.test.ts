@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
-import type { DispatchMessage } from '../../src/dispatch/queue.js';
+import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startPipeline } from '../../src/pipeline/pipeline.js';
 import { fixtureVideo, HAS_SHARED, STAND_IN_MANIFEST } from '../support/fixture-video.js';

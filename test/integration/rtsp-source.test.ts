@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCameraSource, type CameraSource, type CameraSourceConfig, type CameraSourceOptions } from '../../src/ingest/camera-source.js';
-import type { Frame, SourceStatus } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
+import type { SourceStatus } from '../../src/contracts/camera-status.js';
 import type { IngestLogger } from '../../src/ingest/logger.js';
 import { testClip, type TestClip } from '../support/clip.js';
 import { freePort } from '../support/redis.js';

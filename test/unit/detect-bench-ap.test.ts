@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { averagePrecision, evaluateClass, matchDetections, operatingPoint, prCurve, type ScoredBox } from '../../bench/lib/ap.js';
 import { prCurvesSvg } from '../../bench/lib/pr-svg.js';
-import type { Box } from '../../src/detect/detections.js';
+import type { Box } from '../../src/contracts/box.js';
 
 const A: Box = [0, 0, 0.2, 0.2];
 const B: Box = [0.5, 0.5, 0.7, 0.7];

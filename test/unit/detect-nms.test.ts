@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Candidate } from '../../src/detect/candidate.js';
+import type { Proposal } from '../../src/detect/proposal.js';
 import { nms } from '../../src/detect/nms.js';
 import { iou } from '../../src/geometry/box.js';
 
-const cand = (classId: number, score: number, box: [number, number, number, number]): Candidate => ({ classId, score, box });
+const cand = (classId: number, score: number, box: [number, number, number, number]): Proposal => ({ classId, score, box });
 
 describe('nms (class-wise)', () => {
   it('suppresses an overlapping box of the same class, keeping the higher score', () => {

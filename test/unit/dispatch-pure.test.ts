@@ -6,9 +6,10 @@ import type { DispatchLogger } from '../../src/dispatch/logger.js';
 import { checkMessage } from '../../src/dispatch/message.js';
 import { supersedes } from '../../src/dispatch/order.js';
 import { isConnectionError, OutageLog } from '../../src/dispatch/outage.js';
-import { jobIdFor, type DispatchMessage } from '../../src/dispatch/queue.js';
+import { jobIdFor } from '../../src/dispatch/queue.js';
+import { type DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { redactRedisUrl, scrubSecret } from '../../src/dispatch/redact.js';
-import type { PatrolEvent } from '../../src/score/event.js';
+import type { PatrolEvent } from '../../src/contracts/event.js';
 
 function event(over: Partial<PatrolEvent> = {}): PatrolEvent {
   return {

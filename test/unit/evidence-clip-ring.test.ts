@@ -3,19 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildDecodeArgs, buildRingOutputArgs, teeEscape, type DecodeArgsOptions } from '../../src/decode/ffmpeg-args.js';
-import {
-  parseSegmentList,
-  pruneRing,
-  readRing,
-  ringDirFor,
-  ringLayout,
-  RingStderrFilter,
-  segmentWallTimes,
-  selectSegments,
-  type RingSegment,
-} from '../../src/evidence/clip-ring.js';
+import { parseSegmentList, readRing, ringDirFor, segmentWallTimes, selectSegments, type RingSegment } from '../../src/evidence/clip-ring.js';
+import { pruneRing, ringLayout, RingStderrFilter } from '../../src/ingest/ring-writer.js';
 import { clipWindow, ringSecondsFor, withClip } from '../../src/evidence/clip-recorder.js';
-import type { PatrolEvent } from '../../src/score/event.js';
+import type { PatrolEvent } from '../../src/contracts/event.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { Detection } from '../../src/detect/detections.js';
-import type { Frame } from '../../src/ingest/frame.js';
+import type { Detection } from '../../src/contracts/detections.js';
+import type { Frame } from '../../src/contracts/frame.js';
 import { BOX_COLORS, formatTimestamp, overlaySvg, pictureRgb, renderSnapshot } from '../../src/evidence/snapshot.js';
 
 /** A letterboxed frame: picture cw×ch filled with `rgb`, the rest grey 114. */

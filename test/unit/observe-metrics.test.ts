@@ -1,9 +1,9 @@
 import { register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DispatchQueue } from '../../src/dispatch/queue.js';
-import type { Frame } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
 import { PatrolMetrics } from '../../src/observe/metrics.js';
-import type { PatrolEvent } from '../../src/score/event.js';
+import type { PatrolEvent } from '../../src/contracts/event.js';
 
 const frame = (cameraId: string): Frame => ({
   cameraId,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameMailbox } from '../../src/pipeline/frame-mailbox.js';
-import type { Frame } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
 
 function frame(cameraId: string, timestamp: number): Frame {
   return { cameraId, timestamp, ptsMs: timestamp, data: Buffer.alloc(3), pixelFormat: 'bgr24', width: 1, height: 1, contentWidth: 1, contentHeight: 1, sourceWidth: 1, sourceHeight: 1 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword, SCRYPT_PARAMS } from '../../src/review/auth/password.js';
 import { displaySource, cameraView } from '../../src/review/api/camera-view.js';
-import { VIOLATION_LABELS } from '../../src/violation.js';
+import { VIOLATION_LABELS } from '../../src/contracts/violation.js';
 import { REJECT_REASONS } from '../../src/review/store/action-input.js';
 import { REVIEW_STATUSES, ROLES } from '../../src/review/store/status.js';
 

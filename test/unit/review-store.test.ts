@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { ReviewStore } from '../../src/review/store/review-store.js';
 import { reviewHandler } from '../../src/review/consumer.js';
 import { ensureAdmin } from '../../src/review/auth/ensure-admin.js';
-import { jobIdFor, type DispatchMessage } from '../../src/dispatch/queue.js';
-import type { PatrolEvent } from '../../src/score/event.js';
+import { jobIdFor } from '../../src/dispatch/queue.js';
+import { type DispatchMessage } from '../../src/contracts/dispatch-message.js';
+import type { PatrolEvent } from '../../src/contracts/event.js';
 
 let dir: string;
 let store: ReviewStore;

@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  boxOverlapFraction,
-  clipPolygonToRect,
-  isSimplePolygon,
-  openRing,
-  pointInPolygon,
-  polygonArea,
-  polygonProblem,
-  segmentsIntersect,
-  signedArea,
-  type Polygon,
-} from '../../src/score/polygon.js';
+import { boxOverlapFraction, clipPolygonToBox, isSimplePolygon, openRing, pointInPolygon, polygonArea, polygonProblem, segmentsIntersect, signedArea, type Polygon } from '../../src/geometry/polygon.js';
 
 const square: Polygon = [
   [0, 0],
@@ -74,7 +63,7 @@ describe('pointInPolygon', () => {
   });
 });
 
-describe('clipPolygonToRect / boxOverlapFraction', () => {
+describe('clipPolygonToBox / boxOverlapFraction', () => {
   it('box fully inside → 1, fully outside → 0', () => {
     expect(boxOverlapFraction([0.1, 0.1, 0.2, 0.2], square)).toBeCloseTo(1);
     expect(boxOverlapFraction([1.1, 0.1, 1.2, 0.2], square)).toBe(0);
@@ -92,7 +81,7 @@ describe('clipPolygonToRect / boxOverlapFraction', () => {
     const u: Polygon = [[0, 0], [0.3, 0], [0.3, 0.7], [0.7, 0.7], [0.7, 0], [1, 0], [1, 1], [0, 1]];
     // Box [0,0,1,0.5]: the two arms, each 0.3 × 0.5 → 0.3 of 0.5.
     expect(boxOverlapFraction([0, 0, 1, 0.5], u)).toBeCloseTo(0.6);
-    const clipped = clipPolygonToRect(u, [0, 0, 1, 0.5]);
+    const clipped = clipPolygonToBox(u, [0, 0, 1, 0.5]);
     expect(polygonArea(clipped)).toBeCloseTo(0.3);
   });
   it('triangle zone over a box', () => {

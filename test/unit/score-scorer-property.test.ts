@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CameraSchema, type RuleConfig } from '../../src/config/schema.js';
-import type { Detection } from '../../src/detect/detections.js';
-import type { EventChange, PatrolEvent } from '../../src/score/event.js';
+import type { Detection } from '../../src/contracts/detections.js';
+import type { EventChange, PatrolEvent } from '../../src/contracts/event.js';
 import { resolveRules } from '../../src/score/rules.js';
 import { createCameraScoreState, openEvents, restore, step, type CameraScoreState } from '../../src/score/scorer.js';
 

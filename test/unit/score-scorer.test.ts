@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CameraSchema, DEFAULT_RULES, type RuleConfig } from '../../src/config/schema.js';
-import type { Detection } from '../../src/detect/detections.js';
-import type { EventChange } from '../../src/score/event.js';
+import type { Detection } from '../../src/contracts/detections.js';
+import type { EventChange } from '../../src/contracts/event.js';
 import { resolveRules, type Rules } from '../../src/score/rules.js';
 import {
   createCameraScoreState,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CameraSchema, DEFAULT_RULES, type RuleConfig } from '../../src/config/schema.js';
-import type { Detection } from '../../src/detect/detections.js';
+import type { Detection } from '../../src/contracts/detections.js';
 import { resolveRules, scoreThreshold } from '../../src/score/rules.js';
 import { boxInZone, FULL_FRAME_ZONE_ID, trackKey, watchedZones, zoneHits } from '../../src/score/zone-filter.js';
 

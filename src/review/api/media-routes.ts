@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { EVIDENCE_FILES } from '../../score/event.js';
+import { EVIDENCE_FILES } from '../../contracts/event.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SessionAuth } from '../auth/session-auth.js';
 import { resolveEvidencePath } from '../media/resolve-path.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EventSchema } from '../../score/event.js';
-import { ViolationType } from '../../violation.js';
+import { EventSchema } from '../../contracts/event.js';
+import { ViolationType } from '../../contracts/violation.js';
 import { REVIEW_ACTIONS, REVIEW_STATUSES, ROLES } from '../store/status.js';
 import { SORT_FIELDS, MAX_PAGE } from '../store/event-store.js';
 import { SourceStateSchema } from './camera-view.js';

@@ -1,6 +1,6 @@
-import { DispatchMessageSchema, type DispatchMessage } from '../../dispatch/queue.js';
-import { EventSchema, type PatrolEvent } from '../../score/event.js';
-import { ViolationType } from '../../violation.js';
+import { DispatchMessageSchema, type DispatchMessage } from '../../contracts/dispatch-message.js';
+import { EventSchema, type PatrolEvent } from '../../contracts/event.js';
+import { ViolationType } from '../../contracts/violation.js';
 import type { Db } from './database.js';
 import { mergeEvent } from './merge.js';
 import { transition, type ReviewAction, type ReviewStatus, type Role } from './status.js';

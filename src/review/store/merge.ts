@@ -1,4 +1,4 @@
-import { EVIDENCE_FILES, type Evidence, type PatrolEvent } from '../../score/event.js';
+import { EVIDENCE_FILES, type Evidence, type PatrolEvent } from '../../contracts/event.js';
 
 /** Which of two snapshots of the same event is newer: later sighting first, an ended one wins a tie. */
 function isNewer(a: PatrolEvent, b: PatrolEvent): boolean {

@@ -1,4 +1,4 @@
-import type { DispatchMessage } from '../../dispatch/queue.js';
+import type { DispatchMessage } from '../../contracts/dispatch-message.js';
 import { openDatabase, type Db } from './database.js';
 import { EventStore, type ApplyResult } from './event-store.js';
 import { UserStore } from './user-store.js';

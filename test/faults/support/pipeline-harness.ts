@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { ConfigSchema, type CameraConfig, type PatrolConfig } from '../../../src/config/schema.js';
 import { createDispatchQueue } from '../../../src/dispatch/create-queue.js';
 import type { DispatchQueue } from '../../../src/dispatch/queue.js';
-import type { SourceState, SourceStatus } from '../../../src/ingest/frame.js';
+import type { SourceState, SourceStatus } from '../../../src/contracts/camera-status.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { startPipeline, type Pipeline, type PipelineOptions } from '../../../src/pipeline/pipeline.js';
 import { STAND_IN_MANIFEST } from '../../support/fixture-video.js';

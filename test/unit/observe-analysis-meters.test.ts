@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../../src/ingest/frame.js';
+import type { Frame } from '../../src/contracts/frame.js';
 import { FrameMailbox } from '../../src/pipeline/frame-mailbox.js';
-import { BudgetMeter, IntervalTracker } from '../../src/fleet/scheduler.js';
+import { BudgetMeter, IntervalTracker } from '../../src/observe/analysis-meters.js';
 
 /**
  * The patrol scheduler of one worker is the FrameMailbox (one slot per camera, the freshest frame wins,

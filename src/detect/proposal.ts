@@ -1,10 +1,10 @@
-import type { XYXY } from '../geometry/box.js';
+import type { Box } from '../contracts/box.js';
 
-/** A raw detection straight out of a decoder: box in model-input pixels, before NMS and mapping. */
-export interface Candidate {
+/** A raw box straight out of a decoder, in model-input pixels, before NMS and mapping to the picture. */
+export interface Proposal {
   classId: number;
   score: number;
-  box: XYXY;
+  box: Box;
 }
 
 /** What every output decoder needs to know; everything comes from the manifest. */

@@ -1,3 +1,5 @@
+import type { Box } from '../contracts/box.js';
+
 /**
  * Plane geometry for zones. Pure functions over normalized coordinates (0..1, y down). A polygon is a
  * ring of points in order, not closed: a trailing copy of the first point is tolerated and ignored.
@@ -5,8 +7,6 @@
 
 export type Point = readonly [x: number, y: number];
 export type Polygon = readonly Point[];
-/** Axis-aligned box [x1, y1, x2, y2], same convention as detections. */
-export type Rect = readonly [x1: number, y1: number, x2: number, y2: number];
 
 /** Tolerance for "on the line" tests; far below one pixel at any camera resolution. */
 const EPS = 1e-9;
@@ -75,7 +75,7 @@ export function pointInPolygon(p: Point, poly: Polygon): boolean {
  * is); the subject may be any simple polygon, even concave. For a concave subject the result can
  * contain zero-width bridges between pieces, which add nothing to its area, so the area stays exact.
  */
-export function clipPolygonToRect(poly: Polygon, rect: Rect): Point[] {
+export function clipPolygonToBox(poly: Polygon, rect: Readonly<Box>): Point[] {
   const [x1, y1, x2, y2] = rect;
   type Edge = { inside: (p: Point) => boolean; cut: (a: Point, b: Point) => Point };
   const atX = (x: number) => (a: Point, b: Point): Point => [x, a[1] + ((x - a[0]) * (b[1] - a[1])) / (b[0] - a[0])];
@@ -111,11 +111,11 @@ export function clipPolygonToRect(poly: Polygon, rect: Rect): Point[] {
  * Fraction (0..1) of the box's area that lies inside the polygon. A degenerate box (zero width or
  * height) has no area to measure: it counts as 1 when its center is inside, else 0.
  */
-export function boxOverlapFraction(box: Rect, poly: Polygon): number {
+export function boxOverlapFraction(box: Readonly<Box>, poly: Polygon): number {
   const [x1, y1, x2, y2] = box;
   const area = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
   if (area <= 0) return pointInPolygon([(x1 + x2) / 2, (y1 + y2) / 2], poly) ? 1 : 0;
-  const clipped = clipPolygonToRect(poly, box);
+  const clipped = clipPolygonToBox(poly, box);
   if (clipped.length < 3) return 0;
   return Math.min(1, polygonArea(clipped) / area);
 }

@@ -1,5 +1,5 @@
 /**
- * Scheduler helpers for one worker. The scheduling itself is the pipeline's FrameMailbox: one slot per
+ * Meters of how well one worker keeps up. The scheduling itself is the pipeline's FrameMailbox: one slot per
  * camera, a fresher frame replaces a waiting one, and the detector takes the longest-waiting cameras first.
  * A source hands a frame over when it is due (one per interval), so "longest waiting" is "longest overdue":
  * under overload every camera's analyses slow down alike instead of some cameras starving. These helpers

@@ -1,15 +1,6 @@
 import { z } from 'zod';
-import { ViolationType } from '../violation.js';
-
-export const BoxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);
-
-export const DetectionSchema = z.object({
-  classId: z.number().int(),
-  label: z.string(),
-  score: z.number(),
-  box: BoxSchema,
-  violation: ViolationType.optional(),
-});
+import { DetectionSchema } from './detections.js';
+import { ViolationType } from './violation.js';
 
 export const EvidenceSchema = z.object({
   /** Paths relative to the storage dir. */
