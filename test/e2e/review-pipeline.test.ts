@@ -1,6 +1,6 @@
 /**
  * End to end, the way a command center uses Patrol: the production pipeline analyzes fixture video played
- * as two live cameras, raises stall events with snapshots and clips, the dispatch queue feeds the review
+ * as two live cameras, raises dumping events with snapshots and clips, the dispatch queue feeds the review
  * store, and staff review them in Chromium — play a clip, reject one with a reason, dispatch the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,12 +18,13 @@ import { ReviewStore } from '../../src/review/store/review-store.js';
 import { consumeIntoStore } from '../../src/review/consumer.js';
 import { ensureAdmin } from '../../src/review/auth/ensure-admin.js';
 import { buildReviewServer } from '../../src/review/server.js';
-import { fixtureVideo, HAS_SHARED, STAND_IN_MANIFEST } from '../support/fixture-video.js';
+import { fixtureVideo } from '../support/fixture-video.js';
+import { binsAsDumpingManifest } from '../support/test-model.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test/artifacts');
-const ready = HAS_SHARED && existsSync(CHROMIUM);
-if (!ready) console.warn('[review-pipeline] skipped: needs ../shared (stand-in model, fixture crops) and /usr/bin/chromium');
+const ready = existsSync(CHROMIUM);
+if (!ready) console.warn('[review-pipeline] skipped: needs /usr/bin/chromium');
 
 const PASSWORD = { admin: 'admin-password-e2e', operator: 'operator-password-e2e', supervisor: 'supervisor-password-e2e' };
 
@@ -40,16 +41,16 @@ describe.skipIf(!ready)('review of events the pipeline produced', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'patrol-e2e-'));
     const storageDir = join(dir, 'var');
-    // The stall fixture from the moment the stall stands, as two cameras playing in real time.
-    const clip = join(dir, 'stall.ts');
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', '30', '-i', fixtureVideo('stall_setup', 'ts'), '-t', '60', '-c', 'copy', clip]);
+    // The bin fixture (patrol-det's bins count as dumping here, see test-model.ts), as two cameras playing in real time.
+    const clip = join(dir, 'bin.ts');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', '30', '-i', fixtureVideo('bin_present', 'ts'), '-t', '60', '-c', 'copy', clip]);
     const config = parseConfig(
       `cameras:
-  - { id: gate-1, name: 南门东侧, url: "file://${clip}", violations: [stall], intervalSec: 1 }
-  - { id: gate-2, name: 南门西侧, url: "file://${clip}", violations: [stall], intervalSec: 1 }
-detector: { manifest: ${STAND_IN_MANIFEST} }
+  - { id: gate-1, name: 南门东侧, url: "file://${clip}", violations: [dumping], intervalSec: 1 }
+  - { id: gate-2, name: 南门西侧, url: "file://${clip}", violations: [dumping], intervalSec: 1 }
+detector: { manifest: ${binsAsDumpingManifest()} }
 rules:
-  stall: { dwellSec: 3, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 }
+  dumping: { dwellSec: 3, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 }
 storage: { dir: ${storageDir} }
 `,
       join(dir, 'e2e.yaml'),
@@ -128,7 +129,7 @@ storage: { dir: ${storageDir} }
     await page.keyboard.press('d');
     await page.waitForSelector('dialog.modal[open] input[name=squad]');
     await page.fill('dialog input[name=squad]', '一中队');
-    await page.fill('dialog textarea[name=note]', '南门西侧占道经营，请到场处置');
+    await page.fill('dialog textarea[name=note]', '南门西侧乱倒垃圾，请到场处置');
     await page.click('dialog button[type=submit]');
     await expect.poll(() => page.textContent('.event-head .pill')).toBe('已派遣');
     expect(store.events.timeline(eventIds[1]!).find((h) => h.action === 'dispatch')).toMatchObject({ actor: 'supervisor1', squad: '一中队' });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { testClip, type TestClip } from '../support/clip.js';
-import { HAS_SHARED } from '../support/fixture-video.js';
 import { blockPort } from '../support/ports.js';
 import { corruptTs, type CorruptionReport } from './support/corrupt.js';
 import { FaultRtspServer } from './support/fault-rtsp.js';
@@ -25,13 +24,11 @@ import { writeFaultFigures } from './support/figures.js';
  * Each must show a clear state and reason, back off, and recover; the figures go to docs/FAULTS.md.
  */
 
-if (!HAS_SHARED) console.warn('camera-faults: ../shared is absent (no stand-in model); skipping');
-
 const WRONG = 'viewer:wr0ng-Secret';
 const RIGHT = 'viewer:r1ght-Secret';
 const HEALTHY = ['healthy-1', 'healthy-2', 'healthy-file'];
 
-describe.skipIf(!HAS_SHARED)('camera faults in one live pipeline', () => {
+describe('camera faults in one live pipeline', () => {
   let dir: string;
   let clip: TestClip;
   let corruption: CorruptionReport & { decoderErrors?: number };

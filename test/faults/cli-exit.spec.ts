@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
-import { HAS_SHARED, STAND_IN_MANIFEST } from '../support/fixture-video.js';
+import { PATROL_DET_MANIFEST } from '../support/test-model.js';
 import { expectUserError, patrol } from './support/cli.js';
 
 /**
  * A one-pass run whose only camera cannot be read must exit as soon as it has said so, not keep the process
  * alive (issue 8: "nothing hangs"). The message itself is checked in the normal suite (faults-cli.test.ts).
  */
-describe.skipIf(!HAS_SHARED)('one-pass CLI runs over unreadable input exit promptly', () => {
+describe('one-pass CLI runs over unreadable input exit promptly', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'patrol-cli-exit-'));
@@ -20,7 +20,7 @@ describe.skipIf(!HAS_SHARED)('one-pass CLI runs over unreadable input exit promp
 
   const configFor = (url: string) => {
     const file = join(dir, `cfg-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(file, `cameras:\n  - id: cam-01\n    url: ${url}\ndetector:\n  manifest: ${STAND_IN_MANIFEST}\n`);
+    writeFileSync(file, `cameras:\n  - id: cam-01\n    url: ${url}\ndetector:\n  manifest: ${PATROL_DET_MANIFEST}\n`);
     return file;
   };
 

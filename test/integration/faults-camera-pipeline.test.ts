@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClip, type TestClip } from '../support/clip.js';
-import { HAS_SHARED } from '../support/fixture-video.js';
 import { FaultRtspServer } from '../faults/support/fault-rtsp.js';
 import { PipelineHarness, harnessConfig, sleep, until } from '../faults/support/pipeline-harness.js';
 
@@ -13,9 +12,7 @@ import { PipelineHarness, harnessConfig, sleep, until } from '../faults/support/
  * back, and two healthy cameras (RTSP and file) that must keep being analyzed every 2 s throughout.
  */
 
-if (!HAS_SHARED) console.warn('faults-camera-pipeline: ../shared is absent (no stand-in model); skipping');
-
-describe.skipIf(!HAS_SHARED)('a camera fault in a live pipeline (fast)', () => {
+describe('a camera fault in a live pipeline (fast)', () => {
   let dir: string;
   let clip: TestClip;
   let good: FaultRtspServer;

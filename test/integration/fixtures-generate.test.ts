@@ -97,13 +97,15 @@ describe('npm run fixtures (short clips)', () => {
   });
 
   it('freezes camera_frozen where its truth says, and nowhere else', () => {
-    // Per-frame luma change. A frozen picture decodes as (almost) zero change; the encoder still spends
-    // spare bits refining it now and then, so count frames instead of demanding an unbroken run.
+    // Per-frame luma change. The generator repeats one picture bit for bit, but x264's rate control spends
+    // the bits a still picture frees on refining it, so some frozen frames decode with a small change. How
+    // many depends on the picture (measured at this 6 s scale: 80% exact repeats on the photo background of
+    // ../shared, 57% on the procedural one), so the test asks for most frames, against under 10% when live.
     const log = spawnSync('ffmpeg', ['-v', 'error', '-i', join(out, 'camera_frozen.mp4'), '-vf', 'signalstats,metadata=print:key=lavfi.signalstats.YDIF:file=-', '-f', 'null', '-'], { encoding: 'utf8' }).stdout;
     const ydif = [...log.matchAll(/YDIF=([\d.]+)/g)].map((m) => Number(m[1]));
     expect(ydif).toHaveLength(150);
     const still = (from: number, to: number) => ydif.slice(from, to).filter((d) => d < 0.01).length / (to - from);
-    expect(still(51, 100)).toBeGreaterThan(0.7); // 2..4 s: frozen
+    expect(still(51, 100)).toBeGreaterThan(0.5); // 2..4 s: frozen
     expect(still(5, 49)).toBeLessThan(0.1); // grain keeps a live picture changing
     expect(still(101, 150)).toBeLessThan(0.1);
   });

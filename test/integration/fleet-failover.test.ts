@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { fleetKeys } from '../../src/fleet/keys.js';
 import { testClip } from '../support/clip.js';
-import { HAS_SHARED, REPO, STAND_IN_MANIFEST } from '../support/fixture-video.js';
+import { REPO } from '../support/fixture-video.js';
+import { PATROL_DET_MANIFEST } from '../support/test-model.js';
 import { TestRedis } from '../support/redis.js';
 import { TestRtspServer } from '../support/rtsp.js';
 
 /**
  * The fleet end to end: 3 `patrol worker` processes, 30 cameras on the real RTSP server (30 mounts of one
- * clip), real redis-server, the real stand-in model. One worker is SIGKILLed; every one of its cameras must
+ * clip), real redis-server, the shipped patrol-det model. One worker is SIGKILLed; every one of its cameras must
  * be analyzed again by another worker within 15 s, and no camera may ever be analyzed by two workers at
  * once (checked on the analysis trace every worker writes to Redis with PATROL_FLEET_TRACE=1).
  *
@@ -33,8 +34,6 @@ const HEARTBEAT_SEC = Number(process.env.FLEET_TEST_HEARTBEAT_SEC ?? 2);
 const INTERVAL_SEC = 5;
 const TAKEOVER_LIMIT_MS = 15_000;
 const PREFIX = 'fleet-test';
-
-if (!HAS_SHARED) console.warn('fleet-failover: ../shared is absent (no stand-in model); skipping the multi-process fleet test');
 
 interface TraceLine {
   c: string;
@@ -58,7 +57,7 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, timeo
   }
 }
 
-describe.skipIf(!HAS_SHARED)(`fleet: ${WORKERS} worker processes, ${CAMERAS} RTSP cameras, one SIGKILLed`, () => {
+describe(`fleet: ${WORKERS} worker processes, ${CAMERAS} RTSP cameras, one SIGKILLed`, () => {
   let redis: TestRedis;
   let rtsp: TestRtspServer;
   let dir: string;
@@ -84,7 +83,7 @@ describe.skipIf(!HAS_SHARED)(`fleet: ${WORKERS} worker processes, ${CAMERAS} RTS
     const cameras = mounts.map((m) => `  - { id: ${m}, url: '${rtsp.url(m)}', intervalSec: ${INTERVAL_SEC}, decode: keyframe, violations: [stall] }`).join('\n');
     writeFileSync(
       configFile,
-      `cameras:\n${cameras}\ndetector:\n  manifest: ${STAND_IN_MANIFEST}\nstorage:\n  dir: ${join(dir, 'var')}\nqueue:\n  name: fleet-test-events\n` +
+      `cameras:\n${cameras}\ndetector:\n  manifest: ${PATROL_DET_MANIFEST}\nstorage:\n  dir: ${join(dir, 'var')}\nqueue:\n  name: fleet-test-events\n` +
         `fleet:\n  keyPrefix: ${PREFIX}\n  leaseTtlSec: ${TTL_SEC}\n  heartbeatSec: ${HEARTBEAT_SEC}\n  rtspAnalyzeDurationSec: 1\n`,
     );
   }, 120_000);

@@ -9,17 +9,16 @@ import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
 import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startPipeline } from '../../src/pipeline/pipeline.js';
-import { fixtureVideo, HAS_SHARED, STAND_IN_MANIFEST } from '../support/fixture-video.js';
+import { fixtureVideo } from '../support/fixture-video.js';
+import { binsAsDumpingManifest } from '../support/test-model.js';
 
-if (!HAS_SHARED) console.warn('pipeline-clip: ../shared is absent (no stand-in model); skipping the live clip test');
-
-describe.skipIf(!HAS_SHARED)('pipeline, live: evidence clip', () => {
+describe('pipeline, live: evidence clip', () => {
   let dir: string;
   let clip: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'patrol-clip-'));
-    clip = join(dir, 'stall-standing.ts');
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', '30', '-i', fixtureVideo('stall_setup', 'ts'), '-t', '60', '-c', 'copy', clip]);
+    clip = join(dir, 'bin-standing.ts');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', '30', '-i', fixtureVideo('bin_present', 'ts'), '-t', '60', '-c', 'copy', clip]);
   }, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -29,12 +28,12 @@ describe.skipIf(!HAS_SHARED)('pipeline, live: evidence clip', () => {
       `cameras:
   - id: clip-cam
     url: file://${clip}
-    violations: [stall]
+    violations: [dumping]
     intervalSec: 1
 detector:
-  manifest: ${STAND_IN_MANIFEST}
+  manifest: ${binsAsDumpingManifest()}
 rules:
-  stall: { dwellSec: 3, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 }
+  dumping: { dwellSec: 3, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 }
 storage:
   dir: ${storageDir}
 `,

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
 import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
-import { fixtureVideo, HAS_SHARED, REPO, STAND_IN_MANIFEST } from '../support/fixture-video.js';
-
-if (!HAS_SHARED) console.warn('pipeline-crash: ../shared is absent (no stand-in model); skipping the crash-recovery test');
+import { fixtureVideo, REPO } from '../support/fixture-video.js';
+import { binsAsDumpingManifest } from '../support/test-model.js';
 
 const CAMERA = 'crash-cam';
 
@@ -36,7 +35,7 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
 }
 
-describe.skipIf(!HAS_SHARED)('crash recovery', () => {
+describe('crash recovery', () => {
   let dir: string;
   let configFile: string;
   let storageDir: string;
@@ -44,21 +43,21 @@ describe.skipIf(!HAS_SHARED)('crash recovery', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'patrol-crash-'));
     storageDir = join(dir, 'var');
-    // A clip that starts with the stall already standing, played in real time like a live camera.
-    const clip = join(dir, 'stall-standing.mp4');
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', '30', '-i', fixtureVideo('stall_setup'), '-t', '60', '-c', 'copy', clip]);
+    // A clip with the bin standing from the first frame, played in real time like a live camera.
+    const clip = join(dir, 'bin-standing.mp4');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', '30', '-i', fixtureVideo('bin_present'), '-t', '60', '-c', 'copy', clip]);
     configFile = join(dir, 'crash.yaml');
     writeFileSync(
       configFile,
       `cameras:
   - id: ${CAMERA}
     url: file://${clip}
-    violations: [stall]
+    violations: [dumping]
     intervalSec: 1
 detector:
-  manifest: ${STAND_IN_MANIFEST}
+  manifest: ${binsAsDumpingManifest()}
 rules:
-  stall: { dwellSec: 3, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 }
+  dumping: { dwellSec: 3, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 }
 `,
     );
   }, 300_000);

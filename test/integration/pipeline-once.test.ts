@@ -8,24 +8,23 @@ import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
 import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startPipeline } from '../../src/pipeline/pipeline.js';
-import { fixtureVideo, HAS_SHARED, STAND_IN_MANIFEST } from '../support/fixture-video.js';
+import { fixtureVideo } from '../support/fixture-video.js';
+import { binsAsDumpingManifest } from '../support/test-model.js';
 
-if (!HAS_SHARED) console.warn('pipeline-once: ../shared is absent (no stand-in model, no fixture crops); skipping the end-to-end pipeline test');
-
-/** The COCO stand-in sees the stall's umbrella; the whole picture is the zone so the test does not depend on zone drawing. */
+/** patrol-det sees the scene's bin (mapped to dumping, see test-model.ts); the whole picture is the zone so the test does not depend on zone drawing. */
 function configFor(video: string, storageDir: string, extraCamera = '') {
   return parseConfig(
     `
 cameras:
-  - id: stall-cam
+  - id: bin-cam
     url: file://${video}
-    violations: [stall]
+    violations: [dumping]
     intervalSec: 2
 ${extraCamera}
 detector:
-  manifest: ${STAND_IN_MANIFEST}
+  manifest: ${binsAsDumpingManifest()}
 rules:
-  stall: { dwellSec: 20, hits: 3, window: 5, endAfterSec: 30, cooldownSec: 60 }
+  dumping: { dwellSec: 20, hits: 3, window: 5, endAfterSec: 30, cooldownSec: 60 }
 storage:
   dir: ${storageDir}
 `,
@@ -34,18 +33,18 @@ storage:
   );
 }
 
-describe.skipIf(!HAS_SHARED)('pipeline, one pass over a fixture video', () => {
+describe('pipeline, one pass over a fixture video', () => {
   let storageDir: string;
   let video: string;
   const logger = createLogger({ level: 'warn', pretty: false });
 
   beforeAll(() => {
-    video = fixtureVideo('stall_setup');
+    video = fixtureVideo('bin_present');
     storageDir = mkdtempSync(join(tmpdir(), 'patrol-once-'));
   }, 300_000);
   afterAll(() => rmSync(storageDir, { recursive: true, force: true }));
 
-  it('turns the fixture into one stall event with evidence, published once even when run twice', async () => {
+  it('turns the fixture into one dumping event with evidence, published once even when run twice', async () => {
     const config = configFor(video, storageDir, `  - id: missing-cam\n    url: file://${join(storageDir, 'no-such-file.mp4')}`);
     const run = async () => {
       const queue = createDispatchQueue({ name: 'test', storageDir, logger });
@@ -58,19 +57,19 @@ describe.skipIf(!HAS_SHARED)('pipeline, one pass over a fixture video', () => {
 
     const first = await run();
     const cams = Object.fromEntries(first.pipeline.cameras().map((c) => [c.cameraId, c]));
-    expect(first.pipeline.model.name).toBe('yolox_nano-coco');
-    // 150 s of video at one frame per 2 s.
-    expect(cams['stall-cam']!.frames).toBeGreaterThan(60);
-    expect(cams['stall-cam']!.opened).toBe(1);
+    expect(first.pipeline.model.name).toBe('patrol-det-bins-as-dumping');
+    // 90 s of video at one frame per 2 s.
+    expect(cams['bin-cam']!.frames).toBeGreaterThan(40);
+    expect(cams['bin-cam']!.opened).toBe(1);
     // The unreadable camera is reported, and did not stop the other one.
     expect(cams['missing-cam']!.state).toBe('failed');
     expect(cams['missing-cam']!.reason).toMatch(/no-such-file|not found|No such file/i);
 
     const [event] = first.pipeline.events();
-    expect(event!.type).toBe('stall');
-    // Dwell is measured in video time: the stall appears at ~12 s, so the event is raised ≥ 20 s later.
+    expect(event!.type).toBe('dumping');
+    // Dwell is measured in video time: the event is raised ≥ 20 s after the bin was first seen.
     expect(event!.confirmedAt - event!.startedAt).toBeGreaterThanOrEqual(20_000);
-    expect(event!.bestBoxes.some((b) => b.violation === 'stall')).toBe(true);
+    expect(event!.bestBoxes.some((b) => b.violation === 'dumping')).toBe(true);
     for (const name of ['snapshot', 'firstSeen', 'confirmed'] as const) {
       const rel = event!.evidence[name];
       expect(rel, name).toBeDefined();

@@ -5,7 +5,7 @@ import type { DispatchQueue } from '../../../src/dispatch/queue.js';
 import type { SourceState, SourceStatus } from '../../../src/contracts/camera-status.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { startPipeline, type Pipeline, type PipelineOptions } from '../../../src/pipeline/pipeline.js';
-import { STAND_IN_MANIFEST } from '../../support/fixture-video.js';
+import { PATROL_DET_MANIFEST } from '../../support/test-model.js';
 
 export interface HarnessCamera {
   id: string;
@@ -16,11 +16,11 @@ export interface HarnessCamera {
   loop?: boolean;
 }
 
-/** A full config for these cameras, the stand-in detector and a storage dir (validated like a file). */
-export function harnessConfig(cameras: HarnessCamera[], storageDir: string, extra: Record<string, unknown> = {}): PatrolConfig {
+/** A full config for these cameras, the shipped detector (or `manifest`) and a storage dir (validated like a file). */
+export function harnessConfig(cameras: HarnessCamera[], storageDir: string, extra: Record<string, unknown> = {}, manifest = PATROL_DET_MANIFEST): PatrolConfig {
   return ConfigSchema.parse({
     cameras: cameras.map((c) => ({ intervalSec: 2, violations: ['stall'], ...c })),
-    detector: { manifest: STAND_IN_MANIFEST, threads: 1 },
+    detector: { manifest, threads: 1 },
     storage: { dir: storageDir },
     review: { enabled: false },
     ...extra,
