@@ -61,6 +61,7 @@ import { barChartSvg, lineChartSvg } from './lib/plot-svg.js';
 import { fitLine, project } from './lib/projection.js';
 import { RtspLoad } from './lib/rtsp-load.js';
 import { StageProgress } from './lib/stage-progress.js';
+import { measureSceneCost } from './lib/scene-cost.js';
 import { throughputMarkdown } from './lib/throughput-report.js';
 import type { InferenceRow, LiveStep, StageRow, ThroughputResult } from './lib/throughput-result.js';
 import { checkThroughputTargets, loadThroughputTargets, missedLines, type ThroughputTargets } from './lib/throughput-targets.js';
@@ -986,6 +987,8 @@ async function main(): Promise<number> {
     } else omitted.push('RTSP ingest, decode and hand-off stage costs');
     if (inf1) table.push({ stage: `inference (${inf1.threads} thread, batch ${inf1.batch}, one frame per ${INTERVAL_SEC} s)`, cpuMsPerCameraSecond: inf1.cpuMsPerCameraSecond, inSum: true, how: `process.cpuUsage() over ${inf1.frames} frames: ${inf1.cpuMsPerFrame.toFixed(1)} CPU-ms/frame` });
     table.push({ stage: 'scoring + dedupe (step)', cpuMsPerCameraSecond: scoring.cpuMsPerStep / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${scoring.steps} steps: ${(scoring.cpuMsPerStep * 1000).toFixed(1)} CPU-µs/step` });
+    const scene = measureSceneCost();
+    table.push({ stage: 'scene model (sceneStep on the 416² frame)', cpuMsPerCameraSecond: scene.cpuMsPerFrame / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${scene.frames} frames: ${scene.cpuMsPerFrame.toFixed(3)} CPU-ms/frame (target ≤ 1)` });
     if (dispatch) {
       table.push({ stage: 'dispatch, BullMQ (Node + redis-server)', cpuMsPerCameraSecond: dispatch.bullmq.cpuMsPerPublish * dispatch.publishesPerCameraSecond, inSum: true, how: `${dispatch.bullmq.cpuMsPerPublish.toFixed(2)} CPU-ms/publish × ${dispatch.publishesPerCameraSecond.toExponential(2)} publishes/camera-s` });
       table.push({ stage: 'dispatch, embedded SQLite queue (alternative)', cpuMsPerCameraSecond: dispatch.embedded.cpuMsPerPublish * dispatch.publishesPerCameraSecond, inSum: false, how: `${dispatch.embedded.cpuMsPerPublish.toFixed(2)} CPU-ms/publish × the same rate` });
