@@ -21,6 +21,10 @@ export const ZoneSchema = z
       .default('bottom-center')
       .describe('How a box is tested against the zone: its bottom-center point (objects on the ground), its center, or the fraction of its area inside'),
     minOverlap: z.number().min(0).max(1).default(0.3).describe("With anchor 'overlap': fraction of the box's area that must be inside"),
+    kind: z
+      .enum(['frontage', 'sidewalk', 'dumping-spot'])
+      .optional()
+      .describe("What a new object that appears and stays here means (the scene model): frontage (shop frontage: goods put out are a stall, attended or not), sidewalk (no-vending pavement: attended or with stall furniture is a stall, left alone is dumping), dumping-spot (anything left is dumping unless a vendor attends it with stall furniture). Unset: like sidewalk"),
   })
   .strict();
 export type ZoneConfig = z.infer<typeof ZoneSchema>;
@@ -44,6 +48,10 @@ export const CameraSchema = z
       .strict()
       .optional()
       .describe('Per-violation analysis intervals in seconds (e.g. stall 10, dumping 5, burning 2). One inference serves every type, so the camera is analyzed at the shortest interval among its enabled violations; intervalSec is the fallback for types not listed'),
+    scene: z
+      .boolean()
+      .optional()
+      .describe('Run the scene model on the analyzed frames (default true): objects of any kind that appear in a stall or dumping zone and stay become candidates (what was there at start is baseline)'),
     decode: z
       .enum(['keyframe', 'interval'])
       .default('keyframe')

@@ -5,6 +5,9 @@ import type { EventChange, PatrolEvent } from '../contracts/event.js';
 import type { Rules } from '../score/rules.js';
 import { createCameraScoreState, openEvents, restore, step, type CameraScoreState, type TrackReport } from '../score/scorer.js';
 import { jobIdFor, type DispatchQueue } from '../dispatch/queue.js';
+import { acceptAsNormal, sceneStep, type SceneState } from '../scene/model.js';
+import { sceneDetections } from '../score/scene-fusion.js';
+import type { Box } from '../contracts/box.js';
 
 /** Keeps the frames evidence needs (first sighting, peak) and attaches snapshots to the events a frame changed. */
 export interface EvidencePort {
@@ -66,8 +69,37 @@ export class CameraAnalyzer {
 
   private recentlyEnded: PatrolEvent[];
 
-  async handle(frame: Frame, detections: Detections): Promise<void> {
+  /** The scene model of this camera; null until its first frame (which becomes the baseline). */
+  private scene: SceneState | null = null;
+
+  private get sceneOn(): boolean {
+    return this.camera.scene !== false && (this.camera.violations.includes('stall') || this.camera.violations.includes('dumping'));
+  }
+
+  /** The detector's boxes plus the scene model's static regions that mean a violation in a zone. */
+  private withScene(frame: Frame, detections: Detections): Detections {
+    if (!this.sceneOn) return detections;
+    const res = sceneStep(this.scene, { pixels: frame, t: frame.timestamp, boxes: detections.items });
+    this.scene = res.state;
+    const extra = sceneDetections(res.regions, this.camera, frame.timestamp);
+    return extra.length ? { ...detections, items: [...detections.items, ...extra] } : detections;
+  }
+
+  /** The view changed (camera health: shifted): the next frame is the new baseline. */
+  rereference(): void {
+    this.scene = null;
+  }
+
+  /** A reviewer's "normal here": what is in this box now joins the reference. False without a scene model yet. */
+  acceptAsNormal(box: Box): boolean {
+    if (!this.scene) return false;
+    this.scene = acceptAsNormal(this.scene, box);
+    return true;
+  }
+
+  async handle(frame: Frame, raw: Detections): Promise<void> {
     this.counters.frames++;
+    const detections = this.withScene(frame, raw);
     const result = step(this.state, { detections, analyzedAt: frame.timestamp }, { camera: this.camera, rules: this.rules });
     this.state = result.state;
     this.evidence.observe(result.tracks, frame);

@@ -4,6 +4,7 @@ import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
 import type { Frame } from '../contracts/frame.js';
+import type { Box } from '../contracts/box.js';
 import type { SourceStatus } from '../contracts/camera-status.js';
 import type { Detections } from '../contracts/detections.js';
 import { resolveRules } from '../score/rules.js';
@@ -74,6 +75,10 @@ export interface Pipeline {
   /** Stops a camera once its in-flight frame is published (a worker that lost or released a lease). */
   removeCamera(cameraId: string): Promise<void>;
   cameraIds(): string[];
+  /** A reviewer's "normal here": the camera's scene model takes what is in `box` (normalized) now as reference. */
+  acceptAsNormal(cameraId: string, box: Box): boolean;
+  /** The camera's view moved (camera health: shifted): its scene model takes the next frame as baseline. */
+  rereference(cameraId: string): void;
   stop(): Promise<void>;
 }
 
@@ -242,6 +247,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     addCamera,
     removeCamera,
     cameraIds: () => [...sources.keys()],
+    acceptAsNormal: (cameraId, box) => analyzers.get(cameraId)?.acceptAsNormal(box) ?? false,
+    rereference: (cameraId) => analyzers.get(cameraId)?.rereference(),
     stop,
   };
 }
