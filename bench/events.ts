@@ -21,12 +21,13 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load-config.js';
 import { PatrolError } from '../src/errors.js';
 import type { ViolationType } from '../src/contracts/violation.js';
-import { diagnose } from './lib/events-diagnose.js';
-import { eventsMarkdown, type EventsReport } from './lib/events-report.js';
-import { fixtureScenes, runBench, sceneTruth, type BenchMode } from './lib/events-run.js';
-import { scoreEvents, VIOLATION_TYPES } from './lib/events-score.js';
-import { timelineSvg } from './lib/events-svg.js';
-import { checkEventTargets, loadEventTargets, missedTargets } from './lib/events-targets.js';
+import { diagnose } from './lib/events/diagnose.js';
+import { eventsMarkdown, type EventsReport } from './lib/events/report.js';
+import { fixtureScenes, runBench, sceneTruth, type BenchMode } from './lib/events/run.js';
+import { scoreEvents, VIOLATION_TYPES } from './lib/events/score.js';
+import { timelineSvg } from './lib/events/svg.js';
+import { checkEventTargets, EventTargetsSchema, missedTargets } from './lib/events/targets.js';
+import { loadTargetsSection } from './lib/shared/targets-file.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TRAINED = path.join(REPO, 'models/patrol-det.json');
@@ -94,7 +95,7 @@ function parse(argv: string[]): Args {
 async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`[bench:events] ${line}\n`);
-  const targets = loadEventTargets(args.targets);
+  const targets = loadTargetsSection(args.targets, 'events', EventTargetsSchema);
   const { config } = loadConfig(args.config);
   let picked;
   try {

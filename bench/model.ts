@@ -21,14 +21,15 @@ import type { Detection } from '../src/contracts/detections.js';
 import { Detector } from '../src/detect/detector.js';
 import { sha256File } from '../src/detect/load-manifest.js';
 import { PatrolError } from '../src/errors.js';
-import { type ClassEval, evaluateClass, operatingPoint, type ScoredBox } from './lib/ap.js';
-import { measureLatency } from './lib/latency.js';
-import { prCurvesSvg } from './lib/pr-svg.js';
-import { Progress } from './lib/progress.js';
-import { markdownReport } from './lib/report.js';
-import { detectImages, imageFrame } from './lib/run-images.js';
-import { type Check, type ClassResult, checkTargets, type LatencyRow, loadTargets, type ModelResult } from './lib/targets.js';
-import { type LabelledImage, parseNames, readYoloFolder, sharedValidSets } from './lib/yolo-dataset.js';
+import { type ClassEval, evaluateClass, operatingPoint, type ScoredBox } from './lib/model/ap.js';
+import { measureLatency } from './lib/model/latency.js';
+import { prCurvesSvg } from './lib/model/pr-svg.js';
+import { Progress } from './lib/shared/progress.js';
+import { markdownReport } from './lib/model/report.js';
+import { detectImages, imageFrame } from './lib/shared/run-images.js';
+import { type Check, type ClassResult, checkTargets, type LatencyRow, type ModelResult, TargetsSchema } from './lib/model/targets.js';
+import { loadTargetsSection } from './lib/shared/targets-file.js';
+import { type LabelledImage, parseNames, readYoloFolder, sharedValidSets } from './lib/model/yolo-dataset.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EVAL_MIN_SCORE = 0.001;
@@ -263,7 +264,7 @@ function environment(): string[] {
 
 export async function main(argv: string[]): Promise<number> {
   const a = parse(argv);
-  const targets = loadTargets(a.targets);
+  const targets = loadTargetsSection(a.targets, 'model', TargetsSchema);
   const data = loadData(a);
   mkdirSync(a.out, { recursive: true });
   const runCache: RunCache = new Map();

@@ -23,10 +23,10 @@ import { ConfigSchema } from '../src/config/schema.js';
 import { createDispatchQueue } from '../src/dispatch/create-queue.js';
 import { createLogger } from '../src/log/logger.js';
 import { startPipeline } from '../src/pipeline/pipeline.js';
-import { HAS_SHARED, REPO, STAND_IN_MANIFEST, fixtureVideo } from '../test/support/fixture-video.js';
-import { TestRtspServer } from '../test/support/rtsp.js';
-import { DEFAULT_BOUNDS, soakVerdict, type SoakSample } from './lib/soak-stats.js';
-import { soakMarkdown, type SoakResult } from './lib/soak-report.js';
+import { HAS_SHARED, REPO, STAND_IN_MANIFEST, fixtureVideo } from '../support/fixture-video.js';
+import { TestRtspServer } from '../support/rtsp.js';
+import { DEFAULT_BOUNDS, soakVerdict, type SoakSample } from './lib/soak/stats.js';
+import { soakMarkdown, type SoakResult } from './lib/soak/report.js';
 
 const { values: args } = parseArgs({
   options: {

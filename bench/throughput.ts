@@ -38,7 +38,7 @@ import { OpenEventsFiles } from '../src/pipeline/open-events-file.js';
 import type { EventChange } from '../src/contracts/event.js';
 import { resolveRules } from '../src/score/rules.js';
 import { createCameraScoreState, step, type CameraScoreState } from '../src/score/scorer.js';
-import { TestRedis } from '../test/support/redis.js';
+import { TestRedis } from '../support/redis.js';
 import {
   clockTicksPerSecond,
   coreShare,
@@ -51,23 +51,24 @@ import {
   snapshotTree,
   treeDelta,
   type TreeSnapshot,
-} from './lib/cpu.js';
-import { decodeFixtureFrames } from './lib/fixture-frames.js';
-import { intervalMisses } from './lib/live-metrics.js';
-import type { FrameRecord, LiveWorkerInput, ParentMessage, PublishRecord, WorkerMessage } from './lib/live-worker.js';
-import { dynamicBatchModel } from './lib/model-variant.js';
-import { summarize, type Summary } from './lib/percentile.js';
-import { barChartSvg, lineChartSvg } from './lib/plot-svg.js';
-import { fitLine, project } from './lib/projection.js';
-import { RtspLoad } from './lib/rtsp-load.js';
-import { StageProgress } from './lib/stage-progress.js';
-import { measureSceneCost } from './lib/scene-cost.js';
-import { throughputMarkdown } from './lib/throughput-report.js';
-import type { InferenceRow, LiveStep, StageRow, ThroughputResult } from './lib/throughput-result.js';
-import { checkThroughputTargets, loadThroughputTargets, missedLines, type ThroughputTargets } from './lib/throughput-targets.js';
+} from './lib/throughput/cpu.js';
+import { decodeFixtureFrames } from './lib/throughput/fixture-frames.js';
+import { intervalMisses } from './lib/throughput/live-metrics.js';
+import type { FrameRecord, LiveWorkerInput, ParentMessage, PublishRecord, WorkerMessage } from './lib/throughput/live-worker.js';
+import { dynamicBatchModel } from './lib/throughput/model-variant.js';
+import { summarize, type Summary } from './lib/shared/percentile.js';
+import { barChartSvg, lineChartSvg } from './lib/shared/plot-svg.js';
+import { fitLine, project } from './lib/throughput/projection.js';
+import { RtspLoad } from './lib/throughput/rtsp-load.js';
+import { StageProgress } from './lib/throughput/stage-progress.js';
+import { measureSceneCost } from './lib/throughput/scene-cost.js';
+import { throughputMarkdown } from './lib/throughput/report.js';
+import type { InferenceRow, LiveStep, StageRow, ThroughputResult } from './lib/throughput/result.js';
+import { checkThroughputTargets, missedLines, type ThroughputTargets, ThroughputTargetsSchema } from './lib/throughput/targets.js';
+import { loadTargetsSection } from './lib/shared/targets-file.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const WORKER = fileURLToPath(new URL('./lib/live-worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('./lib/throughput/live-worker.ts', import.meta.url));
 const INTERVAL_SEC = 5;
 /** What the live run's config gives the detector (the config default). */
 const PIPELINE_THREADS = 1;
@@ -837,7 +838,7 @@ function summarizeLive(
 
 async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
-  const targets = loadThroughputTargets(args.targets);
+  const targets = loadTargetsSection(args.targets, 'throughput', ThroughputTargetsSchema);
   const plan = planFor(args.quick, args.maxStreams);
   const startedAt = new Date();
   const t0 = Date.now();

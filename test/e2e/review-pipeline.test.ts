@@ -18,7 +18,7 @@ import { ReviewStore } from '../../src/review/store/review-store.js';
 import { consumeIntoStore } from '../../src/review/consumer.js';
 import { ensureAdmin } from '../../src/review/auth/ensure-admin.js';
 import { buildReviewServer } from '../../src/review/server.js';
-import { fixtureVideo } from '../support/fixture-video.js';
+import { fixtureVideo } from '../../support/fixture-video.js';
 import { binsAsDumpingManifest } from '../support/test-model.js';
 
 const CHROMIUM = '/usr/bin/chromium';

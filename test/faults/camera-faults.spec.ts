@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { testClip, type TestClip } from '../support/clip.js';
-import { blockPort } from '../support/ports.js';
+import { blockPort } from '../../support/ports.js';
 import { corruptTs, type CorruptionReport } from './support/corrupt.js';
 import { FaultRtspServer } from './support/fault-rtsp.js';
 import { PipelineHarness, harnessConfig, sec, sleep, until } from './support/pipeline-harness.js';

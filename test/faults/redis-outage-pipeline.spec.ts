@@ -8,7 +8,7 @@ import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
 import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import type { DispatchQueue } from '../../src/dispatch/queue.js';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
-import { fixtureVideo, HAS_SHARED } from '../support/fixture-video.js';
+import { fixtureVideo, HAS_SHARED } from '../../support/fixture-video.js';
 import { writeFaultFigures } from './support/figures.js';
 import { PipelineHarness, harnessConfig, sleep, until } from './support/pipeline-harness.js';
 import { AofRedis } from './support/redis-aof.js';

@@ -7,7 +7,7 @@ import { supersedes } from '../../src/dispatch/order.js';
 import { jobIdFor, type DispatchQueue } from '../../src/dispatch/queue.js';
 import { type DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import type { PatrolEvent } from '../../src/contracts/event.js';
-import { TestRedis } from '../support/redis.js';
+import { TestRedis } from '../../support/redis.js';
 
 /** Polls `cond` until it holds or `timeoutMs` passes (robust on a loaded 2-core machine, unlike fixed sleeps). */
 async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {

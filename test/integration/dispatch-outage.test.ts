@@ -9,7 +9,7 @@ import { toBullJobId } from '../../src/dispatch/job-id.js';
 import type { DispatchLogger } from '../../src/dispatch/logger.js';
 import { jobIdFor } from '../../src/dispatch/queue.js';
 import { type DispatchMessage } from '../../src/contracts/dispatch-message.js';
-import { TestRedis } from '../support/redis.js';
+import { TestRedis } from '../../support/redis.js';
 
 /** Outage length; the normal suite keeps it short, a fault suite sets PATROL_OUTAGE_SEC=60. */
 const OUTAGE_SEC = Number(process.env.PATROL_OUTAGE_SEC ?? 5);

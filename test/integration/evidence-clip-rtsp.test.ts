@@ -17,7 +17,7 @@ import { cutClip } from '../../src/evidence/clip-cut.js';
 import { readRing, ringDirFor } from '../../src/evidence/clip-ring.js';
 import { createCameraSource, type CameraSource } from '../../src/ingest/camera-source.js';
 import { testClip } from '../support/clip.js';
-import { TestRtspServer } from '../support/rtsp.js';
+import { TestRtspServer } from '../../support/rtsp.js';
 
 const run = promisify(execFile);
 const ffmpeg = resolveFfmpeg();

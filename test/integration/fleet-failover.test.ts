@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { fleetKeys } from '../../src/fleet/keys.js';
 import { testClip } from '../support/clip.js';
-import { REPO } from '../support/fixture-video.js';
+import { REPO } from '../../support/fixture-video.js';
 import { PATROL_DET_MANIFEST } from '../support/test-model.js';
-import { TestRedis } from '../support/redis.js';
-import { TestRtspServer } from '../support/rtsp.js';
+import { TestRedis } from '../../support/redis.js';
+import { TestRtspServer } from '../../support/rtsp.js';
 
 /**
  * The fleet end to end: 3 `patrol worker` processes, 30 cameras on the real RTSP server (30 mounts of one

@@ -8,7 +8,7 @@ import { RedisOpenEvents } from '../../src/fleet/redis-open-events.js';
 import { CameraRegistry, cameraFingerprint } from '../../src/fleet/registry.js';
 import { RELEASE, HEARTBEAT } from '../../src/fleet/scripts.js';
 import type { PatrolEvent } from '../../src/contracts/event.js';
-import { TestRedis } from '../support/redis.js';
+import { TestRedis } from '../../support/redis.js';
 
 /** Fast leases so the whole file runs in seconds. */
 const TTL = 1_500;

@@ -12,7 +12,7 @@ import { CameraRegistry, cameraFingerprint } from '../../src/fleet/registry.js';
 import type { Frame } from '../../src/contracts/frame.js';
 import { CameraAnalyzer, type EvidencePort } from '../../src/pipeline/camera-analyzer.js';
 import { resolveRules } from '../../src/score/rules.js';
-import { TestRedis } from '../support/redis.js';
+import { TestRedis } from '../../support/redis.js';
 
 /**
  * A camera that moves between workers keeps its open events: the new owner loads them from Redis and

@@ -14,8 +14,8 @@ import { readRing, ringDirFor } from '../../src/evidence/clip-ring.js';
 import { createCameraSource } from '../../src/ingest/camera-source.js';
 import type { SourceStatus } from '../../src/contracts/camera-status.js';
 import { testClip } from '../support/clip.js';
-import { killAndWait } from '../support/process.js';
-import { TestRtspServer } from '../support/rtsp.js';
+import { killAndWait } from '../../support/process.js';
+import { TestRtspServer } from '../../support/rtsp.js';
 
 const ffmpeg = resolveFfmpeg();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Detector } from '../../src/detect/detector.js';
 import { frameFromImage } from '../../src/detect/image-frame.js';
 import { iou } from '../../src/geometry/box.js';
-import { HAS_SHARED, REPO, SHARED } from '../support/fixture-video.js';
+import { HAS_SHARED, REPO, SHARED } from '../../support/fixture-video.js';
 
 const MODELS = join(REPO, 'models');
 const manifests = readdirSync(MODELS).filter((f) => f.endsWith('.json'));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCameraSource } from '../../src/ingest/camera-source.js';
 import { CameraHealth, type HealthCheck } from '../../src/observe/camera-health.js';
 import { sharedRoot } from '../../fixtures/shared.js';
-import { fixtureVideo } from '../support/fixture-video.js';
+import { fixtureVideo } from '../../support/fixture-video.js';
 
 // Without ../shared the generator draws procedural scenes and cannot build `fire` (no procedural flames).
 const HAS_CROPS = sharedRoot() !== null;

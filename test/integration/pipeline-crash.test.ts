@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
 import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
-import { fixtureVideo, REPO } from '../support/fixture-video.js';
+import { fixtureVideo, REPO } from '../../support/fixture-video.js';
 import { binsAsDumpingManifest } from '../support/test-model.js';
 
 const CAMERA = 'crash-cam';

@@ -8,7 +8,7 @@ import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
 import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startPipeline } from '../../src/pipeline/pipeline.js';
-import { fixtureVideo } from '../support/fixture-video.js';
+import { fixtureVideo } from '../../support/fixture-video.js';
 import { binsAsDumpingManifest } from '../support/test-model.js';
 
 /** patrol-det sees the scene's bin (mapped to dumping, see test-model.ts); the whole picture is the zone so the test does not depend on zone drawing. */

@@ -5,8 +5,8 @@ import type { Frame } from '../../src/contracts/frame.js';
 import type { SourceStatus } from '../../src/contracts/camera-status.js';
 import type { IngestLogger } from '../../src/ingest/logger.js';
 import { testClip, type TestClip } from '../support/clip.js';
-import { freePort } from '../support/redis.js';
-import { TestRtspServer } from '../support/rtsp.js';
+import { freePort } from '../../support/redis.js';
+import { TestRtspServer } from '../../support/rtsp.js';
 
 const SIZE = { width: 416, height: 416, pixelFormat: 'rgb24' } as const;
 /** Quick retries so outage tests take seconds, not minutes. */

@@ -16,7 +16,7 @@ import { readRing } from '../../src/evidence/clip-ring.js';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import type { CameraConfig } from '../../src/config/schema.js';
 import { testClip, type TestClip } from '../support/clip.js';
-import { TestRtspServer } from '../support/rtsp.js';
+import { TestRtspServer } from '../../support/rtsp.js';
 
 const PASSWORD = 'Zq8-unguessable-Pw';
 const USER = 'patrolcam';

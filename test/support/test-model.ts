@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from './fixture-video.js';
+import { REPO } from '../../support/fixture-video.js';
 
 /** The shipped detector, as `patrol run` uses it. */
 export const PATROL_DET_MANIFEST = join(REPO, 'models', 'patrol-det.json');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { coreShare, cpuMsPerCameraSecond, parseProcStat, parseStatusKb, ticksToMs, treeDelta, type TreeSnapshot } from '../../bench/lib/cpu.js';
-import { percentile, summarize } from '../../bench/lib/percentile.js';
+import { coreShare, cpuMsPerCameraSecond, parseProcStat, parseStatusKb, ticksToMs, treeDelta, type TreeSnapshot } from '../../bench/lib/throughput/cpu.js';
+import { percentile, summarize } from '../../bench/lib/shared/percentile.js';
 
 describe('bench: /proc parsing', () => {
   it('reads utime, stime, cutime, cstime and ppid from /proc/<pid>/stat', () => {

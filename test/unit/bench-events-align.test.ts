@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignCamera, onGrid, splitSegments, toVideoSec, type ObservedFrame } from '../../bench/lib/events-align.js';
+import { alignCamera, onGrid, splitSegments, toVideoSec, type ObservedFrame } from '../../bench/lib/events/align.js';
 
 const T0 = 1_800_000_000_000;
 const G = 2000;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose, replayRule, type ObservedHits, type RuleShape } from '../../bench/lib/events-diagnose.js';
-import { scoreEvents, type BenchEvent, type SceneTruth } from '../../bench/lib/events-score.js';
-import { timelineSvg } from '../../bench/lib/events-svg.js';
-import { eventsMarkdown, type EventsReport } from '../../bench/lib/events-report.js';
-import { checkEventTargets } from '../../bench/lib/events-targets.js';
+import { diagnose, replayRule, type ObservedHits, type RuleShape } from '../../bench/lib/events/diagnose.js';
+import { scoreEvents, type BenchEvent, type SceneTruth } from '../../bench/lib/events/score.js';
+import { timelineSvg } from '../../bench/lib/events/svg.js';
+import { eventsMarkdown, type EventsReport } from '../../bench/lib/events/report.js';
+import { checkEventTargets } from '../../bench/lib/events/targets.js';
 
 const RULES: Record<'stall' | 'dumping' | 'burning', RuleShape> = {
   stall: { dwellSec: 60, hits: 4, window: 6, endAfterSec: 60 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkEventTargets, missedTargets, type EventTargets } from '../../bench/lib/events-targets.js';
-import { overlapSec, percentile, scoreEvents, type BenchEvent, type RuleTimings, type SceneTruth } from '../../bench/lib/events-score.js';
+import { checkEventTargets, missedTargets, type EventTargets } from '../../bench/lib/events/targets.js';
+import { overlapSec, percentile, scoreEvents, type BenchEvent, type RuleTimings, type SceneTruth } from '../../bench/lib/events/score.js';
 
 const RULES: RuleTimings = {
   stall: { dwellSec: 60, endAfterSec: 60 },

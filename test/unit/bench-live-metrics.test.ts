@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intervalMisses, type MissInput } from '../../bench/lib/live-metrics.js';
+import { intervalMisses, type MissInput } from '../../bench/lib/throughput/live-metrics.js';
 
 const S = 1000;
 function input(analyzed: Record<string, number[]>, replaced: Record<string, number[]> = {}, extra: Partial<MissInput> = {}): MissInput {

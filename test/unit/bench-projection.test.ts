@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coresFor, fitLine, project, streamsPerCore } from '../../bench/lib/projection.js';
+import { coresFor, fitLine, project, streamsPerCore } from '../../bench/lib/throughput/projection.js';
 
 describe('bench: projection to a fleet', () => {
   it('streams per core and cores for N streams', () => {

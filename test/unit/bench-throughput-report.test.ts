@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { barChartSvg, escapeXml, lineChartSvg, niceMax, tickLabel } from '../../bench/lib/plot-svg.js';
-import { formatProgress, formatSec } from '../../bench/lib/stage-progress.js';
+import { barChartSvg, escapeXml, lineChartSvg, niceMax, tickLabel } from '../../bench/lib/shared/plot-svg.js';
+import { formatProgress, formatSec } from '../../bench/lib/throughput/stage-progress.js';
 
 describe('bench: progress line', () => {
   it('shows stage, percent and elapsed times', () => {

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkThroughputTargets, formatValue, missedLines, parseThroughputTargets, type ThroughputMeasured } from '../../bench/lib/throughput-targets.js';
+import { parseTargetsSection } from '../../bench/lib/shared/targets-file.js';
+import { checkThroughputTargets, formatValue, missedLines, type ThroughputMeasured, ThroughputTargetsSchema } from '../../bench/lib/throughput/targets.js';
 import { PatrolError } from '../../src/errors.js';
+
+const parseThroughputTargets = (json: unknown) => parseTargetsSection(json, 'throughput', ThroughputTargetsSchema);
 
 const targets = parseThroughputTargets({
   throughput: { minStreamsPerCore: 100, controlPlane: { cameras: 1000, maxCoreShare: 0.05 }, maxEventLatencyP95Ms: 3000, maxRssMbPerStream: 20, maxIntervalMissRatio: 0.01 },

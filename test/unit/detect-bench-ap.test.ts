@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecision, evaluateClass, matchDetections, operatingPoint, prCurve, type ScoredBox } from '../../bench/lib/ap.js';
-import { prCurvesSvg } from '../../bench/lib/pr-svg.js';
+import { averagePrecision, evaluateClass, matchDetections, operatingPoint, prCurve, type ScoredBox } from '../../bench/lib/model/ap.js';
+import { prCurvesSvg } from '../../bench/lib/model/pr-svg.js';
 import type { Box } from '../../src/contracts/box.js';
 
 const A: Box = [0, 0, 0.2, 0.2];

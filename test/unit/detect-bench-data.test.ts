@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkTargets, type ModelResult, TargetsSchema } from '../../bench/lib/targets.js';
-import { parseNames, readYoloFolder } from '../../bench/lib/yolo-dataset.js';
+import { checkTargets, type ModelResult, TargetsSchema } from '../../bench/lib/model/targets.js';
+import { parseNames, readYoloFolder } from '../../bench/lib/model/yolo-dataset.js';
 import { PatrolError } from '../../src/errors.js';
 
 describe('YOLO-format folders', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { soakMarkdown, type SoakResult } from '../../bench/lib/soak-report.js';
-import { linearTrend, soakVerdict, thin, type SoakSample } from '../../bench/lib/soak-stats.js';
+import { soakMarkdown, type SoakResult } from '../../bench/lib/soak/report.js';
+import { linearTrend, soakVerdict, thin, type SoakSample } from '../../bench/lib/soak/stats.js';
 
 function sample(t: number, rssMinMb: number, over: Partial<SoakSample> = {}): SoakSample {
   return {

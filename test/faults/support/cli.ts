@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { REPO } from '../../support/fixture-video.js';
+import { REPO } from '../../../support/fixture-video.js';
 
 const CLI = join(REPO, 'src', 'cli.ts');
 

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../../../src/decode/ffmpeg-path.js';
-import { blockPort } from '../../support/ports.js';
-import { killAndWait } from '../../support/process.js';
+import { blockPort } from '../../../support/ports.js';
+import { killAndWait } from '../../../support/process.js';
 
-const SERVER_SCRIPT = fileURLToPath(new URL('../../support/rtsp-server.py', import.meta.url));
+const SERVER_SCRIPT = fileURLToPath(new URL('../../../support/rtsp-server.py', import.meta.url));
 export const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
 /**
  * Runs a command with PR_SET_PDEATHSIG = SIGKILL, then execs it: the kernel kills it when this test process
@@ -29,7 +29,7 @@ interface Mount {
 }
 
 /**
- * The test RTSP server (test/support/rtsp-server.py) with its camera feeders run from here, one
+ * The test RTSP server (support/rtsp-server.py) with its camera feeders run from here, one
  * `ffmpeg -re -stream_loop -1 -i clip.ts -c copy -f rtp` per mount, so a test can break one camera at a time:
  * freeze its feeder (SIGSTOP: the RTSP session stays open, no more media), swap its clip for a corrupt one,
  * or kill and restart the whole server while the feeders keep sending.

@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../support/redis.js';
+import { freePort } from '../../../support/redis.js';
 import { DIE_WITH_PARENT, PYTHON } from './fault-rtsp.js';
 
 /**
  * redis-server as production runs it (docs/DISPATCH: AOF on, fsync on every write), on its own port and data
  * dir: SIGKILLed for an outage and restarted on the same port and files, it comes back with every job it had
- * acknowledged. (test/support/redis.ts runs without persistence, where a restart empties Redis.)
+ * acknowledged. (support/redis.ts runs without persistence, where a restart empties Redis.)
  */
 export class AofRedis {
   private proc: ChildProcess | undefined;

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
-import { freePort } from '../../test/support/redis.js';
+import { resolveFfmpeg } from '../../../src/decode/ffmpeg-path.js';
+import { freePort } from '../../../support/redis.js';
 
 /** The real RTSP server of the tests (GStreamer, one shared media per mount fed by RTP over local UDP). */
-const SERVER_SCRIPT = fileURLToPath(new URL('../../test/support/rtsp-server.py', import.meta.url));
+const SERVER_SCRIPT = fileURLToPath(new URL('../../../support/rtsp-server.py', import.meta.url));
 const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
 
 export interface FixtureMount {
@@ -15,7 +15,7 @@ export interface FixtureMount {
 }
 
 /**
- * test/support/rtsp.ts's server with one clip per mount and feeders under the bench's control: the bench
+ * support/rtsp.ts's server with one clip per mount and feeders under the bench's control: the bench
  * needs each feeder's start time (file time 0 on the wall clock) and to stop a feeder after one loop.
  * Same server script, same feeder command (`ffmpeg -re -stream_loop -1 -i CLIP -c copy -f rtp`).
  */

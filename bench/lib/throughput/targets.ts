@@ -2,9 +2,7 @@
  * The `throughput` section of bench/targets.json and the check of measured figures against it. The check is
  * pure; a target that could not be measured counts as missed (nothing is claimed without a number).
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { PatrolError } from '../../src/errors.js';
 
 export const ThroughputTargetsSchema = z
   .object({
@@ -19,29 +17,6 @@ export const ThroughputTargetsSchema = z
   })
   .strict();
 export type ThroughputTargets = z.infer<typeof ThroughputTargetsSchema>;
-
-export function parseThroughputTargets(json: unknown, file = 'bench/targets.json'): ThroughputTargets {
-  const section = json && typeof json === 'object' && 'throughput' in json ? (json as { throughput: unknown }).throughput : undefined;
-  if (section === undefined) {
-    throw new PatrolError(`Targets file ${file} has no "throughput" section.`, 'Restore bench/targets.json from the repository, or pass --targets FILE.');
-  }
-  const r = ThroughputTargetsSchema.safeParse(section);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  - throughput.${i.path.join('.')}: ${i.message}`);
-    throw new PatrolError(`Targets file ${file} is invalid:\n${lines.join('\n')}`, 'Compare with bench/targets.json in the repository.');
-  }
-  return r.data;
-}
-
-export function loadThroughputTargets(file: string): ThroughputTargets {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PatrolError(`Targets file ${file} cannot be read: ${(err as Error).message}.`, 'Pass --targets FILE, or restore bench/targets.json.');
-  }
-  return parseThroughputTargets(json, file);
-}
 
 /** What the checks need from a run; absent parts were not measured. */
 export interface ThroughputMeasured {

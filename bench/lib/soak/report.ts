@@ -1,4 +1,4 @@
-import { thin, type SoakBounds, type SoakSample, type SoakVerdict } from './soak-stats.js';
+import { thin, type SoakBounds, type SoakSample, type SoakVerdict } from './stats.js';
 
 export interface SoakResult {
   schema: 'patrol-soak/1';

@@ -1,5 +1,5 @@
-import type { Box } from '../../src/contracts/box.js';
-import { iou } from '../../src/geometry/box.js';
+import type { Box } from '../../../src/contracts/box.js';
+import { iou } from '../../../src/geometry/box.js';
 
 /** One detection of one class, in the same coordinates as the ground truth (normalized picture). */
 export interface ScoredBox {

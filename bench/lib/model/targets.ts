@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { PatrolError } from '../../src/errors.js';
 
 export const TargetsSchema = z
   .object({
@@ -15,23 +13,6 @@ export const TargetsSchema = z
   })
   .strict();
 export type Targets = z.infer<typeof TargetsSchema>;
-
-export function loadTargets(file: string): Targets {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PatrolError(`Targets file ${file} cannot be read: ${(err as Error).message}.`, 'Pass --targets FILE, or restore bench/targets.json.');
-  }
-  // bench/targets.json holds one section per benchmark; this one reads `model`.
-  const section = json && typeof json === 'object' && 'model' in json ? (json as { model: unknown }).model : json;
-  const r = TargetsSchema.safeParse(section);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  - ${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw new PatrolError(`Targets file ${file} is invalid:\n${lines.join('\n')}`, 'Compare with bench/targets.json in the repository.');
-  }
-  return r.data;
-}
 
 /** Per-class results of one model, as the targets need them. */
 export interface ClassResult {

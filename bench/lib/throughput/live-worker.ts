@@ -14,13 +14,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigSchema } from '../../src/config/schema.js';
-import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
-import type { DispatchQueue } from '../../src/dispatch/queue.js';
-import type { Frame } from '../../src/contracts/frame.js';
-import { createLogger } from '../../src/log/logger.js';
-import { FrameMailbox } from '../../src/pipeline/frame-mailbox.js';
-import { startPipeline } from '../../src/pipeline/pipeline.js';
+import { ConfigSchema } from '../../../src/config/schema.js';
+import { createDispatchQueue } from '../../../src/dispatch/create-queue.js';
+import type { DispatchQueue } from '../../../src/dispatch/queue.js';
+import type { Frame } from '../../../src/contracts/frame.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { FrameMailbox } from '../../../src/pipeline/frame-mailbox.js';
+import { startPipeline } from '../../../src/pipeline/pipeline.js';
 
 export interface LiveWorkerInput {
   urls: string[];

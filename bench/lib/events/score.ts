@@ -1,4 +1,4 @@
-import type { ViolationType } from '../../src/contracts/violation.js';
+import type { ViolationType } from '../../../src/contracts/violation.js';
 
 /**
  * Event-level scoring of a bench:events run against the fixtures' ground truth. Pure functions over plain

@@ -1,7 +1,7 @@
-import type { ViolationType } from '../../src/contracts/violation.js';
-import type { ObservedHits } from './events-diagnose.js';
-import type { EventsScore, SceneTruth } from './events-score.js';
-import { eventEndSec } from './events-score.js';
+import type { ViolationType } from '../../../src/contracts/violation.js';
+import type { ObservedHits } from './diagnose.js';
+import type { EventsScore, SceneTruth } from './score.js';
+import { eventEndSec } from './score.js';
 
 /**
  * Per-scene timeline: ground-truth incidents (with the moment the dwell is met), the frames the detector

@@ -1,6 +1,6 @@
 /**
  * Batch sweep support: a model exported with a fixed batch of 1 cannot run batch 4/8/16. For such a model
- * this makes a temporary copy with a dynamic batch axis (bench/lib/dynamic-batch.py, needs Python with the
+ * this makes a temporary copy with a dynamic batch axis (bench/lib/throughput/dynamic-batch.py, needs Python with the
  * `onnx` package) and its manifest, then checks on real frames that the copy detects what the original does.
  * The shipped model and manifest are never touched.
  */
@@ -9,10 +9,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Detections } from '../../src/contracts/detections.js';
-import { Detector } from '../../src/detect/detector.js';
-import { loadManifest } from '../../src/detect/load-manifest.js';
-import type { Frame } from '../../src/contracts/frame.js';
+import type { Detections } from '../../../src/contracts/detections.js';
+import { Detector } from '../../../src/detect/detector.js';
+import { loadManifest } from '../../../src/detect/load-manifest.js';
+import type { Frame } from '../../../src/contracts/frame.js';
 
 const SCRIPT = fileURLToPath(new URL('./dynamic-batch.py', import.meta.url));
 const PYTHONS = [process.env.PATROL_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);

@@ -1,5 +1,5 @@
 /**
- * The load generator of bench:throughput: the GStreamer RTSP test server (test/support/rtsp-server.py, the same
+ * The load generator of bench:throughput: the GStreamer RTSP test server (support/rtsp-server.py, the same
  * server as TestRtspServer) plus one `ffmpeg -re -stream_loop -1 … -c copy -f rtp` feeder per mount.
  *
  * Unlike TestRtspServer it takes its ports from a block below the kernel's ephemeral range, each UDP port
@@ -10,9 +10,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { blockPort } from '../../test/support/ports.js';
+import { blockPort } from '../../../support/ports.js';
 
-const SERVER_SCRIPT = fileURLToPath(new URL('../../test/support/rtsp-server.py', import.meta.url));
+const SERVER_SCRIPT = fileURLToPath(new URL('../../../support/rtsp-server.py', import.meta.url));
 const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
 export interface RtspLoadOptions {
   mounts: string[];

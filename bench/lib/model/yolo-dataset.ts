@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Box } from '../../src/contracts/box.js';
-import { PatrolError } from '../../src/errors.js';
+import type { Box } from '../../../src/contracts/box.js';
+import { PatrolError } from '../../../src/errors.js';
 
 /** One labelled image: boxes by class name (already mapped to model class names), normalized xyxy. */
 export interface LabelledImage {

@@ -2,11 +2,11 @@
  * CPU cost of the scene model per analyzed frame at the detector's 416² input: sceneStep on a textured
  * street-like picture with an object appearing, a person box walking and light drifting, so every branch
  * (masks, learning, regions, tracking, the reference picture) runs. Used by bench:throughput and runnable
- * alone: `npx tsx bench/lib/scene-cost.ts [--frames N]`.
+ * alone: `npx tsx bench/lib/throughput/scene-cost.ts [--frames N]`.
  */
 import { fileURLToPath } from 'node:url';
-import { sceneStep, type SceneState } from '../../src/scene/model.js';
-import type { ScenePixels } from '../../src/scene/features.js';
+import { sceneStep, type SceneState } from '../../../src/scene/model.js';
+import type { ScenePixels } from '../../../src/scene/features.js';
 
 const SIZE = 416;
 const CONTENT_H = 340;

@@ -1,5 +1,5 @@
-import type { ViolationType } from '../../src/contracts/violation.js';
-import type { EventsScore, SceneTruth } from './events-score.js';
+import type { ViolationType } from '../../../src/contracts/violation.js';
+import type { EventsScore, SceneTruth } from './score.js';
 
 /**
  * What limits each gap of a run — the detector (model) or the events logic (scorer) — from the detections

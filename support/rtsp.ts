@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
+import { resolveFfmpeg } from '../src/decode/ffmpeg-path.js';
 import { blockPort } from './ports.js';
 import { killAndWait } from './process.js';
 
@@ -21,7 +21,7 @@ export interface TestRtspServerOptions {
 type ServerProcess = ChildProcessByStdio<Writable, Readable, Readable>;
 
 /**
- * A real RTSP server (Debian's GStreamer RTSP server, test/support/rtsp-server.py) on free ports, with one
+ * A real RTSP server (Debian's GStreamer RTSP server, support/rtsp-server.py) on free ports, with one
  * `ffmpeg -re -stream_loop -1 -i clip.ts -c copy -f rtp` feeder per mount. The server starts the feeders
  * itself, tied to its own life, and exits when this process's end of its stdin closes: a crashed test run
  * leaves no ffmpeg looping forever. kill() takes it down like a crash (SIGKILL), restart() brings it back

@@ -6,7 +6,7 @@ Each mount is a *shared* media whose pipeline receives H.264 RTP on a local UDP 
 camera, and any number of clients can pull it over TCP or UDP. (MPEG-TS, because raw .h264 carries no
 timestamps and an .mp4 feeder stops after one loop in ffmpeg 5.1.)
 
-    /usr/bin/python3 test/support/rtsp-server.py --port 8554 --mount cam1=5004 --mount cam2=5006 \
+    /usr/bin/python3 support/rtsp-server.py --port 8554 --mount cam1=5004 --mount cam2=5006 \
         [--feed clip.ts [--ffmpeg /usr/bin/ffmpeg]] [--auth user:pass] [--parent-watch]
 
 --feed starts those feeders itself, tied to this process (they die with it, even on SIGKILL); without it, run

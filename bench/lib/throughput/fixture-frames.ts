@@ -3,10 +3,10 @@
  * (keyframe decode, one per interval, letterboxed to the detector input), read as fast as possible.
  */
 import path from 'node:path';
-import type { PixelFormat } from '../../src/decode/ffmpeg-args.js';
-import type { FfmpegBinary } from '../../src/decode/ffmpeg-path.js';
-import { createCameraSource } from '../../src/ingest/camera-source.js';
-import type { Frame } from '../../src/contracts/frame.js';
+import type { PixelFormat } from '../../../src/decode/ffmpeg-args.js';
+import type { FfmpegBinary } from '../../../src/decode/ffmpeg-path.js';
+import { createCameraSource } from '../../../src/ingest/camera-source.js';
+import type { Frame } from '../../../src/contracts/frame.js';
 
 export interface FixtureFrameOptions {
   width: number;

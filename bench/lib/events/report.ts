@@ -1,7 +1,7 @@
-import type { ViolationType } from '../../src/contracts/violation.js';
-import type { Finding, ObservedHits } from './events-diagnose.js';
-import type { EventCheck } from './events-targets.js';
-import type { EventsScore, SceneTruth } from './events-score.js';
+import type { ViolationType } from '../../../src/contracts/violation.js';
+import type { Finding, ObservedHits } from './diagnose.js';
+import type { EventCheck } from './targets.js';
+import type { EventsScore, SceneTruth } from './score.js';
 
 /** Everything a bench:events report shows; also the shape of events.json (plus `frames`). */
 export interface EventsReport {
@@ -62,7 +62,7 @@ export function eventsMarkdown(r: EventsReport, frames: readonly ObservedHits[],
   L.push(
     `The production pipeline (\`startPipeline\`: camera sources → mailbox → batched detector → per-camera scorer → evidence → dispatch queue) ` +
       (r.mode === 'rtsp'
-        ? 'in **live** mode, each fixture camera served by the real RTSP server (test/support/rtsp-server.py, one mount per fixture `.ts`, fed in real time), for one loop of each video. Wall-clock times are mapped back to video time per camera (see *Time alignment*).'
+        ? 'in **live** mode, each fixture camera served by the real RTSP server (support/rtsp-server.py, one mount per fixture `.ts`, fed in real time), for one loop of each video. Wall-clock times are mapped back to video time per camera (see *Time alignment*).'
         : 'in **once** mode over the fixture `.mp4` files at full speed, with file timestamps as video time.'),
     '',
   );

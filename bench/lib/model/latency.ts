@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Frame } from '../../src/contracts/frame.js';
+import type { Frame } from '../../../src/contracts/frame.js';
 
 /** What latency is measured on: anything with the detector's batched `detect`. */
 export interface Detects {

@@ -1,7 +1,7 @@
 /** bench/results/throughput.md from the run's JSON. Pure. */
-import type { Summary } from './percentile.js';
-import type { ThroughputResult } from './throughput-result.js';
-import { formatValue } from './throughput-targets.js';
+import type { Summary } from '../shared/percentile.js';
+import type { ThroughputResult } from './result.js';
+import { formatValue } from './targets.js';
 
 const f = (v: number | undefined, d = 2) => (v === undefined || v === null || !Number.isFinite(v) ? '—' : v.toFixed(d));
 const pct = (v: number | undefined, d = 2) => (v === undefined || v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(d)}%`);
@@ -68,8 +68,8 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
   if (r.live) {
     L.push('## Live run (production `startPipeline`, live mode, K RTSP cameras)', '');
     L.push(
-      'The GStreamer RTSP test server (test/support/rtsp-server.py, started by bench/lib/rtsp-load.ts: at most 16 mounts per server process, ports below the ephemeral range) ' +
-        'serves the clip as K mounts, each fed by its own `ffmpeg -re … -f rtp`; the pipeline runs in a process of its own (bench/lib/live-worker.ts) with a config of K rtsp cameras, ' +
+      'The GStreamer RTSP test server (support/rtsp-server.py, started by bench/lib/throughput/rtsp-load.ts: at most 16 mounts per server process, ports below the ephemeral range) ' +
+        'serves the clip as K mounts, each fed by its own `ffmpeg -re … -f rtp`; the pipeline runs in a process of its own (bench/lib/throughput/live-worker.ts) with a config of K rtsp cameras, ' +
         'interval 5 s, keyframe decode, 1 detector thread, the embedded queue. The load generator shares the cores with the pipeline (its CPU is the column next to the pipeline\'s). ' +
         'Per step: all cameras live (or 30 s), warm-up, then a measured window. A failed step says whether the analysis path (late or replaced frames) or ingest (cameras silent while analysis kept up) limited it.',
       '',

@@ -1,7 +1,7 @@
 /** The JSON that bench:throughput writes (bench/results/throughput.json), shared by the bench and its report. */
-import type { Summary } from './percentile.js';
+import type { Summary } from '../shared/percentile.js';
 import type { LineFit, Projection } from './projection.js';
-import type { TargetCheck } from './throughput-targets.js';
+import type { TargetCheck } from './targets.js';
 import type { MissResult } from './live-metrics.js';
 
 export interface StageRow {

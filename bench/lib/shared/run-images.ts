@@ -1,7 +1,7 @@
-import type { Detection } from '../../src/contracts/detections.js';
-import type { Detector } from '../../src/detect/detector.js';
-import { frameFromImage } from '../../src/detect/image-frame.js';
-import type { Frame } from '../../src/contracts/frame.js';
+import type { Detection } from '../../../src/contracts/detections.js';
+import type { Detector } from '../../../src/detect/detector.js';
+import { frameFromImage } from '../../../src/detect/image-frame.js';
+import type { Frame } from '../../../src/contracts/frame.js';
 
 /** Letterbox an image for this detector, in the byte order its model wants (no swap needed). */
 export function imageFrame(det: Detector, file: string, index = 0): Promise<Frame> {

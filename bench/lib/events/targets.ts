@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { PatrolError } from '../../src/errors.js';
-import { ViolationType } from '../../src/contracts/violation.js';
-import type { EventsScore } from './events-score.js';
+import { ViolationType } from '../../../src/contracts/violation.js';
+import type { EventsScore } from './score.js';
 
 /** The `events` section of bench/targets.json. */
 export const EventTargetsSchema = z
@@ -23,23 +21,6 @@ export const EventTargetsSchema = z
   })
   .strict();
 export type EventTargets = z.infer<typeof EventTargetsSchema>;
-
-export function loadEventTargets(file: string): EventTargets {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PatrolError(`Targets file ${file} cannot be read: ${(err as Error).message}.`, 'Pass --targets FILE, or restore bench/targets.json.');
-  }
-  const section = json && typeof json === 'object' && 'events' in json ? (json as { events: unknown }).events : undefined;
-  if (section === undefined) throw new PatrolError(`Targets file ${file} has no "events" section.`, 'Add the "events" key (see bench/targets.json in the repository).');
-  const r = EventTargetsSchema.safeParse(section);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  - events.${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw new PatrolError(`Targets file ${file} is invalid:\n${lines.join('\n')}`, 'Compare with bench/targets.json in the repository.');
-  }
-  return r.data;
-}
 
 export interface EventCheck {
   /** Short name, e.g. "recall stall". */
