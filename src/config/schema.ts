@@ -114,6 +114,50 @@ export const FleetSchema = z
   .describe('Camera workers across processes and machines (`patrol worker`), and the metrics/health endpoint of every role');
 export type FleetConfig = z.infer<typeof FleetSchema>;
 
+const REVIEW_DEFAULTS = {
+  enabled: true,
+  host: '127.0.0.1',
+  port: 8080,
+  trustProxy: false,
+  secureCookies: 'auto' as const,
+  sessionHours: 8,
+  idleMinutes: 30,
+  loginPerMinute: 10,
+  lockout: { failures: 5, windowMinutes: 15, lockMinutes: 15 },
+  auditRetentionDays: 365,
+};
+
+export const ReviewSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z.string().default('127.0.0.1').describe('Address the review UI binds; 0.0.0.0 in containers. PATROL_HOST wins'),
+    port: z.number().int().min(0).max(65535).default(8080).describe('PATROL_PORT wins'),
+    trustProxy: z
+      .union([z.boolean(), z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .default(false)
+      .describe("Behind a TLS-terminating reverse proxy: true, or the proxy's address/CIDR (e.g. 10.0.0.0/8). Then X-Forwarded-Proto makes cookies Secure and X-Forwarded-For is the client IP in the audit log"),
+    secureCookies: z
+      .union([z.literal('auto'), z.boolean()])
+      .default('auto')
+      .describe("Session cookie's Secure flag: 'auto' = when the request came over https (directly or via a trusted proxy); true = always (the UI then only works over https)"),
+    sessionHours: z.number().min(0.25).max(168).default(8).describe('A login lasts at most this long, active or not'),
+    idleMinutes: z.number().min(1).max(1440).default(30).describe('A session unused this long ends (shared consoles)'),
+    loginPerMinute: z.number().int().min(1).max(10_000).default(10).describe('Login attempts per client IP per minute'),
+    lockout: z
+      .object({
+        failures: z.number().int().min(1).max(1000).default(5).describe('Wrong passwords for one account within windowMinutes that lock it'),
+        windowMinutes: z.number().min(0.1).max(1440).default(15),
+        lockMinutes: z.number().min(0.1).max(1440).default(15).describe('How long the lock lasts; it expires by itself'),
+      })
+      .strict()
+      .default(REVIEW_DEFAULTS.lockout)
+      .describe('Per-account login throttling, beside the per-IP limit'),
+    auditRetentionDays: z.number().int().min(30).max(3650).default(365).describe('Audit log entries older than this are deleted (at least 30)'),
+  })
+  .strict()
+  .describe('The review service: UI/API address, sessions, login throttling, audit retention');
+export type ReviewConfig = z.infer<typeof ReviewSchema>;
+
 export const ConfigSchema = z
   .object({
     cameras: z.array(CameraSchema).min(1).describe('Cameras to analyze'),
@@ -134,14 +178,7 @@ export const ConfigSchema = z
       .object({ dir: z.string().default('var').describe('Where events, evidence and the embedded queue live (relative to the working directory)') })
       .strict()
       .default({ dir: 'var' }),
-    review: z
-      .object({
-        enabled: z.boolean().default(true),
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(8080),
-      })
-      .strict()
-      .default({ enabled: true, host: '127.0.0.1', port: 8080 }),
+    review: ReviewSchema.default(REVIEW_DEFAULTS),
     log: z
       .object({ level: LogLevelSchema.default('info').describe('PATROL_LOG_LEVEL in the environment wins') })
       .strict()

@@ -8,6 +8,7 @@ import { ensureAdmin } from '../review/auth/ensure-admin.js';
 import { buildReviewServer } from '../review/server.js';
 import { consumeIntoStore } from '../review/consumer.js';
 import { LiveView } from '../review/live-view.js';
+import { reviewSecurityOptions } from '../review/security-options.js';
 
 export interface ReviewHandle {
   url: string;
@@ -38,7 +39,16 @@ export async function startReview(opts: StartReviewOptions): Promise<ReviewHandl
     cameras: config.cameras,
     getCameraStatus: (id) => opts.getCameraStatus().find((s) => s.cameraId === id),
     liveView,
+    ...reviewSecurityOptions(config.review),
   });
+  // Audit retention: now, then daily.
+  const pruneAudit = () => {
+    const n = store.audit.prune(config.review.auditRetentionDays);
+    if (n > 0) logger.info({ deleted: n, days: config.review.auditRetentionDays }, 'review: old audit entries deleted');
+  };
+  pruneAudit();
+  const pruneTimer = setInterval(pruneAudit, 86_400_000);
+  pruneTimer.unref();
   await consumeIntoStore(queue, store, logger.child({ part: 'review' }));
   const address = await app.listen({ host: config.review.host, port: config.review.port });
   const url = address.replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
@@ -49,6 +59,7 @@ export async function startReview(opts: StartReviewOptions): Promise<ReviewHandl
   return {
     url,
     close: async () => {
+      clearInterval(pruneTimer);
       await app.close();
       await liveView.close?.();
       store.close();

@@ -7,9 +7,13 @@ import type { Logger } from 'pino';
 import type { CameraConfig } from '../config/schema.js';
 import type { SourceStatus } from '../contracts/camera-status.js';
 import type { ReviewStore } from './store/review-store.js';
-import { DEFAULT_SESSION_TTL_MS } from './store/user-store.js';
+import { DEFAULT_IDLE_MS, DEFAULT_SESSION_TTL_MS } from './store/user-store.js';
 import { SessionAuth } from './auth/session-auth.js';
 import { authRoutes } from './auth/auth-routes.js';
+import { AccountThrottle, type ThrottlePolicy } from './auth/account-throttle.js';
+import { userRoutes } from './api/user-routes.js';
+import { auditRoutes } from './api/audit-routes.js';
+import { addSecurityHeaders, docsCsp } from './security-headers.js';
 import { eventRoutes } from './api/event-routes.js';
 import { mediaRoutes } from './api/media-routes.js';
 import { cameraRoutes } from './api/camera-routes.js';
@@ -31,6 +35,10 @@ export interface ReviewServerOptions {
   /** Session cookie's Secure flag; 'auto' (default) = when the request came over https. */
   cookieSecure?: boolean | 'auto';
   sessionTtlMs?: number;
+  /** A session unused this long ends (default 30 min). */
+  idleMs?: number;
+  /** Per-account login lockout (default 5 failures in 15 min lock it for 15 min). */
+  lockout?: ThrottlePolicy;
   /** Login attempts per client IP per minute (default 10). */
   loginPerMinute?: number;
   /** Largest request body in bytes (default 16 KiB; actions and logins are tiny). */
@@ -56,7 +64,14 @@ export function buildReviewServer(opts: ReviewServerOptions): FastifyInstance {
     // Unknown fields are an error, not silently dropped: a typo in "reason" must not pass as no reason.
     ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
-  const auth = new SessionAuth(opts.store.users, { secure: opts.cookieSecure ?? 'auto', ttlMs: opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS });
+  const auth = new SessionAuth(opts.store.users, {
+    secure: opts.cookieSecure ?? 'auto',
+    ttlMs: opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+    idleMs: opts.idleMs ?? DEFAULT_IDLE_MS,
+  });
+  const throttle = new AccountThrottle(opts.lockout ?? { failures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 });
+  const audit = opts.store.audit;
+  addSecurityHeaders(app);
 
   app.register(cookie);
   app.register(swagger, {
@@ -66,7 +81,7 @@ export function buildReviewServer(opts: ReviewServerOptions): FastifyInstance {
       security: [{ session: [] }],
     },
   });
-  app.register(swaggerUi, { routePrefix: '/docs' });
+  app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: docsCsp });
 
   // SameSite=Strict already keeps other sites' forms from carrying the cookie; an Origin that is not ours
   // on a state-changing request is refused as well, for older browsers and same-site subdomains.
@@ -90,8 +105,10 @@ export function buildReviewServer(opts: ReviewServerOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
   const events = opts.store.events;
-  app.register(authRoutes, { auth, loginPerMinute: opts.loginPerMinute ?? 10 });
-  app.register(eventRoutes, { auth, events });
+  app.register(authRoutes, { auth, audit, throttle, loginPerMinute: opts.loginPerMinute ?? 10 });
+  app.register(userRoutes, { auth, audit });
+  app.register(auditRoutes, { auth, audit });
+  app.register(eventRoutes, { auth, events, audit });
   app.register(mediaRoutes, { auth, events, storageRoot });
   app.register(streamRoutes, { auth, events, heartbeatMs: opts.sseHeartbeatMs });
   app.register(cameraRoutes, { auth, cameras: opts.cameras, getCameraStatus: opts.getCameraStatus, liveViewEnabled: opts.liveView !== undefined });

@@ -26,7 +26,7 @@ const post = (url: string, role: Role | undefined, payload: unknown = {}, header
   app.inject({ method: 'POST', url, payload: payload as object, headers: { ...(role ? { cookie: cookies[role] } : {}), ...headers } });
 
 /** Every API route, with the lowest role allowed. */
-const ROUTES: { method: 'GET' | 'POST'; url: string; min: Role }[] = [
+const ROUTES: { method: 'GET' | 'POST' | 'DELETE'; url: string; min: Role }[] = [
   { method: 'GET', url: '/api/me', min: 'operator' },
   { method: 'POST', url: '/api/me/password', min: 'operator' },
   { method: 'POST', url: '/api/logout', min: 'operator' },
@@ -43,7 +43,15 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; min: Role }[] = [
   { method: 'GET', url: '/api/stream', min: 'operator' },
   { method: 'GET', url: '/api/users', min: 'admin' },
   { method: 'POST', url: '/api/users', min: 'admin' },
+  { method: 'POST', url: '/api/users/2/disable', min: 'admin' },
+  { method: 'POST', url: '/api/users/2/enable', min: 'admin' },
+  { method: 'POST', url: '/api/users/2/role', min: 'admin' },
+  { method: 'POST', url: '/api/users/2/password', min: 'admin' },
+  { method: 'DELETE', url: '/api/users/2', min: 'admin' },
+  { method: 'GET', url: '/api/audit', min: 'admin' },
 ];
+const send = (method: 'GET' | 'POST' | 'DELETE', url: string, role: Role | undefined, headers: Record<string, string> = {}, payload: object = {}) =>
+  method === 'GET' ? get(url, role, headers) : method === 'POST' ? post(url, role, payload, headers) : app.inject({ method, url, headers: { ...(role ? { cookie: cookies[role] } : {}), ...headers } });
 
 describe('auth on every route', () => {
   it('the route list above covers every /api route the server registered', async () => {
@@ -55,7 +63,7 @@ describe('auth on every route', () => {
     });
     await probe.ready();
     await probe.close();
-    const pattern = (u: string) => u.replace('evt-stall-0001', ':id').replace('cam-east-gate', ':id').replace('/media/snapshot', '/media/:name');
+    const pattern = (u: string) => u.replace(/\/users\/\d+/, '/users/:id').replace('evt-stall-0001', ':id').replace('cam-east-gate', ':id').replace('/media/snapshot', '/media/:name');
     const covered = new Set(ROUTES.map((r) => `${r.method} ${pattern(r.url)}`));
     const missing = registered.map((r) => `${r.method} ${r.url}`).filter((k) => k !== 'POST /api/login' && !covered.has(k));
     expect(missing).toEqual([]);
@@ -63,21 +71,21 @@ describe('auth on every route', () => {
   });
 
   it.each(ROUTES)('$method $url rejects anonymous requests with 401', async ({ method, url }) => {
-    const res = method === 'GET' ? await get(url) : await post(url, undefined);
+    const res = await send(method, url, undefined);
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ error: 'unauthorized' });
   });
 
   it.each(ROUTES)('$method $url rejects a forged or expired session with 401', async ({ method, url }) => {
     const headers = { cookie: 'patrol_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' };
-    const res = method === 'GET' ? await get(url, undefined, headers) : await post(url, undefined, {}, headers);
+    const res = await send(method, url, undefined, headers);
     expect(res.statusCode).toBe(401);
   });
 
   const lower: Record<Role, Role[]> = { operator: [], supervisor: ['operator'], admin: ['operator', 'supervisor'] };
   const wrongRole = ROUTES.flatMap((r) => lower[r.min].map((role) => ({ ...r, role })));
   it.each(wrongRole)('$method $url rejects $role with 403', async ({ method, url, role }) => {
-    const res = method === 'GET' ? await get(url, role) : await post(url, role, { squad: 'A1' });
+    const res = await send(method, url, role, {}, { squad: 'A1' });
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ error: 'forbidden' });
   });
@@ -150,8 +158,9 @@ describe('login and sessions', () => {
     const f2 = await reviewFixture({ seed: false, loginPerMinute: 10 });
     try {
       const codes: number[] = [];
+      // Different names, so the per-account lockout (5 failures) is not what answers.
       for (let i = 0; i < 11; i++) {
-        const r = await f2.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'admin', password: 'not-the-password' } });
+        const r = await f2.app.inject({ method: 'POST', url: '/api/login', payload: { username: `guess${i}`, password: 'not-the-password' } });
         codes.push(r.statusCode);
       }
       expect(codes.slice(0, 10).every((c) => c === 401)).toBe(true);

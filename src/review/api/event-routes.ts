@@ -4,18 +4,21 @@ import type { EventStore } from '../store/event-store.js';
 import { ACTION_INPUTS } from '../store/action-input.js';
 import { allowedActions, REVIEW_ACTIONS, TRANSITIONS } from '../store/status.js';
 import type { SessionAuth } from '../auth/session-auth.js';
+import type { AuditStore } from '../store/audit-store.js';
 import { jsonSchema, responses } from './json-schema.js';
 import { EventDetailView, EventIdParams, EventListQuery, EventPageView, ReviewEventView, StatsQuery, StatsView } from './schemas.js';
 
 export interface EventRoutesOptions {
   auth: SessionAuth;
   events: EventStore;
+  /** Every reviewer action, refused ones included, is recorded here. */
+  audit?: AuditStore;
 }
 
 const STATUS_FOR_CODE = { not_found: 404, forbidden: 403, invalid_transition: 409, invalid_input: 400 } as const;
 
 /** The event queue: list, detail, stats and the reviewer actions. */
-export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { auth, events }) => {
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { auth, events, audit }) => {
   app.get(
     '/api/events',
     {
@@ -90,6 +93,15 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         const { id } = request.params as z.infer<typeof EventIdParams>;
         const user = auth.user(request);
         const result = events.act(id, { id: user.id, username: user.username, role: user.role }, action, request.body);
+        audit?.record({
+          actorId: user.id,
+          actor: user.username,
+          ip: request.ip,
+          action: `event.${action}`,
+          target: id,
+          outcome: result.ok ? 'ok' : result.code === 'forbidden' ? 'denied' : 'failed',
+          detail: { ...(request.body as Record<string, unknown>), ...(result.ok ? {} : { error: result.code }) },
+        });
         if (!result.ok) return reply.code(STATUS_FOR_CODE[result.code]).send({ error: result.code, message: result.message });
         request.log.info({ eventId: id, action, by: user.username }, 'review: action');
         return { event: result.event };

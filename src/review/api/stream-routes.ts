@@ -50,7 +50,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRoutesOptions> = async (app,
         res.write(`event: change\ndata: ${JSON.stringify({ cause, event })}\n\n`);
       });
       const heartbeat = setInterval(() => {
-        if (!auth.userForToken(token)) res.end();
+        if (!auth.userForToken(token, false)) res.end();
         else res.write(': ping\n\n');
       }, heartbeatMs);
       const cleanup = () => {

@@ -10,7 +10,10 @@ export interface CookiePolicy {
    * plain-http access on localhost still works; `true` always; `false` never (not recommended).
    */
   secure: boolean | 'auto';
+  /** Session lifetime from login. */
   ttlMs: number;
+  /** A session unused this long ends (default 30 min). */
+  idleMs?: number;
 }
 
 /**
@@ -25,9 +28,12 @@ export class SessionAuth {
     readonly cookie: CookiePolicy,
   ) {}
 
-  /** The session user for a cookie header value (also used by the WebSocket upgrade, outside fastify's hooks). */
-  userForToken(token: string | undefined): User | null {
-    return this.store.sessionUser(token);
+  /**
+   * The session user for a cookie value (also used by the WebSocket upgrade, outside fastify's hooks).
+   * `touch: false` for background re-checks, which must not count as activity.
+   */
+  userForToken(token: string | undefined, touch = true): User | null {
+    return this.store.sessionUser(token, { idleMs: this.cookie.idleMs, touch });
   }
 
   /** The authenticated user of a request that passed `require()`. */

@@ -94,6 +94,33 @@ const MIGRATIONS: readonly string[] = [
     payload       TEXT NOT NULL
   );
   `,
+  `
+  -- Idle timeout: a session unused for review.idleMinutes ends before its lifetime does.
+  ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE sessions SET last_seen_at = created_at;
+
+  -- Who did what, when, from where. Append-only: rows are never changed, and only rows older than the
+  -- retention floor (30 days) can be deleted, so the log cannot be quietly rewritten through the app.
+  CREATE TABLE audit_log (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            INTEGER NOT NULL,
+    actor_id      INTEGER,
+    actor         TEXT NOT NULL,        -- username as typed for a failed login, else the account's name
+    ip            TEXT,
+    action        TEXT NOT NULL,        -- login.success, login.failure, user.disable, event.confirm, …
+    target        TEXT,                 -- the user or event acted on
+    outcome       TEXT NOT NULL,        -- ok | denied | failed
+    detail        TEXT                  -- JSON: role changes, reasons, …
+  );
+  CREATE INDEX audit_at ON audit_log (at);
+  CREATE INDEX audit_actor ON audit_log (actor, at);
+  CREATE INDEX audit_action ON audit_log (action, at);
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  CREATE TRIGGER audit_log_retention_floor BEFORE DELETE ON audit_log
+    WHEN old.at > (CAST(strftime('%s', 'now') AS INTEGER) - 30 * 86400) * 1000
+    BEGIN SELECT RAISE(ABORT, 'audit_log rows younger than 30 days cannot be deleted'); END;
+  `,
 ];
 
 /** Opens (creating if needed) `<storageDir>/review.db` in WAL mode and brings its schema up to date. */

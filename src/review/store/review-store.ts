@@ -2,6 +2,7 @@ import type { DispatchMessage } from '../../contracts/dispatch-message.js';
 import { openDatabase, type Db } from './database.js';
 import { EventStore, type ApplyResult } from './event-store.js';
 import { UserStore } from './user-store.js';
+import { AuditStore } from './audit-store.js';
 
 export interface ReviewStoreOptions {
   /** The database file name inside the storage dir. */
@@ -14,6 +15,7 @@ export interface ReviewStoreOptions {
 export class ReviewStore {
   readonly events: EventStore;
   readonly users: UserStore;
+  readonly audit: AuditStore;
 
   private constructor(
     private readonly db: Db,
@@ -21,6 +23,7 @@ export class ReviewStore {
   ) {
     this.events = new EventStore(db, now);
     this.users = new UserStore(db, now);
+    this.audit = new AuditStore(db, now);
   }
 
   static open(storageDir: string, opts: ReviewStoreOptions = {}): ReviewStore {
