@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const REPO = join(import.meta.dirname, '..', '..');
+export const REPO = join(import.meta.dirname, '..');
 export const SHARED = join(REPO, '..', 'shared');
 export const HAS_SHARED = existsSync(join(SHARED, 'models', 'yolox_nano.onnx'));
 export const STAND_IN_MANIFEST = join(REPO, 'models', 'yolox_nano-coco.json');
