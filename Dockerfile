@@ -23,6 +23,8 @@ COPY src ./src
 COPY config ./config
 COPY models ./models
 COPY fixtures ./fixtures
+# The review UI's script bundle (esbuild, which tsx brings): built here, since the running user cannot write /app.
+RUN node_modules/.bin/tsx src/review/ui-build.ts
 RUN mkdir -p /app/var /shared/models && chown -R node:node /app/var
 # Non-root from here on: the process can write only its storage dir.
 USER node

@@ -56,7 +56,7 @@ function escapeXml(s: string): string {
 }
 
 /** Black text on light colours, white on dark, so labels stay readable. */
-function textColorOn(hex: string): string {
+export function textColorOn(hex: string): string {
   const n = Number.parseInt(hex.slice(1), 16);
   const lum = 0.299 * ((n >> 16) & 255) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
   return lum > 150 ? '#000' : '#fff';

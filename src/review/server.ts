@@ -18,6 +18,7 @@ import { eventRoutes } from './api/event-routes.js';
 import { mediaRoutes } from './api/media-routes.js';
 import { cameraRoutes } from './api/camera-routes.js';
 import { streamRoutes } from './api/stream-routes.js';
+import { metaRoutes } from './api/meta-routes.js';
 import { uiPlugin } from './ui-plugin.js';
 import { attachLiveProxy } from './live-proxy.js';
 import type { LiveView } from './live-view.js';
@@ -45,6 +46,8 @@ export interface ReviewServerOptions {
   bodyLimit?: number;
   /** Server-sent events heartbeat (and session re-check) interval; default 20 s. */
   sseHeartbeatMs?: number;
+  /** Squads offered in the dispatch form (default: meta-routes' DEFAULT_SQUADS). */
+  squads?: readonly string[];
   /** Behind a reverse proxy: trust its X-Forwarded-* headers (fastify's trustProxy). */
   trustProxy?: boolean | string | string[];
 }
@@ -112,6 +115,7 @@ export function buildReviewServer(opts: ReviewServerOptions): FastifyInstance {
   app.register(mediaRoutes, { auth, events, storageRoot });
   app.register(streamRoutes, { auth, events, heartbeatMs: opts.sseHeartbeatMs });
   app.register(cameraRoutes, { auth, cameras: opts.cameras, getCameraStatus: opts.getCameraStatus, liveViewEnabled: opts.liveView !== undefined });
+  app.register(metaRoutes, { auth, cameras: opts.cameras, squads: opts.squads });
   app.register(uiPlugin);
   if (opts.liveView) attachLiveProxy(app, { auth, liveView: opts.liveView });
   return app;

@@ -1,11 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-
-export const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
+import { ensureUiBundle, UI_BUNDLE_DIR, UI_PUBLIC_DIR } from './ui-build.js';
 
 /**
  * Everything the browser may load comes from this server: no CDN, no inline script. The policy also
@@ -24,8 +22,9 @@ const CSP = [
   "form-action 'self'",
 ].join('; ');
 
-/** The web UI: static HTML, CSS and ES modules; no build step. */
-export const uiPlugin: FastifyPluginAsync<{ root?: string }> = async (app, opts) => {
+/** The web UI: static HTML and CSS, and the script bundle esbuild makes from the TypeScript in ui/. */
+export const uiPlugin: FastifyPluginAsync = async (app) => {
+  await ensureUiBundle();
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('content-security-policy', CSP);
     reply.header('x-content-type-options', 'nosniff');
@@ -41,7 +40,8 @@ export const uiPlugin: FastifyPluginAsync<{ root?: string }> = async (app, opts)
     return readFile(jsmpegPath);
   });
   await app.register(fastifyStatic, {
-    root: opts.root ?? UI_DIR,
+    // The page and its stylesheet first, then the bundle (app.js and its source map).
+    root: [UI_PUBLIC_DIR, UI_BUNDLE_DIR],
     prefix: '/',
     index: ['index.html'],
     // Files change with deployments; let the browser revalidate (ETag) instead of trusting a stale copy.

@@ -1,7 +1,8 @@
 /**
  * The review UI end to end in headless Chromium (Debian's, driven by playwright-core): log in, see the
  * seeded events in the queue, play a clip, reject one with a reason, dispatch another as a supervisor,
- * watch a new event arrive live, add a user as an admin. Screenshots go to test/artifacts/.
+ * watch a new event arrive live, fit a desktop and a phone screen, add a user as an admin, change one's
+ * own password. Screenshots go to test/artifacts/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,6 +16,9 @@ import { TEST_CAMERAS } from './harness.js';
 import type { CameraConfig } from '../../src/config/schema.js';
 import type { Role } from '../../src/review/store/status.js';
 import { NewPassword } from '../../src/review/store/user-store.js';
+import { BOX_COLORS } from '../../src/evidence/snapshot.js';
+import { VIOLATION_LABELS } from '../../src/contracts/violation.js';
+import { eventId } from '../../src/score/scorer.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test/artifacts');
@@ -87,7 +91,7 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(ids).toEqual(['evt-stall-0004', 'evt-burn-0003', 'evt-dump-0002', 'evt-stall-0001']);
     // Thumbnails are real, verified JPEGs.
     await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('.thumb img')).every((i) => i.complete && i.naturalWidth > 0));
-    expect(await page.textContent('#counts')).toContain('占道经营2');
+    expect(await page.textContent('#counts')).toContain('占道2');
     await expect.poll(() => page.getAttribute('#live-dot', 'class')).toContain('on');
     await shot('02-queue');
   });
@@ -132,6 +136,20 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
         return n;
       });
     await expect.poll(painted).toBeGreaterThan(500);
+    // Drawn in the snapshot's own colour for the type, which the page got from /api/meta.
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(BOX_COLORS.stall.slice(i, i + 2), 16));
+    const inStallColour = await page.$eval(
+      'canvas.boxes',
+      (c, rgb) => {
+        const canvas = c as HTMLCanvasElement;
+        const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] === rgb[0] && d[i + 1] === rgb[1] && d[i + 2] === rgb[2] && d[i + 3] === 255) n++;
+        return n;
+      },
+      [r, g, b],
+    );
+    expect(inStallColour).toBeGreaterThan(200);
     await shot('04-event-snapshot-boxes');
     // Drawn over the box-free frame, so switching them off leaves a clean picture.
     expect(await page.getAttribute('img#snapshot', 'src')).toMatch(/\/frame$/);
@@ -200,13 +218,86 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     await shot('09-live-new-event');
   });
 
-  it('switches to English', async () => {
+  it('serves the constants the page shows from /api/meta', async () => {
+    const meta = await page.evaluate(() => fetch('/api/meta').then((r) => r.json()));
+    expect(meta.violations.map((v: { type: string; color: string; label: unknown }) => [v.type, v.color, v.label])).toEqual(
+      Object.entries(VIOLATION_LABELS).map(([type, label]) => [type, BOX_COLORS[type as keyof typeof VIOLATION_LABELS], label]),
+    );
+    expect(meta.rejectReasons).toEqual(['shadow_lighting', 'wrong_object', 'permitted_activity', 'duplicate', 'other']);
+    expect(meta.squads).toContain('二中队');
+    // The badges wear the same colours.
+    const dot = await page.$eval('.filter[data-type=burning] .dot', (el) => getComputedStyle(el).backgroundColor);
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(BOX_COLORS.burning.slice(i, i + 2), 16));
+    expect(dot).toBe(`rgb(${r}, ${g}, ${b})`);
+  });
+
+  // What the pipeline names an event (camera.zone.type.start), not the seed's short ids: the longest a row carries.
+  const longId = eventId('cam-east-gate', 'sidewalk-north', 'stall', Date.now() - 90_000);
+  const docWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+  /** Elements of each row (or the bar) whose right edge lies past the row's own. */
+  const spilled = () =>
+    page.$$eval('.event-row, .topbar', (rows) =>
+      rows.flatMap((row) => {
+        const edge = row.getBoundingClientRect().right + 0.5;
+        return Array.from(row.querySelectorAll<HTMLElement>('*'))
+          .filter((c) => c.offsetParent !== null && c.getBoundingClientRect().right > edge)
+          .map((c) => `${row.className} > ${c.className || c.tagName}`);
+      }),
+    );
+
+  it('fits a 1440×900 window in both languages, the type counters labelled', async () => {
+    const seeded = await makeSeededEvent(fx.dir, { id: longId, cameraId: 'cam-east-gate', zoneId: 'sidewalk-north', type: 'stall', agoMin: 2, peakScore: 0.93 }, Date.now());
+    fx.store.apply(seeded.messages[0]!);
+    await page.waitForSelector(`.event-row[data-id="${longId}"]`, { timeout: 10_000 });
+    expect(page.viewportSize()).toEqual({ width: 1440, height: 900 });
+    expect(await docWidth()).toBe(1440);
+    expect(await spilled()).toEqual([]);
+
     await page.click('button.lang');
     await expect.poll(() => page.textContent('.nav')).toContain('Event queue');
     await page.waitForSelector('.event-row');
     expect(await page.textContent('.queue-list')).toContain('Waste burning');
+    // Each counter keeps a visible name in English too, not only a coloured dot.
+    await page.waitForSelector('#counts .count');
+    const labels = await page.$$eval('#counts .count[data-type] .count-label', (els) => els.map((e) => ({ text: e.textContent, shown: (e as HTMLElement).offsetWidth > 0 })));
+    expect(labels).toEqual([
+      { text: 'Stall', shown: true },
+      { text: 'Dumping', shown: true },
+      { text: 'Burning', shown: true },
+    ]);
+    expect(await page.getAttribute('#counts .count[data-type=dumping]', 'title')).toBe('Illegal dumping');
+    expect(await docWidth()).toBe(1440);
+    expect(await spilled()).toEqual([]);
     await shot('10-queue-en');
     await page.click('button.lang');
+    await page.waitForSelector('.event-row');
+  });
+
+  it('lays every page out on a 390-px phone', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const [hash, ready] of [
+        ['#/queue', '.event-row'],
+        [`#/events/${encodeURIComponent(longId)}`, '.event-head'],
+        ['#/events/evt-stall-0001', 'video#clip'],
+        ['#/cameras', '.camera-card'],
+      ] as const) {
+        await page.goto(`${base}/${hash}`);
+        await page.waitForSelector(ready);
+        expect({ hash, width: await docWidth() }).toEqual({ hash, width: 390 });
+        // Titles read as lines, not one word under the other.
+        const lines = await page.$$eval('.row-title, .event-head h2, .camera-card h3', (els) =>
+          Math.max(...els.map((e) => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)))),
+        );
+        expect({ hash, lines }).toEqual({ hash, lines: 1 });
+        await shot(`phone-${hash.split('/')[1]}`);
+      }
+      await page.goto(`${base}/#/queue`);
+      await page.waitForSelector('.event-row');
+      expect(await spilled()).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
   });
 
   it('lists cameras with state and no credentials', async () => {
@@ -214,6 +305,10 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     await page.waitForSelector('.camera-card');
     const text = await page.textContent('.camera-grid');
     expect(text).toContain('东门广场');
+    // Failure reasons get a headline in the reader's language above ffmpeg's own words.
+    expect(await page.textContent('[data-camera="cam-market-st"] .camera-reason .reason-head')).toContain('认证失败');
+    expect(await page.textContent('[data-camera="cam-river-road"] .camera-reason .reason-head')).toContain('连接超时');
+    expect(await page.textContent('[data-camera="cam-market-st"] .camera-reason .reason-raw')).toContain('401 Unauthorized');
     expect(text).not.toContain('s3cret');
     expect(text).not.toContain('hunter2');
     const html = await page.content();
@@ -261,12 +356,15 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(await page.textContent(form)).toContain(`至少 ${NewPassword.minLength} 个字符`);
     expect(await page.$eval(`${form} select[name=role]`, (s) => (s as HTMLSelectElement).value)).toBe('operator');
 
-    // A name the server refuses (400): its message, saying which field, shows inline.
+    // A name the server refuses (400): the field and its rule, in the reader's language, never the pattern.
     await page.fill(`${form} input[name=username]`, 'wang fang');
     await page.fill(`${form} input[name=password]`, newcomer.password);
     await page.click(`${form} button[type=submit]`);
     await expect.poll(() => page.textContent(`${form} .form-error`)).toContain('输入有误');
-    expect(await page.textContent(`${form} .form-error`)).toContain('username');
+    const refused = await page.textContent(`${form} .form-error`);
+    expect(refused).toContain('用户名');
+    expect(refused).toContain('字母、数字');
+    expect(refused).not.toMatch(/pattern|\^\[|\\p\{/);
 
     await page.fill(`${form} input[name=username]`, newcomer.username);
     await page.fill(`${form} input[name=password]`, newcomer.password);
@@ -297,5 +395,31 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(await page.textContent('.user-name')).toBe(newcomer.username);
     expect(await page.textContent('.user .role-tag')).toBe('坐席员');
     expect(await page.$(link)).toBeNull();
+
+    // Their own password, from the name in the top bar: a mismatch and a wrong current one are refused inline.
+    const account = 'form.account-form';
+    const changeTo = async (current: string, next: string, again = next) => {
+      await page.fill(`${account} input[name=currentPassword]`, current);
+      await page.fill(`${account} input[name=newPassword]`, next);
+      await page.fill(`${account} input[name=newPasswordAgain]`, again);
+      await page.click(`${account} button[type=submit]`);
+    };
+    await page.click('.user .user-name');
+    await page.waitForSelector(account);
+    const renewed = 'wang-fang-second-phrase-8';
+    await changeTo(newcomer.password, renewed, `${renewed}x`);
+    await expect.poll(() => page.textContent(`${account} .form-error`)).toContain('不一致');
+    await changeTo('not-the-password-at-all', renewed);
+    await expect.poll(() => page.textContent(`${account} .form-error`)).toContain('当前密码错误');
+    await changeTo(newcomer.password, renewed);
+    await expect.poll(() => page.textContent('#toasts')).toContain('密码已修改');
+    expect(await page.textContent(`${account} .form-error`)).toBe('');
+    await shot('14-account');
+    await page.click('.user button');
+    await page.waitForSelector('form.login-card');
+    await page.fill('input[name=username]', newcomer.username);
+    await page.fill('input[name=password]', renewed);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.event-row');
   });
 });

@@ -1,7 +1,10 @@
-// Every string the UI shows, Chinese first. Keep the violation names in step with src/violation.ts
-// (a unit test compares them).
+// Every string the UI shows, Chinese first. Violation names are not here: they come from /api/meta
+// (src/violation.ts), merged in by `translator`.
 
-export const DICT = {
+export type Lang = 'zh' | 'en';
+export type Translate = (key: string, vars?: Record<string, string | number>) => string;
+
+export const DICT: Record<Lang, Record<string, string>> = {
   zh: {
     'app.title': '城管视频巡查',
     'app.subtitle': '智能识别 · 坐席审核',
@@ -22,9 +25,6 @@ export const DICT = {
     'login.submit': '登录',
     'login.failed': '用户名或密码错误',
     'login.limited': '尝试次数过多，请稍后再试',
-    'violation.stall': '占道经营',
-    'violation.dumping': '乱倒垃圾',
-    'violation.burning': '露天焚烧',
     'status.new': '待审核',
     'status.confirmed': '已确认',
     'status.rejected': '已驳回',
@@ -144,6 +144,40 @@ export const DICT = {
     'error.generic': '操作失败',
     'error.forbidden': '权限不足',
     'error.conflict': '状态已变化，请刷新',
+    'violation.short.stall': '占道',
+    'violation.short.dumping': '垃圾',
+    'violation.short.burning': '焚烧',
+    'camera.reason.auth': '认证失败：请检查摄像头用户名和密码',
+    'camera.reason.forbidden': '无权访问：该账号不能查看此视频流',
+    'camera.reason.notFound': '视频流不存在：请检查摄像头地址中的路径',
+    'camera.reason.fileNotFound': '视频文件不存在：请检查摄像头地址和配置目录',
+    'camera.reason.badFile': '无法读取的视频文件',
+    'camera.reason.notRtsp': '没有有效的 RTSP 应答：服务器超时，或不是 RTSP 服务器',
+    'camera.reason.refused': '连接被拒绝：摄像头或服务器未运行，或端口错误',
+    'camera.reason.timeout': '连接超时：摄像头不可达或视频流停滞',
+    'camera.reason.unreachable': '主机不可达：请检查网络',
+    'camera.reason.stalled': '长时间没有画面：视频流停滞或摄像头响应过慢',
+    'camera.reason.ended': '视频流中断：服务器关闭了连接',
+    'camera.reason.noFfmpeg': '无法运行 ffmpeg：请检查服务器安装',
+    'field.username': '用户名',
+    'field.username.rule': '2–64 个字符：字母、数字、“.”、“_”、“-”',
+    'field.password': '密码',
+    'field.password.rule': '至少 {n} 个字符',
+    'field.newPassword': '新密码',
+    'field.newPassword.rule': '至少 {n} 个字符，不能与用户名相同，不能是常见密码',
+    'field.currentPassword': '当前密码',
+    'field.currentPassword.rule': '必填',
+    'field.role': '角色',
+    'field.role.rule': '坐席员、值班长或管理员',
+    'account.title': '我的账号',
+    'account.password': '修改密码',
+    'account.current': '当前密码',
+    'account.new': '新密码',
+    'account.again': '再次输入新密码',
+    'account.change': '修改密码',
+    'account.changed': '密码已修改，其他登录已退出',
+    'account.mismatch': '两次输入的新密码不一致',
+    'account.wrongCurrent': '当前密码错误',
     'help.keys': '快捷键：C 确认 · R 驳回 · D 派遣 · X 结案 · J/K 下一条/上一条 · B 检测框 · Esc 返回',
   },
   en: {
@@ -166,9 +200,6 @@ export const DICT = {
     'login.submit': 'Log in',
     'login.failed': 'Wrong username or password',
     'login.limited': 'Too many attempts; try again later',
-    'violation.stall': 'Stall encroachment',
-    'violation.dumping': 'Illegal dumping',
-    'violation.burning': 'Waste burning',
     'status.new': 'New',
     'status.confirmed': 'Confirmed',
     'status.rejected': 'Rejected',
@@ -288,17 +319,54 @@ export const DICT = {
     'error.generic': 'Action failed',
     'error.forbidden': 'Not allowed for your role',
     'error.conflict': 'The event changed meanwhile; reload',
+    'violation.short.stall': 'Stall',
+    'violation.short.dumping': 'Dumping',
+    'violation.short.burning': 'Burning',
+    'camera.reason.auth': 'Authentication failed: check the camera user and password',
+    'camera.reason.forbidden': 'Access forbidden: this account may not view the stream',
+    'camera.reason.notFound': 'Stream not found: check the path in the camera URL',
+    'camera.reason.fileNotFound': 'Video file not found: check the camera URL and the config folder',
+    'camera.reason.badFile': 'Not a readable video file',
+    'camera.reason.notRtsp': 'No valid RTSP answer: the server stalled, or it is not an RTSP server',
+    'camera.reason.refused': 'Connection refused: camera or server down, or wrong port',
+    'camera.reason.timeout': 'Timed out: camera unreachable or stream stalled',
+    'camera.reason.unreachable': 'Host unreachable: check the network',
+    'camera.reason.stalled': 'No picture for a while: stream stalled or camera too slow',
+    'camera.reason.ended': 'Stream ended: the server closed the connection',
+    'camera.reason.noFfmpeg': 'Cannot run ffmpeg: check the server installation',
+    'field.username': 'Username',
+    'field.username.rule': '2–64 characters: letters, digits, ".", "_" and "-"',
+    'field.password': 'Password',
+    'field.password.rule': 'at least {n} characters',
+    'field.newPassword': 'New password',
+    'field.newPassword.rule': 'at least {n} characters, not the username, not a common password',
+    'field.currentPassword': 'Current password',
+    'field.currentPassword.rule': 'required',
+    'field.role': 'Role',
+    'field.role.rule': 'operator, supervisor or admin',
+    'account.title': 'My account',
+    'account.password': 'Change password',
+    'account.current': 'Current password',
+    'account.new': 'New password',
+    'account.again': 'New password again',
+    'account.change': 'Change password',
+    'account.changed': 'Password changed; your other sessions have ended',
+    'account.mismatch': 'The two new passwords differ',
+    'account.wrongCurrent': 'The current password is wrong',
     'help.keys': 'Keys: C confirm · R reject · D dispatch · X close · J/K next/previous · B boxes · Esc back',
   },
 };
 
-export const LANGS = /** @type {const} */ (['zh', 'en']);
+export const LANGS: readonly Lang[] = ['zh', 'en'];
 
-/** A translator for one language; `{name}` placeholders are filled from `vars`. */
-export function translator(lang) {
-  const table = DICT[lang] ?? DICT.zh;
+/**
+ * A translator for one language; `{name}` placeholders are filled from `vars`. `extra` adds the strings the
+ * server defines (violation names from /api/meta).
+ */
+export function translator(lang: Lang, extra: Record<string, string> = {}): Translate {
+  const table = DICT[lang];
   return (key, vars = {}) => {
-    const s = table[key] ?? DICT.zh[key] ?? key;
-    return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+    const s = extra[key] ?? table[key] ?? DICT.zh[key] ?? key;
+    return s.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
   };
 }

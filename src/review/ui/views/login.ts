@@ -1,7 +1,8 @@
-import { api } from '../api.js';
+import { api, errorInfo } from '../api.js';
 import { h, clear } from '../dom.js';
+import type { Ctx, View } from '../context.js';
 
-export function renderLogin(root, ctx, onLoggedIn) {
+export function renderLogin(root: HTMLElement, ctx: Ctx, onLoggedIn: () => Promise<void>): View {
   const t = ctx.t;
   const error = h('p', { class: 'form-error', role: 'alert' });
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true, maxlength: 64 });
@@ -11,7 +12,7 @@ export function renderLogin(root, ctx, onLoggedIn) {
     'form',
     {
       class: 'login-card',
-      onsubmit: async (e) => {
+      onsubmit: async (e: SubmitEvent) => {
         e.preventDefault();
         error.textContent = '';
         submit.disabled = true;
@@ -19,7 +20,7 @@ export function renderLogin(root, ctx, onLoggedIn) {
           await api('/api/login', { method: 'POST', body: { username: username.value, password: password.value } });
           await onLoggedIn();
         } catch (err) {
-          error.textContent = err.status === 429 ? t('login.limited') : t('login.failed');
+          error.textContent = errorInfo(err).status === 429 ? t('login.limited') : t('login.failed');
           password.select();
         } finally {
           submit.disabled = false;

@@ -1,11 +1,25 @@
 // Live view: a WebSocket to /api/cameras/:id/live (the session cookie authenticates it) carrying
 // jsmpeg's stream (MPEG-1 video in MPEG-TS), drawn by the jsmpeg player that the server hands out at
-// /vendor/jsmpeg.min.js (from the @cycjimmy/jsmpeg-player package). Should it fail to load, the
-// connection is still shown with its byte count.
+// /vendor/jsmpeg.min.js from the @cycjimmy/jsmpeg-player package. It loads on first use, not with the
+// page; should it fail to load, the connection is still shown with its byte count.
 
-let playerLoad = null;
+interface JsmpegPlayer {
+  destroy(): void;
+}
+interface Jsmpeg {
+  Player: new (url: string, opts: { canvas: HTMLCanvasElement; audio: boolean; onVideoDecode?: () => void }) => JsmpegPlayer;
+}
+declare global {
+  interface Window {
+    JSMpeg?: Jsmpeg;
+  }
+}
 
-function loadPlayer() {
+export type LiveStatus = 'connecting' | 'playing' | 'no-player' | 'closed' | 'failed';
+
+let playerLoad: Promise<Jsmpeg | null> | null = null;
+
+function loadPlayer(): Promise<Jsmpeg | null> {
   playerLoad ??= new Promise((resolve) => {
     if (window.JSMpeg) return resolve(window.JSMpeg);
     const s = document.createElement('script');
@@ -17,16 +31,13 @@ function loadPlayer() {
   return playerLoad;
 }
 
-export function liveUrl(cameraId) {
+export function liveUrl(cameraId: string): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${proto}//${location.host}/api/cameras/${encodeURIComponent(cameraId)}/live`;
 }
 
-/**
- * Starts a live view into `canvas`; `onStatus(kind, detail)` reports 'connecting' | 'playing' |
- * 'no-player' (bytes) | 'closed' | 'failed'. Returns stop().
- */
-export async function startLive(cameraId, canvas, onStatus) {
+/** Starts a live view into `canvas`; `onStatus` hears each change (with the byte count for 'no-player'). Returns stop(). */
+export async function startLive(cameraId: string, canvas: HTMLCanvasElement, onStatus: (kind: LiveStatus, bytes?: number) => void): Promise<() => void> {
   onStatus('connecting');
   const JSMpeg = await loadPlayer();
   if (JSMpeg) {
@@ -48,12 +59,14 @@ export async function startLive(cameraId, canvas, onStatus) {
   ws.binaryType = 'arraybuffer';
   let bytes = 0;
   let stopped = false;
-  ws.onmessage = (m) => {
-    bytes += m.data.byteLength ?? 0;
+  ws.onmessage = (m: MessageEvent<ArrayBuffer>) => {
+    bytes += m.data.byteLength;
     onStatus('no-player', bytes);
   };
   ws.onerror = () => onStatus('failed');
-  ws.onclose = () => !stopped && onStatus(bytes > 0 ? 'closed' : 'failed');
+  ws.onclose = () => {
+    if (!stopped) onStatus(bytes > 0 ? 'closed' : 'failed');
+  };
   return () => {
     stopped = true;
     ws.close();

@@ -2,23 +2,32 @@ import { api, query } from '../api.js';
 import { h, clear } from '../dom.js';
 import { ago, clock } from '../format.js';
 import { startLive } from '../live.js';
+import { reasonKind } from '../reasons.js';
+import type { Ctx, View } from '../context.js';
+import type { Camera, Stats } from '../types.js';
 
-const STATE_CLASS = { live: 'ok', connecting: 'warn', backoff: 'warn', failed: 'bad', stopped: 'off', unknown: 'off' };
+const STATE_CLASS: Record<Camera['state'], string> = { live: 'ok', connecting: 'warn', backoff: 'warn', failed: 'bad', stopped: 'off', unknown: 'off' };
 
 /** Cameras with their connection state, event counts and an on-demand live view. */
-export function renderCameras(root, ctx) {
+export function renderCameras(root: HTMLElement, ctx: Ctx): View {
   const t = ctx.t;
-  const stops = new Map();
+  const stops = new Map<string, () => void>();
   const grid = h('div', { class: 'camera-grid' });
 
-  function card(c, stats) {
+  function reasonBox(reason: string) {
+    const kind = reasonKind(reason);
+    return h('div', { class: 'camera-reason', 'data-kind': kind ?? 'other' }, kind ? h('b', { class: 'reason-head' }, t(`camera.reason.${kind}`)) : null, h('code', { class: 'reason-raw' }, reason));
+  }
+
+  function card(c: Camera, stats: Stats | null) {
     const canvas = h('canvas', { class: 'live-canvas', width: 640, height: 360 });
     const status = h('div', { class: 'live-status' });
     const liveBox = h('div', { class: 'live-box', hidden: true }, canvas, status);
     const button = h('button', { class: 'btn btn-primary', 'data-live': c.id, disabled: !c.liveView, title: c.liveView ? '' : t('camera.liveUnavailable') }, '◉ ', t('camera.live'));
     button.addEventListener('click', async () => {
-      if (stops.has(c.id)) {
-        stops.get(c.id)();
+      const running = stops.get(c.id);
+      if (running) {
+        running();
         stops.delete(c.id);
         liveBox.hidden = true;
         button.textContent = `◉ ${t('camera.live')}`;
@@ -26,26 +35,27 @@ export function renderCameras(root, ctx) {
       }
       liveBox.hidden = false;
       button.textContent = `■ ${t('camera.liveStop')}`;
-      const stop = await startLive(c.id, canvas, (kind, detail) => {
+      const stop = await startLive(c.id, canvas, (kind, bytes = 0) => {
         status.className = `live-status ${kind}`;
         // Without a player the canvas would stay black; the status box says what arrives instead.
         canvas.hidden = kind === 'no-player' || kind === 'failed' || kind === 'closed';
         status.textContent =
           kind === 'connecting' ? t('camera.liveConnecting')
-          : kind === 'no-player' ? `${t('camera.livePlayerMissing')} — ${t('camera.liveBytes', { kb: Math.round(detail / 1024) })}`
+          : kind === 'no-player' ? `${t('camera.livePlayerMissing')} — ${t('camera.liveBytes', { kb: Math.round(bytes / 1024) })}`
           : kind === 'failed' || kind === 'closed' ? t('camera.liveFailed')
           : '';
       });
       stops.set(c.id, stop);
     });
+    const state = STATE_CLASS[c.state];
     return h(
       'article',
-      { class: `camera-card state-${STATE_CLASS[c.state] ?? 'off'}`, 'data-camera': c.id },
+      { class: `camera-card state-${state}`, 'data-camera': c.id },
       h(
         'header',
         {},
-        h('div', {}, h('h3', {}, c.name), h('code', { class: 'muted' }, c.id)),
-        h('span', { class: `state-pill ${STATE_CLASS[c.state] ?? 'off'}` }, h('i', { class: 'dot' }), t(`camera.state.${c.state}`)),
+        h('div', { class: 'camera-title' }, h('h3', {}, c.name), h('code', { class: 'muted' }, c.id)),
+        h('span', { class: `state-pill ${state}` }, h('i', { class: 'dot' }), t(`camera.state.${c.state}`)),
       ),
       h(
         'dl',
@@ -60,10 +70,10 @@ export function renderCameras(root, ctx) {
           'dd',
           {},
           h('a', { href: `#/queue${query({ camera: c.id })}` }, String(stats?.total ?? 0)),
-          stats?.byStatus?.new ? h('span', { class: 'pill st-new small' }, `${t('status.new')} ${stats.byStatus.new}`) : null,
+          stats?.byStatus.new ? h('span', { class: 'pill st-new small' }, `${t('status.new')} ${stats.byStatus.new}`) : null,
         ),
       ),
-      c.reason ? h('p', { class: 'reason' }, c.reason) : null,
+      c.reason ? reasonBox(c.reason) : null,
       h('div', { class: 'violations' }, c.violations.map((v) => h('span', { class: `badge type-${v}` }, h('i', { class: 'dot' }), t(`violation.${v}`)))),
       h('div', { class: 'card-actions' }, button),
       liveBox,
@@ -71,16 +81,16 @@ export function renderCameras(root, ctx) {
   }
 
   async function load() {
-    const { cameras } = await api('/api/cameras');
+    const { cameras } = await api<{ cameras: Camera[] }>('/api/cameras');
     ctx.cameras = cameras;
-    const stats = await Promise.all(cameras.map((c) => api(`/api/stats${query({ camera: c.id })}`).catch(() => null)));
-    clear(grid).append(...cameras.map((c, i) => card(c, stats[i])));
+    const stats = await Promise.all(cameras.map((c) => api<Stats>(`/api/stats${query({ camera: c.id })}`).catch(() => null)));
+    clear(grid).append(...cameras.map((c, i) => card(c, stats[i] ?? null)));
   }
 
   clear(root).append(h('div', { class: 'cameras-page' }, h('div', { class: 'page-head' }, h('h2', {}, t('camera.title'))), grid));
-  load();
+  void load();
   const timer = setInterval(() => {
-    if (stops.size === 0) load();
+    if (stops.size === 0) void load();
   }, 10_000);
 
   return {

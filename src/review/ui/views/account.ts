@@ -1,0 +1,60 @@
+import { api, errorInfo } from '../api.js';
+import { h, clear, toast } from '../dom.js';
+import type { Ctx, View } from '../context.js';
+import { invalidInput, MIN_PASSWORD } from './users.js';
+
+/** The signed-in user's own page: change the password (the server ends the other sessions). */
+export function renderAccount(root: HTMLElement, ctx: Ctx): View {
+  const t = ctx.t;
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const current = h('input', { name: 'currentPassword', type: 'password', autocomplete: 'current-password', required: true, maxlength: 256 });
+  const next = h('input', { name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSWORD, maxlength: 256 });
+  const again = h('input', { name: 'newPasswordAgain', type: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSWORD, maxlength: 256 });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('account.change'));
+  const form = h(
+    'form',
+    {
+      class: 'panel account-form',
+      onsubmit: async (e: SubmitEvent) => {
+        e.preventDefault();
+        error.textContent = '';
+        if (next.value !== again.value) {
+          error.textContent = t('account.mismatch');
+          again.select();
+          return;
+        }
+        submit.disabled = true;
+        try {
+          await api('/api/me/password', { method: 'POST', body: { currentPassword: current.value, newPassword: next.value } });
+          form.reset();
+          toast(t('account.changed'), 'ok');
+        } catch (err) {
+          const { status, message } = errorInfo(err);
+          error.textContent =
+            status === 403 ? t('account.wrongCurrent')
+            : status === 400 ? `${invalidInput(t, message)}${/:\s*(.+)$/.test(message) && !/pattern/.test(message) ? ` (${message})` : ''}`
+            : status === 429 ? t('login.limited')
+            : t('error.generic');
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h('h3', {}, t('account.password')),
+    h('label', {}, h('span', {}, t('account.current')), current),
+    h('label', {}, h('span', {}, t('account.new')), next, h('small', { class: 'field-hint' }, t('users.passwordHint', { n: MIN_PASSWORD }))),
+    h('label', {}, h('span', {}, t('account.again')), again),
+    error,
+    submit,
+  );
+  const me = ctx.me;
+  clear(root).append(
+    h(
+      'div',
+      { class: 'account-page' },
+      h('div', { class: 'page-head head-row' }, h('h2', {}, t('account.title')), me ? h('span', { class: 'muted' }, `${me.username} · ${t(`role.${me.role}`)}`) : null),
+      form,
+    ),
+  );
+  return {};
+}
