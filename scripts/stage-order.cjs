@@ -7,7 +7,8 @@ module.exports = [
   { name: 'contracts', path: 'src/contracts/', kind: 'base', role: 'values that cross stage boundaries, with zod schemas where they cross a process' },
   { name: 'errors', path: 'src/errors.ts', kind: 'base', role: 'PatrolError: a failure with the field to fix, shown without a stack' },
   { name: 'geometry', path: 'src/geometry/', kind: 'base', role: 'boxes and polygons (IoU, zone overlap, simple-polygon check)' },
-  { name: 'log', path: 'src/log/', kind: 'base', role: 'the one logger type, pino with credential redaction, withTimeout' },
+  { name: 'timeout', path: 'src/timeout.ts', kind: 'base', role: 'withTimeout: give up waiting on work that may never settle' },
+  { name: 'log', path: 'src/log/', kind: 'base', role: 'the one `Log` type and no-op log, pino with credential redaction' },
   // The stages. decode comes before ingest: it is the ffmpeg command line, binary and output parsing that
   // the ingest camera source drives, and it knows nothing of cameras coming and going.
   { name: 'config', path: 'src/config/', kind: 'stage', role: 'YAML → `PatrolConfig` (zod; `config/schema.json` generated from it)' },

@@ -183,7 +183,7 @@ export const ConfigSchema = z
       .object({ level: LogLevelSchema.default('info').describe('PATROL_LOG_LEVEL in the environment wins') })
       .strict()
       .default({ level: 'info' }),
-    // Fleet (issue 6): `patrol worker` leases cameras from Redis; every role serves /metrics, /healthz, /readyz.
+    // Fleet: `patrol worker` leases cameras from Redis; every role serves /metrics, /healthz, /readyz.
     fleet: FleetSchema.default(FLEET_DEFAULTS),
   })
   .strict();

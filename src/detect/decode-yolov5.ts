@@ -1,5 +1,4 @@
-import { type Proposal, type DecodeParams, argmaxClass, minThreshold, sigmoid } from './proposal.js';
-import { logit } from './decode-yolox.js';
+import { type Proposal, type DecodeParams, objectnessFloor, scoreAnchor } from './proposal.js';
 
 /**
  * Decode one image of a YOLOv5-style export, [A, 5+C] row-major: cx, cy, w, h already in input pixels,
@@ -11,21 +10,16 @@ export function decodeYolov5(data: Float32Array, p: DecodeParams): Proposal[] {
   if (data.length % row !== 0) {
     throw new RangeError(`decodeYolov5: output has ${data.length} values, not a multiple of 5+C = ${row}`);
   }
-  const floor = minThreshold(p.thresholds);
-  const objFloor = p.sigmoidApplied ? floor : logit(floor);
+  const objFloor = objectnessFloor(p);
   const out: Proposal[] = [];
   for (let base = 0; base < data.length; base += row) {
-    const objRaw = data[base + 4]!;
-    if (objRaw < objFloor) continue;
-    const best = argmaxClass(data, base + 5, C);
-    const bestRaw = data[base + 5 + best]!;
-    const score = p.sigmoidApplied ? objRaw * bestRaw : sigmoid(objRaw) * sigmoid(bestRaw);
-    if (score < p.thresholds[best]!) continue;
+    const hit = scoreAnchor(data, base, p, objFloor);
+    if (!hit) continue;
     const cx = data[base]!;
     const cy = data[base + 1]!;
     const w = data[base + 2]!;
     const h = data[base + 3]!;
-    out.push({ classId: best, score, box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] });
+    out.push({ ...hit, box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] });
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { type Proposal, type DecodeParams, argmaxClass, minThreshold, sigmoid } from './proposal.js';
+import { type Proposal, type DecodeParams, objectnessFloor, scoreAnchor } from './proposal.js';
 
 export interface YoloxParams extends DecodeParams {
   /** Feature-map strides, in the order the head concatenates them (YOLOX: 8, 16, 32). */
@@ -25,9 +25,7 @@ export function decodeYolox(data: Float32Array, p: YoloxParams): Proposal[] {
   if (data.length !== expected) {
     throw new RangeError(`decodeYolox: output has ${data.length} values, expected ${expected} (anchors × ${row})`);
   }
-  const floor = minThreshold(p.thresholds);
-  // Class probabilities are <= 1, so obj < floor means no class can pass: skip the class scan.
-  const objFloor = p.sigmoidApplied ? floor : logit(floor);
+  const objFloor = objectnessFloor(p);
   const out: Proposal[] = [];
   let base = 0;
   for (const s of p.strides) {
@@ -35,27 +33,15 @@ export function decodeYolox(data: Float32Array, p: YoloxParams): Proposal[] {
     const gh = Math.floor(p.inputHeight / s);
     for (let gy = 0; gy < gh; gy++) {
       for (let gx = 0; gx < gw; gx++, base += row) {
-        const objRaw = data[base + 4]!;
-        if (objRaw < objFloor) continue;
-        const best = argmaxClass(data, base + 5, C);
-        const bestRaw = data[base + 5 + best]!;
-        // Argmax on logits equals argmax on probabilities (sigmoid is monotonic).
-        const score = p.sigmoidApplied ? objRaw * bestRaw : sigmoid(objRaw) * sigmoid(bestRaw);
-        if (score < p.thresholds[best]!) continue;
+        const hit = scoreAnchor(data, base, p, objFloor);
+        if (!hit) continue;
         const cx = (data[base]! + gx) * s;
         const cy = (data[base + 1]! + gy) * s;
         const w = Math.exp(data[base + 2]!) * s;
         const h = Math.exp(data[base + 3]!) * s;
-        out.push({ classId: best, score, box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] });
+        out.push({ ...hit, box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] });
       }
     }
   }
   return out;
-}
-
-/** Inverse of sigmoid, with the edges mapped to ±Infinity. */
-export function logit(p: number): number {
-  if (p <= 0) return -Infinity;
-  if (p >= 1) return Infinity;
-  return Math.log(p / (1 - p));
 }

@@ -43,3 +43,31 @@ export function argmaxClass(data: Float32Array, start: number, count: number): n
   }
   return best;
 }
+
+/** Inverse of sigmoid, with the edges mapped to ±Infinity. */
+export function logit(p: number): number {
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  return Math.log(p / (1 - p));
+}
+
+/** Class probabilities are <= 1, so an objectness below the lowest class threshold means no class can pass. */
+export function objectnessFloor(p: DecodeParams): number {
+  const floor = minThreshold(p.thresholds);
+  return p.sigmoidApplied ? floor : logit(floor);
+}
+
+/**
+ * Best class and score (objectness × class) of the anchor row at `base` of an [A, 5+C] head (box, objectness,
+ * C class scores), or undefined when it does not reach that class's threshold. Rows with objectness below
+ * `objFloor` (objectnessFloor) are dropped before the class scan.
+ */
+export function scoreAnchor(data: Float32Array, base: number, p: DecodeParams, objFloor: number): { classId: number; score: number } | undefined {
+  const objRaw = data[base + 4]!;
+  if (objRaw < objFloor) return undefined;
+  // Argmax on logits equals argmax on probabilities (sigmoid is monotonic).
+  const best = argmaxClass(data, base + 5, p.numClasses);
+  const bestRaw = data[base + 5 + best]!;
+  const score = p.sigmoidApplied ? objRaw * bestRaw : sigmoid(objRaw) * sigmoid(bestRaw);
+  return score < p.thresholds[best]! ? undefined : { classId: best, score };
+}

@@ -3,24 +3,17 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { backoffDelay, resolveRetry, type RetryPolicy } from './backoff.js';
 import { DEFAULT_RETENTION_MS } from './embedded-queue.js';
 import { toBullJobId } from './job-id.js';
-import { silentLogger, type DispatchLogger } from './logger.js';
+import { silentLog, type Log } from '../log/log.js';
 import { checkMessage } from './message.js';
 import { OutageLog, isConnectionError } from './outage.js';
-import type { DispatchHandler, DispatchQueue } from './queue.js';
+import type { DispatchHandler, DispatchQueue, QueueOptions } from './queue.js';
 import type { DispatchMessage } from '../contracts/dispatch-message.js';
 import { Spool } from './spool.js';
 import { assertQueueName, queueFile } from './sqlite.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout } from '../timeout.js';
 
-export interface BullmqQueueOptions {
+export interface BullmqQueueOptions extends QueueOptions {
   redisUrl: string;
-  /** BullMQ queue name (no ':'); the spool lives in `<storageDir>/queue/<name>.spool.sqlite`. */
-  name: string;
-  storageDir: string;
-  logger?: DispatchLogger;
-  retry?: Partial<RetryPolicy>;
-  /** Completed jobs are kept this long so a re-publish of their jobId is still ignored. Default 7 days. */
-  retentionMs?: number;
   /** Handlers running at once, 1–4. Default 1, which keeps delivery in publish order. */
   concurrency?: number;
   /** A publish that Redis has not confirmed within this is spooled instead. Default 2 s. */
@@ -52,7 +45,7 @@ export interface BullmqQueueOptions {
 export class BullmqDispatchQueue implements DispatchQueue {
   readonly kind = 'bullmq' as const;
   private readonly opts: BullmqQueueOptions;
-  private readonly logger: DispatchLogger;
+  private readonly logger: Log;
   private readonly retry: RetryPolicy;
   private readonly producer: Redis;
   private readonly queue: Queue;
@@ -73,7 +66,7 @@ export class BullmqDispatchQueue implements DispatchQueue {
   constructor(opts: BullmqQueueOptions) {
     assertQueueName(opts.name);
     this.opts = opts;
-    this.logger = opts.logger ?? silentLogger;
+    this.logger = opts.logger ?? silentLog;
     this.retry = resolveRetry(opts.retry);
     this.publishTimeoutMs = opts.publishTimeoutMs ?? 2_000;
     this.replayCfg = {

@@ -1,27 +1,19 @@
 import { BullmqDispatchQueue } from './bullmq-queue.js';
 import { EmbeddedDispatchQueue } from './embedded-queue.js';
-import type { RetryPolicy } from './backoff.js';
-import { silentLogger, type DispatchLogger } from './logger.js';
-import type { DispatchQueue } from './queue.js';
-import { redactRedisUrl } from './redact.js';
+import { silentLog } from '../log/log.js';
+import type { DispatchQueue, QueueOptions } from './queue.js';
+import { redactRedisUrl } from '../log/redact.js';
 
-export interface CreateDispatchQueueOptions {
+export interface CreateDispatchQueueOptions extends QueueOptions {
   /** `redis://…` selects BullMQ; absent or empty selects the embedded SQLite queue. (REDIS_URL is the caller's business.) */
   redisUrl?: string | undefined;
-  name: string;
-  /** Embedded queue and Redis-outage spool both live under `<storageDir>/queue/`. */
-  storageDir: string;
-  logger?: DispatchLogger;
-  retry?: Partial<RetryPolicy>;
-  /** How long a delivered jobId is remembered for dedupe. Default 7 days. */
-  retentionMs?: number;
   /** BullMQ only: handlers running at once, 1–4 (default 1 keeps publish order). */
   concurrency?: number;
 }
 
 /** The dispatch queue for this configuration: BullMQ when a Redis URL is given, the embedded durable queue otherwise. */
 export function createDispatchQueue(opts: CreateDispatchQueueOptions): DispatchQueue {
-  const logger = opts.logger ?? silentLogger;
+  const logger = opts.logger ?? silentLog;
   const common = { name: opts.name, storageDir: opts.storageDir, logger, retry: opts.retry, retentionMs: opts.retentionMs };
   const url = opts.redisUrl?.trim();
   if (url) {

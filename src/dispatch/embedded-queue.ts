@@ -1,18 +1,11 @@
 import { backoffDelay, resolveRetry, type RetryPolicy } from './backoff.js';
-import { silentLogger, type DispatchLogger } from './logger.js';
+import { silentLog, type Log } from '../log/log.js';
 import { checkMessage } from './message.js';
-import type { DispatchHandler, DispatchQueue } from './queue.js';
+import type { DispatchHandler, DispatchQueue, QueueOptions } from './queue.js';
 import type { DispatchMessage } from '../contracts/dispatch-message.js';
 import { openDb, queueFile, type Db, type Stmt } from './sqlite.js';
 
-export interface EmbeddedQueueOptions {
-  name: string;
-  /** The queue lives in `<storageDir>/queue/<name>.sqlite`. */
-  storageDir: string;
-  logger?: DispatchLogger;
-  retry?: Partial<RetryPolicy>;
-  /** How long acknowledged jobIds are remembered, so a late re-publish is still ignored. Default 7 days. */
-  retentionMs?: number;
+export interface EmbeddedQueueOptions extends QueueOptions {
   /** Longest sleep between looks at the table; a publish in this process wakes the consumer at once. Default 1 s. */
   pollMs?: number;
   synchronous?: 'FULL' | 'NORMAL';
@@ -50,7 +43,7 @@ export class EmbeddedDispatchQueue implements DispatchQueue {
   private readonly retry: RetryPolicy;
   private readonly retentionMs: number;
   private readonly pollMs: number;
-  private readonly logger: DispatchLogger;
+  private readonly logger: Log;
   private readonly pruneTimer: NodeJS.Timeout;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -73,7 +66,7 @@ export class EmbeddedDispatchQueue implements DispatchQueue {
     this.retry = resolveRetry(opts.retry);
     this.retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
     this.pollMs = opts.pollMs ?? 1_000;
-    this.logger = opts.logger ?? silentLogger;
+    this.logger = opts.logger ?? silentLog;
     this.db = openDb(this.file, opts.synchronous);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS jobs (

@@ -1,5 +1,5 @@
-import type { DispatchLogger } from './logger.js';
-import { redactRedisUrl, scrubSecret } from './redact.js';
+import type { Log } from '../log/log.js';
+import { redactRedisUrl, scrubSecret } from '../log/redact.js';
 
 /** Error codes and messages that mean "Redis is not reachable right now", as opposed to a bug. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
@@ -22,7 +22,7 @@ export class OutageLog {
   readonly target: string;
 
   constructor(
-    private readonly logger: DispatchLogger,
+    private readonly logger: Log,
     private readonly url: string,
     private readonly now: () => number = Date.now,
   ) {

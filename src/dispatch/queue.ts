@@ -1,4 +1,18 @@
 import type { DispatchMessage } from '../contracts/dispatch-message.js';
+import type { Log } from '../log/log.js';
+import type { RetryPolicy } from './backoff.js';
+
+/** What every dispatch queue is built from. */
+export interface QueueOptions {
+  /** Queue name, no ':' (BullMQ's key separator); it also names the queue's files. */
+  name: string;
+  /** The embedded queue (`<name>.sqlite`) and the Redis-outage spool (`<name>.spool.sqlite`) live under `<storageDir>/queue/`. */
+  storageDir: string;
+  logger?: Log;
+  retry?: Partial<RetryPolicy>;
+  /** How long an acknowledged jobId is remembered, so a late re-publish is still ignored. Default 7 days. */
+  retentionMs?: number;
+}
 
 export function jobIdFor(kind: DispatchMessage['kind'], eventId: string, seq = 0): string {
   return kind === 'opened' ? eventId : kind === 'ended' ? `${eventId}.ended` : `${eventId}.u${seq.toString(36)}`;

@@ -2,18 +2,11 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
 import type { PatrolEvent } from '../contracts/event.js';
+import { silentLog, type Log } from '../log/log.js';
 import { ClipUnavailableError, cutClip, type CutClip } from './clip-cut.js';
 import { DEFAULT_SEGMENT_SEC } from '../ingest/ring-writer.js';
 import { readRing, ringDirFor, selectSegments } from './clip-ring.js';
 import { EvidencePathError, evidenceRelPath, resolveInStorage } from './store-files.js';
-
-/** The logging surface the recorder needs; a pino logger fits. */
-export interface ClipLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export interface ClipRecorderOptions {
   storageDir: string;
@@ -42,7 +35,7 @@ export interface ClipRecorderOptions {
   settleMs?: number;
   /** Ring polling while waiting. Default 500 ms. */
   pollMs?: number;
-  logger?: ClipLogger;
+  logger?: Log;
   /** Wall clock (same clock as live frame timestamps). */
   clock?: () => number;
 }
@@ -64,7 +57,6 @@ export interface ClipEvidence {
 }
 
 const noop = (): void => {};
-const silent: ClipLogger = { debug: noop, info: noop, warn: noop, error: noop };
 const b36 = (ms: number): string => Math.floor(ms).toString(36);
 
 /** The event with its clip recorded in the evidence (a copy; other evidence untouched). */
@@ -108,7 +100,7 @@ export class ClipRecorder {
   private readonly segmentSec: number;
   private readonly settleMs: number;
   private readonly pollMs: number;
-  private readonly log: ClipLogger;
+  private readonly log: Log;
   private readonly clock: () => number;
   private readonly pending = new Map<string, Pending>();
   /** Finished requests, newest last (bounded): a repeated request gets the same answer. */
@@ -124,7 +116,7 @@ export class ClipRecorder {
     this.segmentSec = opts.segmentSec ?? DEFAULT_SEGMENT_SEC;
     this.settleMs = opts.settleMs ?? 3 * this.segmentSec * 1000 + 5_000;
     this.pollMs = opts.pollMs ?? 500;
-    this.log = opts.logger ?? silent;
+    this.log = opts.logger ?? silentLog;
     this.clock = opts.clock ?? Date.now;
     for (const [name, v] of Object.entries({ preRollSec: this.pre, postRollSec: this.post, maxLeadSec: this.maxLead })) {
       if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`clip recorder: ${name} must be ≥ 0, got ${v}`);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import type { Log } from '../log/log.js';
 import type { FleetKeys } from './keys.js';
 import { leaseValue } from './keys.js';
 import { CameraRegistry } from './registry.js';
@@ -35,13 +36,6 @@ export interface LeaseHandler {
   stop(cameraId: string, why: StopReason): Promise<void>;
 }
 
-export interface LeaseLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
-
 export interface LeaseManagerOptions {
   redis: Redis;
   keys: FleetKeys;
@@ -58,7 +52,7 @@ export interface LeaseManagerOptions {
   /** The cameras this worker can run: id → fingerprint of its config (see registry.ts). */
   runnable: ReadonlyMap<string, string>;
   handler: LeaseHandler;
-  logger: LeaseLogger;
+  logger: Log;
   /** Monotonic ms (injectable for tests). */
   now?: () => number;
   random?: () => number;

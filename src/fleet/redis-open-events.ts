@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EventSchema, type PatrolEvent } from '../contracts/event.js';
 import type { OpenEventsPort } from '../pipeline/camera-analyzer.js';
 import type { FleetKeys } from './keys.js';
-import type { LeaseLogger } from './leases.js';
+import type { Log } from '../log/log.js';
 import { SAVE_FENCED } from './scripts.js';
 
 const Stored = z.object({ cameraId: z.string(), savedAt: z.number(), events: z.array(EventSchema) });
@@ -32,7 +32,7 @@ export class RedisOpenEvents implements OpenEventsPort {
     private readonly keys: FleetKeys,
     /** The camera's current lease value (`<worker>:<token>`), or undefined when this worker does not hold it. */
     private readonly leaseValueOf: (cameraId: string) => string | undefined,
-    private readonly logger: LeaseLogger,
+    private readonly logger: Log,
   ) {}
 
   async prefetch(cameraId: string): Promise<PatrolEvent[]> {

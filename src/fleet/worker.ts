@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CameraConfig, PatrolConfig } from '../config/schema.js';
 import { createDispatchQueue } from '../dispatch/create-queue.js';
-import { redactRedisUrl } from '../dispatch/redact.js';
+import { redactRedisUrl } from '../log/redact.js';
 import { PatrolError } from '../errors.js';
 import { Observability } from '../observe/observability.js';
 import { startPipeline, type Pipeline } from '../pipeline/pipeline.js';

@@ -13,7 +13,7 @@ import { cameraInput, type CameraInput } from './camera-input.js';
 import type { Frame } from '../contracts/frame.js';
 import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
 import { FrameQueue } from './frame-queue.js';
-import { silentLogger, type IngestLogger } from './logger.js';
+import { silentLog, type Log } from '../log/log.js';
 import { redactCredentials as redactUrl } from '../log/redact.js';
 import { decodeInputScript } from '../decode/ffmpeg-args.js';
 import { concatOptionsSupported, INPUT_SCRIPT_FD, spawnFfmpeg } from '../decode/secret-input.js';
@@ -26,7 +26,7 @@ export interface CameraSourceOptions {
   width: number;
   height: number;
   pixelFormat: PixelFormat;
-  logger?: IngestLogger;
+  logger?: Log;
   /** A specific ffmpeg binary; default: resolveFfmpeg() (FFMPEG_PATH, PATH, then the npm package). */
   ffmpegPath?: string;
   /** An already-resolved binary: start 1000 cameras without probing ffmpeg 1000 times. */
@@ -136,7 +136,7 @@ class FfmpegCameraSource implements CameraSource {
   private resolveEnded!: () => void;
   private readonly input: CameraInput;
   private readonly ffmpeg: FfmpegBinary;
-  private readonly log: IngestLogger;
+  private readonly log: Log;
   private readonly clock: () => number;
   private readonly realtime: boolean;
   private readonly loop: boolean;
@@ -171,7 +171,7 @@ class FfmpegCameraSource implements CameraSource {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.input = cameraInput(camera.url, opts.baseDir ?? process.cwd());
     this.ffmpeg = opts.ffmpeg ?? resolveFfmpeg({ ffmpegPath: opts.ffmpegPath });
-    this.log = opts.logger ?? silentLogger;
+    this.log = opts.logger ?? silentLog;
     this.clock = opts.clock ?? Date.now;
     this.loop = this.input.kind === 'file' && camera.loop;
     this.realtime = this.input.kind === 'rtsp' || (opts.realtime ?? camera.loop);

@@ -1,11 +1,7 @@
 import type { Frame } from '../contracts/frame.js';
+import type { Log } from '../log/log.js';
 import { CameraHealth, HEALTH_CHECKS, type HealthCheck, type HealthThresholds } from './camera-health.js';
 import type { PatrolMetrics } from './metrics.js';
-
-export interface HealthLogger {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-}
 
 /**
  * Camera health for a whole process: one CameraHealth per analyzed camera, alerts as a warn log line
@@ -16,7 +12,7 @@ export class HealthMonitor {
   private readonly cameras = new Map<string, CameraHealth>();
 
   constructor(
-    private readonly logger: HealthLogger,
+    private readonly logger: Log,
     private readonly metrics?: PatrolMetrics,
     private readonly thresholds: Partial<HealthThresholds> = {},
   ) {}

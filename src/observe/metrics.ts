@@ -5,8 +5,9 @@ import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
 import type { EventChange } from '../contracts/event.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
 import { BudgetMeter, IntervalTracker } from './analysis-meters.js';
+import { withTimeout } from '../timeout.js';
 
-export type Role = 'run' | 'worker' | 'serve';
+export type ProcessRole = 'run' | 'worker' | 'serve';
 
 const STATES: readonly SourceState[] = ['connecting', 'live', 'backoff', 'failed', 'stopped'];
 
@@ -53,7 +54,7 @@ export class PatrolMetrics {
   private queue: DispatchQueue | undefined;
   private cameraIntervals: CameraIntervals | undefined;
 
-  constructor(readonly role: Role) {
+  constructor(readonly role: ProcessRole) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.registry.setDefaultLabels({ role });
@@ -128,7 +129,7 @@ export class PatrolMetrics {
       registers,
       async collect() {
         if (!self.queue) return;
-        const depth = await Promise.race([self.queue.depth(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1_000).unref())]).catch(() => undefined);
+        const depth = await withTimeout(self.queue.depth(), 1_000, 'queue depth').catch(() => undefined);
         if (depth !== undefined) this.set(depth);
       },
     });

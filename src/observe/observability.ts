@@ -7,7 +7,8 @@ import type { SourceStatus } from '../contracts/camera-status.js';
 import type { EventChange } from '../contracts/event.js';
 import { PatrolError } from '../errors.js';
 import { HealthMonitor } from './health-monitor.js';
-import { PatrolMetrics, type Role } from './metrics.js';
+import { PatrolMetrics, type ProcessRole } from './metrics.js';
+import { withTimeout } from '../timeout.js';
 import { startObserveServer, type ObserveServer, type ReadyCheck } from './server.js';
 
 /** What readiness needs to know about the running pipeline (a subset of Pipeline). */
@@ -17,7 +18,7 @@ export interface PipelineView {
 }
 
 export interface ObservabilityOptions {
-  role: Role;
+  role: ProcessRole;
   config: PatrolConfig;
   logger: Logger;
   queue?: DispatchQueue;
@@ -95,7 +96,7 @@ export class Observability {
     if (this.opts.role !== 'serve') checks.detector = this.pipeline ? { ok: true } : { ok: false, detail: 'model still loading' };
     if (this.opts.queue) {
       const q = this.opts.queue;
-      const depth = await Promise.race([q.depth().then((n) => n, () => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1_500).unref())]);
+      const depth = await withTimeout(q.depth(), 1_500, 'queue depth').catch(() => undefined);
       checks.queue = depth === undefined ? { ok: false, detail: 'dispatch queue did not answer' } : { ok: true, detail: `depth ${depth}` };
     }
     if (this.pipeline) {

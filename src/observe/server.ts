@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { TimeoutError, withTimeout } from '../timeout.js';
 
 export interface ReadyCheck {
   ok: boolean;
@@ -53,14 +54,18 @@ export async function startObserveServer(opts: ObserveServerOptions): Promise<Ob
       return;
     }
     if (path === '/readyz') {
-      const timeout = new Promise<Record<string, ReadyCheck>>((resolve) => setTimeout(() => resolve({ checks: { ok: false, detail: `readiness checks took over ${timeoutMs} ms` } }), timeoutMs).unref());
-      Promise.race([Promise.resolve().then(opts.ready), timeout]).then(
-        (checks) => {
-          const ready = Object.values(checks).every((c) => c.ok);
-          send(ready ? 200 : 503, 'application/json', `${JSON.stringify({ status: ready ? 'ready' : 'not ready', checks })}\n`);
-        },
-        (err: unknown) => send(503, 'application/json', `${JSON.stringify({ status: 'not ready', error: err instanceof Error ? err.message : String(err) })}\n`),
-      );
+      withTimeout(Promise.resolve().then(opts.ready), timeoutMs, 'readiness checks')
+        .catch((err: unknown) => {
+          if (err instanceof TimeoutError) return { checks: { ok: false, detail: `readiness checks took over ${timeoutMs} ms` } };
+          throw err;
+        })
+        .then(
+          (checks) => {
+            const ready = Object.values(checks).every((c) => c.ok);
+            send(ready ? 200 : 503, 'application/json', `${JSON.stringify({ status: ready ? 'ready' : 'not ready', checks })}\n`);
+          },
+          (err: unknown) => send(503, 'application/json', `${JSON.stringify({ status: 'not ready', error: err instanceof Error ? err.message : String(err) })}\n`),
+        );
       return;
     }
     send(404, 'text/plain', 'not found: try /metrics, /healthz or /readyz\n');

@@ -5,6 +5,7 @@ import type { EventChange, PatrolEvent } from '../contracts/event.js';
 import type { Rules } from '../score/rules.js';
 import { createCameraScoreState, openEvents, restore, step, type CameraScoreState, type TrackReport } from '../score/scorer.js';
 import { jobIdFor, type DispatchQueue } from '../dispatch/queue.js';
+import { withClip } from '../evidence/clip-recorder.js';
 import { acceptAsNormal, sceneStep, type SceneState } from '../scene/model.js';
 import { sceneDetections } from '../score/scene-fusion.js';
 import type { Box } from '../contracts/box.js';
@@ -140,11 +141,11 @@ export class CameraAnalyzer {
       if (!clip) return;
       this.evidence.addFile?.(event.id, 'clip', clip.relPath, clip.sha256);
       const latest = this.published.get(event.id) ?? event;
-      const withClip: PatrolEvent = { ...latest, evidence: { ...latest.evidence, clip: clip.relPath, sha256: { ...latest.evidence.sha256, [clip.relPath]: clip.sha256 } } };
+      const updated = withClip(latest, clip);
       // Its own job id: the clip update must not be deduplicated against a sighting update.
-      await this.queue.publish({ jobId: `${event.id}.clip`, kind: 'updated', event: withClip, publishedAt: Date.now() });
-      this.published.set(event.id, withClip);
-      this.onChange?.({ kind: 'updated', event: withClip });
+      await this.queue.publish({ jobId: `${event.id}.clip`, kind: 'updated', event: updated, publishedAt: Date.now() });
+      this.published.set(event.id, updated);
+      this.onChange?.({ kind: 'updated', event: updated });
       this.saveOpen();
     });
     this.pendingClips = Promise.all([this.pendingClips, done.catch(() => undefined)]).then(() => undefined);

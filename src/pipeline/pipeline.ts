@@ -41,7 +41,7 @@ export interface PipelineOptions {
   clips?: boolean;
   /** Where open events survive a restart; default: files under the storage dir (live mode). */
   openEvents?: OpenEventsPort;
-  // --- Fleet and observability hooks (issue 6, src/fleet, src/observe); all optional. ---
+  // --- Hooks for the fleet worker (src/fleet) and observability (src/observe); all optional. ---
   /** Checked right before an analyzed frame is scored: false drops its results (a worker whose lease on the camera is running out). */
   admit?: (frame: Frame) => boolean;
   /** Every admitted analyzed frame with its detections, before scoring (camera health checks, metrics). */
@@ -143,7 +143,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       logger: log,
       realtime: mode === 'live',
       startTimeMs: mode === 'once' ? startTimeMs : undefined,
-      analyzeDurationMs: opts.rtspAnalyzeDurationMs, // issue 6
+      analyzeDurationMs: opts.rtspAnalyzeDurationMs,
       ring: clips ? { dir: clips.ringDir, seconds: ringSecondsFor() } : undefined,
     });
     // The source logs its own state changes; the pipeline only records them.
@@ -187,7 +187,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   let started = false;
   for (const camera of cameras) addCamera(camera);
 
-  // issue 6: detect is timed for onBatch; onResult asks admit/onAnalyzed first.
+  // Timed for onBatch (the worker's budget); results pass admit (lease still safe) before they are scored.
   const detect = async (frames: Frame[]): Promise<Detections[]> => {
     const t0 = performance.now();
     const out = await detector.detect(frames);

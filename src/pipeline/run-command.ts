@@ -5,7 +5,7 @@ import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { VIOLATION_LABELS, type ViolationType } from '../contracts/violation.js';
 import { startPipeline, type Pipeline } from './pipeline.js';
 import { startReview, type ReviewHandle } from './start-review.js';
-import { Observability } from '../observe/observability.js'; // issue 6
+import { Observability } from '../observe/observability.js';
 
 export interface RunOptions {
   configPath: string;
@@ -23,7 +23,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
   let review: ReviewHandle | undefined;
   let pipeline: Pipeline | undefined;
-  // issue 6: metrics, camera health and /metrics /healthz /readyz (fleet.metricsPort) for live runs.
+  // Live runs are watched like fleet workers: metrics, camera health and /metrics /healthz /readyz on fleet.metricsPort.
   const observe = opts.once ? undefined : new Observability({ role: 'run', config, logger, queue });
   const shutdown = async (): Promise<void> => {
     await pipeline?.stop();

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
 import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { startReview } from './start-review.js';
-import { Observability } from '../observe/observability.js'; // issue 6
+import { Observability } from '../observe/observability.js';
 
 /**
  * `patrol serve`: the review service alone — it consumes the dispatch queue (BullMQ via REDIS_URL when the
@@ -15,7 +15,7 @@ export async function serveCommand(opts: { configPath: string }): Promise<number
   mkdirSync(config.storage.dir, { recursive: true });
   if (!config.queue.redisUrl) logger.warn('no REDIS_URL: serving events from the embedded queue on this machine only');
   const queue = createDispatchQueue({ redisUrl: config.queue.redisUrl, name: config.queue.name, storageDir: config.storage.dir, logger });
-  // issue 6: /metrics (queue depth, process), /healthz, /readyz on fleet.metricsPort.
+  // Ops watch the review server like the workers: /metrics (queue depth, process), /healthz, /readyz on fleet.metricsPort.
   const observe = new Observability({ role: 'serve', config, logger, queue });
   await observe.listen(false);
   const review = await startReview({ config, queue, logger, getCameraStatus: () => [] });

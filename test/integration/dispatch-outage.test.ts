@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BullmqDispatchQueue, type BullmqQueueOptions } from '../../src/dispatch/bullmq-queue.js';
 import { toBullJobId } from '../../src/dispatch/job-id.js';
-import type { DispatchLogger } from '../../src/dispatch/logger.js';
+import type { Log } from '../../src/log/log.js';
 import { jobIdFor } from '../../src/dispatch/queue.js';
 import { type DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import { TestRedis } from '../../support/redis.js';
@@ -63,7 +63,7 @@ function tally() {
 function recordingLogger() {
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? '' });
-  const logger: DispatchLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const logger: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   return { lines, logger };
 }
 
@@ -86,7 +86,7 @@ describe('BullMQ dispatch through a Redis outage', () => {
     redisDown = false;
   };
   const queues: BullmqDispatchQueue[] = [];
-  const open = (name: string, logger?: DispatchLogger, extra: Partial<BullmqQueueOptions> = {}) => {
+  const open = (name: string, logger?: Log, extra: Partial<BullmqQueueOptions> = {}) => {
     const q = new BullmqDispatchQueue({ redisUrl: redis.url, name, storageDir: dir, logger, retry: { attempts: 5, backoffMs: 50, maxBackoffMs: 1_000 }, ...extra });
     queues.push(q);
     return q;

@@ -13,7 +13,7 @@ import { ringLayout } from '../../src/ingest/ring-writer.js';
 import { verifyEvidenceFile } from '../../src/evidence/store-files.js';
 import { createCameraSource, type CameraSource } from '../../src/ingest/camera-source.js';
 import type { Frame } from '../../src/contracts/frame.js';
-import type { IngestLogger } from '../../src/ingest/logger.js';
+import type { Log } from '../../src/log/log.js';
 import type { PatrolEvent } from '../../src/contracts/event.js';
 import { testClip } from '../support/clip.js';
 
@@ -78,7 +78,7 @@ function event(over: Partial<PatrolEvent>): PatrolEvent {
   };
 }
 
-function captureLogger(): IngestLogger & { lines: Array<{ level: string; msg?: string; obj: object }> } {
+function captureLogger(): Log & { lines: Array<{ level: string; msg?: string; obj: object }> } {
   const lines: Array<{ level: string; msg?: string; obj: object }> = [];
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, msg, obj });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraConfig } from '../../src/config/schema.js';
 import { CameraSchema } from '../../src/config/schema.js';
 import { fleetKeys, leaseValue } from '../../src/fleet/keys.js';
-import { LeaseManager, type LeaseLogger, type StopReason } from '../../src/fleet/leases.js';
+import { LeaseManager, type StopReason } from '../../src/fleet/leases.js';
+import type { Log } from '../../src/log/log.js';
 import { RedisOpenEvents } from '../../src/fleet/redis-open-events.js';
 import { CameraRegistry, cameraFingerprint } from '../../src/fleet/registry.js';
 import { RELEASE, HEARTBEAT } from '../../src/fleet/scripts.js';
@@ -15,7 +16,7 @@ const TTL = 1_500;
 const HEARTBEAT_MS = 300;
 const SCAN = 100;
 
-const quiet: LeaseLogger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+const quiet: Log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 const cams: CameraConfig[] = Array.from({ length: 6 }, (_, i) => CameraSchema.parse({ id: `cam${i}`, url: `rtsp://127.0.0.1:1/cam${i}` }));
 const runnable = new Map(cams.map((c) => [c.id, cameraFingerprint(c)]));
 

@@ -6,7 +6,8 @@ import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import type { DispatchQueue } from '../../src/dispatch/queue.js';
 import { FencedQueue, LeaseLostError } from '../../src/fleet/fenced-queue.js';
 import { fleetKeys } from '../../src/fleet/keys.js';
-import { LeaseManager, type LeaseLogger } from '../../src/fleet/leases.js';
+import { LeaseManager } from '../../src/fleet/leases.js';
+import type { Log } from '../../src/log/log.js';
 import { RedisOpenEvents } from '../../src/fleet/redis-open-events.js';
 import { CameraRegistry, cameraFingerprint } from '../../src/fleet/registry.js';
 import type { Frame } from '../../src/contracts/frame.js';
@@ -18,7 +19,7 @@ import { TestRedis } from '../../support/redis.js';
  * A camera that moves between workers keeps its open events: the new owner loads them from Redis and
  * continues the same event (same id, no second `opened`), and the old owner can no longer publish.
  */
-const quiet: LeaseLogger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+const quiet: Log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 const camera = CameraSchema.parse({ id: 'cam1', url: 'rtsp://127.0.0.1:1/cam1', violations: ['stall'], intervalSec: 5 });
 const rules = resolveRules({ stall: { classScores: {}, dwellSec: 10, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 } });
 const evidence: EvidencePort = { observe: () => {}, attach: async (changes) => changes, restore: () => {} };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCameraSource, type CameraSource, type CameraSourceConfig, type CameraSourceOptions } from '../../src/ingest/camera-source.js';
 import type { Frame } from '../../src/contracts/frame.js';
 import type { SourceStatus } from '../../src/contracts/camera-status.js';
-import type { IngestLogger } from '../../src/ingest/logger.js';
+import type { Log } from '../../src/log/log.js';
 import { testClip, type TestClip } from '../support/clip.js';
 import { freePort } from '../../support/redis.js';
 import { TestRtspServer } from '../../support/rtsp.js';
@@ -33,7 +33,7 @@ function watch(cam: CameraSourceConfig, opts: Partial<CameraSourceOptions> = {})
     (level: string) =>
     (obj: object, msg?: string): void =>
       void logs.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
-  const logger: IngestLogger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+  const logger: Log = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
   const source = createCameraSource(cam, { ...SIZE, ...FAST, logger, ...opts });
   const w: Watched = { source, frames: [], statuses: [], statusTimes: [], logs };
   source.onFrame((f) => void w.frames.push(f));

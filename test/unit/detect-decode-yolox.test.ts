@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeYolox, logit, yoloxAnchorCount } from '../../src/detect/decode-yolox.js';
+import { decodeYolox, yoloxAnchorCount } from '../../src/detect/decode-yolox.js';
+import { logit } from '../../src/detect/proposal.js';
 
 // 64×64 input, strides 8/16/32 → 8² + 4² + 2² = 84 anchors; 2 classes → 7 values per anchor.
 const W = 64;

@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_RETRY, resolveRetry } from '../../src/dispatch/backoff.js';
 import { fromBullJobId, toBullJobId } from '../../src/dispatch/job-id.js';
-import type { DispatchLogger } from '../../src/dispatch/logger.js';
+import type { Log } from '../../src/log/log.js';
 import { checkMessage } from '../../src/dispatch/message.js';
 import { supersedes } from '../../src/dispatch/order.js';
 import { isConnectionError, OutageLog } from '../../src/dispatch/outage.js';
 import { jobIdFor } from '../../src/dispatch/queue.js';
 import { type DispatchMessage } from '../../src/contracts/dispatch-message.js';
-import { redactRedisUrl, scrubSecret } from '../../src/dispatch/redact.js';
+import { redactRedisUrl, scrubSecret } from '../../src/log/redact.js';
 import type { PatrolEvent } from '../../src/contracts/event.js';
 
 function event(over: Partial<PatrolEvent> = {}): PatrolEvent {
@@ -159,7 +159,7 @@ describe('supersedes (consumer tolerance of out-of-order delivery)', () => {
 });
 
 describe('OutageLog', () => {
-  function recorder(): DispatchLogger & { lines: { level: string; obj: object; msg?: string }[] } {
+  function recorder(): Log & { lines: { level: string; obj: object; msg?: string }[] } {
     const lines: { level: string; obj: object; msg?: string }[] = [];
     const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
     return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { FfmpegBinary } from '../../src/decode/ffmpeg-path.js';
 import { createCameraSource } from '../../src/ingest/camera-source.js';
-import type { IngestLogger } from '../../src/ingest/logger.js';
+import type { Log } from '../../src/log/log.js';
 import { createLogger } from '../../src/log/logger.js';
 
 /** Never spawned: the file is missing, so the source fails before starting ffmpeg. */
@@ -18,7 +18,7 @@ describe('camera source logging', () => {
     const out = new PassThrough();
     const lines: string[] = [];
     out.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
-    const logger: IngestLogger = createLogger({ destination: out, pretty: false, level: 'info' });
+    const logger: Log = createLogger({ destination: out, pretty: false, level: 'info' });
     const source = createCameraSource(
       { id: 'gate-3', url: 'file://missing/clip.ts', loop: true, intervalSec: 5, decode: 'keyframe' },
       { width: 416, height: 416, pixelFormat: 'rgb24', logger, ffmpeg: NO_FFMPEG, baseDir: '/srv' },

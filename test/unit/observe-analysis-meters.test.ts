@@ -7,7 +7,7 @@ import { BudgetMeter, IntervalTracker } from '../../src/observe/analysis-meters.
  * The patrol scheduler of one worker is the FrameMailbox (one slot per camera, the freshest frame wins,
  * the longest-waiting camera is analyzed first) fed by sources that hand over one frame per interval.
  * These tests drive it in simulated time — cameras deliver frames on their intervals, a detector with a
- * fixed cost per frame takes batches whenever it is free — and check the two promises of issue 6:
+ * fixed cost per frame takes batches whenever it is free — and check the two promises of the scheduler:
  * every camera analyzed within its interval while capacity allows, and fair degradation when it does not.
  */
 
