@@ -8,21 +8,20 @@ import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
 import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import type { DispatchQueue } from '../../src/dispatch/queue.js';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
-import { fixtureVideo, HAS_SHARED } from '../../support/fixture-video.js';
+import { fixtureVideo } from '../../support/fixture-video.js';
+import { binsAsDumpingManifest } from '../support/test-model.js';
 import { writeFaultFigures } from './support/figures.js';
 import { PipelineHarness, harnessConfig, sleep, until } from './support/pipeline-harness.js';
 import { AofRedis } from './support/redis-aof.js';
 
 /**
- * Redis outage while the pipeline produces events (issue 8): six live cameras raise and end stall events every
+ * Redis outage while the pipeline produces events (issue 8): six live cameras raise and end dumping events every
  * 20 s each through the production BullMQ queue; redis-server (AOF, fsync always, as in production) is
  * SIGKILLed for PATROL_OUTAGE_SEC (60 s in `npm run test:faults`) and restarted on the same port and files.
  * A separate consumer (what `patrol serve` runs) counts deliveries by jobId.
  * Expected: publishes never block the analysis, everything spools to local disk and is delivered once Redis
  * is back — lost = 0, duplicates = 0.
  */
-
-if (!HAS_SHARED) console.warn('redis-outage-pipeline: ../shared is absent (no stand-in model); skipping');
 
 const OUTAGE_SEC = Number(process.env.PATROL_OUTAGE_SEC ?? 60);
 const CAMERAS = 6;
@@ -51,16 +50,16 @@ class RecordingQueue implements DispatchQueue {
 }
 
 /**
- * A clip that loops "no stall for 8 s, stall for 12 s" (segments of the stall_setup fixture, cut on its 2 s
- * keyframes): each loop opens one stall event and ends it. `stallFirst` shifts the phase by half a loop.
+ * A clip that loops "no bin for 8 s, a bin for 12 s" (segments of the empty_day and bin_present fixtures, encoded
+ * alike and cut on their 2 s keyframes): with patrol-det's bins counted as dumping (test-model.ts) each loop
+ * opens one event and ends it. `binFirst` shifts the phase by half a loop.
  */
-function blinkingStall(dir: string, stallFirst: boolean): string {
-  const src = fixtureVideo('stall_setup');
-  const list = join(dir, `list-${stallFirst ? 'b' : 'a'}.txt`);
-  const empty = `file '${src}'\ninpoint 0\noutpoint 8\n`;
-  const stall = `file '${src}'\ninpoint 40\noutpoint 52\n`;
-  writeFileSync(list, stallFirst ? stall + empty : empty + stall);
-  const out = join(dir, `blink-${stallFirst ? 'b' : 'a'}.mp4`);
+function blinkingBin(dir: string, binFirst: boolean): string {
+  const list = join(dir, `list-${binFirst ? 'b' : 'a'}.txt`);
+  const empty = `file '${fixtureVideo('empty_day')}'\ninpoint 0\noutpoint 8\n`;
+  const bin = `file '${fixtureVideo('bin_present')}'\ninpoint 40\noutpoint 52\n`;
+  writeFileSync(list, binFirst ? bin + empty : empty + bin);
+  const out = join(dir, `blink-${binFirst ? 'b' : 'a'}.mp4`);
   execFileSync(resolveFfmpeg().path, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', out]);
   return out;
 }
@@ -70,7 +69,7 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
 }
 
-describe.skipIf(!HAS_SHARED)(`Redis down for ${OUTAGE_SEC} s while the pipeline raises events`, () => {
+describe(`Redis down for ${OUTAGE_SEC} s while the pipeline raises events`, () => {
   let dir: string;
   let redis: AofRedis;
   let consumer: BullmqDispatchQueue | undefined;
@@ -79,7 +78,7 @@ describe.skipIf(!HAS_SHARED)(`Redis down for ${OUTAGE_SEC} s while the pipeline 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'patrol-redis-outage-'));
-    clips = [blinkingStall(dir, false), blinkingStall(dir, true)];
+    clips = [blinkingBin(dir, false), blinkingBin(dir, true)];
     redis = await AofRedis.start();
   }, 300_000);
 
@@ -92,9 +91,10 @@ describe.skipIf(!HAS_SHARED)(`Redis down for ${OUTAGE_SEC} s while the pipeline 
 
   it('spools every event during the outage and delivers each exactly once afterwards: lost = 0, duplicates = 0', async () => {
     const config = harnessConfig(
-      Array.from({ length: CAMERAS }, (_, i) => ({ id: `cam-${i + 1}`, url: `file://${clips[i % 2]}`, loop: true })),
+      Array.from({ length: CAMERAS }, (_, i) => ({ id: `cam-${i + 1}`, url: `file://${clips[i % 2]}`, loop: true, violations: ['dumping' as const] })),
       join(dir, 'producer'),
-      { rules: { stall: { dwellSec: 2, hits: 2, window: 3, endAfterSec: 3, cooldownSec: 0 } }, queue: { redisUrl: redis.url, name: 'patrol-events' } },
+      { rules: { dumping: { dwellSec: 2, hits: 2, window: 3, endAfterSec: 3, cooldownSec: 0 } }, queue: { redisUrl: redis.url, name: 'patrol-events' } },
+      binsAsDumpingManifest(),
     );
     // The consumer: another process in production (`patrol serve`), with its own storage.
     consumer = new BullmqDispatchQueue({ redisUrl: redis.url, name: 'patrol-events', storageDir: join(dir, 'consumer') });
