@@ -226,9 +226,8 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(meta.rejectReasons).toEqual(['shadow_lighting', 'wrong_object', 'permitted_activity', 'duplicate', 'other']);
     expect(meta.squads).toContain('二中队');
     // The badges wear the same colours.
-    const dot = await page.$eval('.filter[data-type=burning] .dot', (el) => getComputedStyle(el).backgroundColor);
     const [r, g, b] = [1, 3, 5].map((i) => parseInt(BOX_COLORS.burning.slice(i, i + 2), 16));
-    expect(dot).toBe(`rgb(${r}, ${g}, ${b})`);
+    await expect.poll(() => page.$eval('.filter[data-type=burning] .dot', (el) => getComputedStyle(el).backgroundColor)).toBe(`rgb(${r}, ${g}, ${b})`);
   });
 
   // What the pipeline names an event (camera.zone.type.start), not the seed's short ids: the longest a row carries.
@@ -328,9 +327,11 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     await expect.poll(() => liveView.active(), { timeout: 10_000 }).toEqual({});
   });
 
-  // Last: it ends logged in as the new operator, which no test after it expects otherwise.
+  const newcomer = { username: 'wang.fang', password: 'wang-fang-passphrase-7' };
+  const renewed = 'wang-fang-second-phrase-8';
+
+  // It ends logged in as the new operator; the next test logs out first.
   it('lets only an admin list and add users, and the new operator logs in', async () => {
-    const newcomer = { username: 'wang.fang', password: 'wang-fang-passphrase-7' };
     const link = '.nav a[href="#/users"]';
     // Still the supervisor: no Users link, and the page itself says admins only.
     expect(await page.$(link)).toBeNull();
@@ -406,7 +407,6 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     };
     await page.click('.user .user-name');
     await page.waitForSelector(account);
-    const renewed = 'wang-fang-second-phrase-8';
     await changeTo(newcomer.password, renewed, `${renewed}x`);
     await expect.poll(() => page.textContent(`${account} .form-error`)).toContain('不一致');
     await changeTo('not-the-password-at-all', renewed);
@@ -421,5 +421,95 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     await page.fill('input[name=password]', renewed);
     await page.click('button[type=submit]');
     await page.waitForSelector('.event-row');
+  });
+
+  it('lets an admin disable (ending the session), re-enable, change a role, reset a password and delete; the audit log lists it all', async () => {
+    // The newcomer works in a second browser while the admin manages the account.
+    const theirs = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const them = await theirs.newPage();
+    try {
+      await them.goto(base);
+      await them.fill('input[name=username]', newcomer.username);
+      await them.fill('input[name=password]', renewed);
+      await them.click('button[type=submit]');
+      await them.waitForSelector('.event-row');
+
+      await page.click('.user button');
+      await page.waitForSelector('form.login-card');
+      await login('admin');
+      await page.click('.nav a[href="#/users"]');
+      const row = `.users-table tr[data-username="${newcomer.username}"]`;
+      await page.waitForSelector(row);
+      // Not on one's own account: the server refuses (409 self), so the page does not offer it.
+      const own = `.users-table tr[data-username="${USERNAMES.admin}"]`;
+      expect(await page.$eval(`${own} button[data-act=disable]`, (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+      expect(await page.$eval(`${own} select[name=role]`, (b) => (b as HTMLSelectElement).disabled)).toBe(true);
+
+      await page.click(`${row} button[data-act=disable]`);
+      await expect.poll(() => page.textContent(`${row} .state-pill`)).toBe('已停用');
+      expect(fx.store.users.list().find((u) => u.username === newcomer.username)?.disabled).toBe(true);
+      // Their session ended: the next thing they open sends them to the login page.
+      await them.goto(`${base}/#/cameras`);
+      await them.waitForSelector('form.login-card', { timeout: 10_000 });
+      expect(await them.evaluate(() => fetch('/api/me').then((r) => r.status))).toBe(401);
+
+      await page.click(`${row} button[data-act=enable]`);
+      await expect.poll(() => page.textContent(`${row} .state-pill`)).toBe('正常');
+      await page.selectOption(`${row} select[name=role]`, 'supervisor');
+      await expect.poll(() => page.textContent(`${row} .role-tag`)).toBe('值班长');
+      expect(fx.store.users.list().find((u) => u.username === newcomer.username)?.role).toBe('supervisor');
+
+      // A common password is refused in the dialog, in the reader's language; a passphrase is taken.
+      await page.click(`${row} button[data-act=password]`);
+      const dialog = 'dialog.modal[open]';
+      await page.waitForSelector(dialog);
+      const third = 'wang-fang-third-phrase-9';
+      for (const [pw, again] of [['password1234', 'password1234'], [third, `${third}!`], [third, third]]) {
+        await page.fill(`${dialog} input[name=password]`, pw!);
+        await page.fill(`${dialog} input[name=passwordAgain]`, again!);
+        await page.click(`${dialog} button[type=submit]`);
+        if (pw === 'password1234') await expect.poll(() => page.textContent(`${dialog} .form-error`)).toContain('最常见的密码');
+        else if (again !== pw) await expect.poll(() => page.textContent(`${dialog} .form-error`)).toContain('不一致');
+      }
+      await page.waitForSelector(dialog, { state: 'detached' });
+      await expect.poll(() => page.textContent('#toasts')).toContain(`已重置 ${newcomer.username} 的密码`);
+      expect(await fx.store.users.verifyLogin(newcomer.username, third)).toBeTruthy();
+
+      // Delete asks first; cancelling keeps the account.
+      await fx.store.users.create({ username: 'temp.helper', password: 'temp-helper-passphrase-1', role: 'operator' });
+      await page.reload();
+      const temp = '.users-table tr[data-username="temp.helper"]';
+      await page.waitForSelector(temp);
+      await page.click(`${temp} button[data-act=delete]`);
+      await page.click(`${dialog} button.btn-ghost`);
+      expect(await page.$(temp)).not.toBeNull();
+      await page.click(`${temp} button[data-act=delete]`);
+      await page.click(`${dialog} button[type=submit]`);
+      await page.waitForSelector(temp, { state: 'detached' });
+      expect(fx.store.users.list().some((u) => u.username === 'temp.helper')).toBe(false);
+      await shot('15-users-admin');
+
+      // The audit page: logins, reviewer actions and user changes, newest first, filterable.
+      await page.click('.nav a[href="#/audit"]');
+      await page.waitForSelector('.audit-table tbody tr');
+      const actions = await page.$$eval('.audit-table tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.action));
+      for (const a of ['login.success', 'login.failure', 'event.reject', 'event.dispatch', 'user.create', 'user.disable', 'user.enable', 'user.role', 'user.password_reset', 'user.delete', 'password.change']) {
+        expect(actions, a).toContain(a);
+      }
+      expect(await page.textContent('.audit-table')).toContain('驳回事件');
+      await page.selectOption('.audit-filters select[name=action]', 'user.disable');
+      await page.click('.audit-filters button[type=submit]');
+      await expect.poll(() => page.$$eval('.audit-table tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.action, tr.children[1]!.textContent, tr.children[4]!.textContent]))).toEqual([
+        ['user.disable', USERNAMES.admin, newcomer.username],
+      ]);
+      expect(page.url()).toContain('action=user.disable');
+      await page.fill('.audit-filters input[name=actor]', USERNAMES.operator);
+      await page.selectOption('.audit-filters select[name=action]', '');
+      await page.click('.audit-filters button[type=submit]');
+      await expect.poll(() => page.$$eval('.audit-table tbody tr', (trs) => [...new Set(trs.map((tr) => tr.children[1]!.textContent))])).toEqual([USERNAMES.operator]);
+      await shot('16-audit');
+    } finally {
+      await theirs.close();
+    }
   });
 });

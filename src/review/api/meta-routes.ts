@@ -3,6 +3,7 @@ import type { CameraConfig } from '../../config/schema.js';
 import { ViolationType, VIOLATION_LABELS } from '../../contracts/violation.js';
 import { REJECT_REASONS } from '../store/action-input.js';
 import { REVIEW_STATUSES, ROLES } from '../store/status.js';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from '../store/audit-store.js';
 import { BOX_COLORS, textColorOn } from '../../evidence/snapshot.js';
 import type { SessionAuth } from '../auth/session-auth.js';
 import { jsonSchema, responses } from './json-schema.js';
@@ -24,6 +25,8 @@ export function buildMeta(cameras: readonly CameraConfig[], squads: readonly str
     rejectReasons: [...REJECT_REASONS],
     statuses: [...REVIEW_STATUSES],
     roles: [...ROLES],
+    auditActions: [...AUDIT_ACTIONS],
+    auditOutcomes: [...AUDIT_OUTCOMES],
     squads: [...squads],
     zones: cameras.flatMap((c) => c.zones.map((z) => ({ cameraId: c.id, id: z.id, ...(z.name ? { name: z.name } : {}), violations: z.violations, polygon: z.polygon.map((p) => [p[0], p[1]] as [number, number]) }))),
   };
@@ -41,7 +44,7 @@ export const metaRoutes: FastifyPluginAsync<MetaRoutesOptions> = async (app, { a
       onRequest: auth.require('operator'),
       schema: {
         tags: ['meta'],
-        summary: 'Violation types with labels and box colours, reject reasons, statuses, roles, squads, zones',
+        summary: 'Violation types with labels and box colours, reject reasons, statuses, roles, audit actions, squads, zones',
         response: responses({ 200: jsonSchema(MetaView, 'output') }, 401, 403),
       },
     },

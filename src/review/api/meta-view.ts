@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ViolationType } from '../../contracts/violation.js';
 import { REJECT_REASONS } from '../store/action-input.js';
 import { REVIEW_STATUSES, ROLES } from '../store/status.js';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from '../store/audit-store.js';
 
 /** What GET /api/meta answers: the constants the web UI shows. Apart from the route so the UI's types can import it without fastify. */
 const Label = z.object({ zh: z.string(), en: z.string() });
@@ -13,6 +14,8 @@ export const MetaView = z.object({
   rejectReasons: z.array(z.enum(REJECT_REASONS)),
   statuses: z.array(z.enum(REVIEW_STATUSES)),
   roles: z.array(z.enum(ROLES)),
+  auditActions: z.array(z.enum(AUDIT_ACTIONS)),
+  auditOutcomes: z.array(z.enum(AUDIT_OUTCOMES)),
   squads: z.array(z.string()),
   zones: z.array(
     z.object({

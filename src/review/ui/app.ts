@@ -11,9 +11,10 @@ import { renderEvent } from './views/event.js';
 import { renderCameras } from './views/cameras.js';
 import { renderUsers, renderAdminsOnly } from './views/users.js';
 import { renderAccount } from './views/account.js';
+import { renderAudit } from './views/audit.js';
 
 const root = byId('app');
-const EMPTY_META: Meta = { violations: [], contextColor: '#b0b0b0', rejectReasons: [], statuses: [], roles: [], squads: [], zones: [] };
+const EMPTY_META: Meta = { violations: [], contextColor: '#b0b0b0', rejectReasons: [], statuses: [], roles: [], auditActions: [], auditOutcomes: [], squads: [], zones: [] };
 const listeners = new Set<(change: Change) => void>();
 let source: EventSource | null = null;
 let current: View | null = null;
@@ -113,6 +114,7 @@ async function route(): Promise<void> {
   if (page === 'events' && parts[1]) current = renderEvent(view, ctx, parts[1]);
   else if (page === 'cameras') current = renderCameras(view, ctx);
   else if (page === 'users') current = isAdmin ? renderUsers(view, ctx) : renderAdminsOnly(view, ctx);
+  else if (page === 'audit') current = isAdmin ? renderAudit(view, ctx, params) : renderAdminsOnly(view, ctx, 'audit.title');
   else if (page === 'account') current = renderAccount(view, ctx);
   else current = renderQueue(view, ctx, params);
 }
@@ -133,8 +135,9 @@ function renderShell(authed: boolean, active?: string): void {
             { class: 'nav' },
             nav('#/queue', 'nav.queue', 'queue'),
             nav('#/cameras', 'nav.cameras', 'cameras'),
-            // Only admins manage users (the API answers 403 to anyone else).
+            // Only admins manage users and read the audit log (the API answers 403 to anyone else).
             me.role === 'admin' ? nav('#/users', 'nav.users', 'users') : null,
+            me.role === 'admin' ? nav('#/audit', 'nav.audit', 'audit') : null,
             h('a', { href: '/docs', class: 'nav-link', target: '_blank', rel: 'noopener' }, t('nav.docs')),
           )
         : null,

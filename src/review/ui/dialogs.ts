@@ -125,3 +125,71 @@ export function dispatchForm(t: Translate, squads: readonly string[]): Promise<D
     return dlg;
   });
 }
+
+function simpleForm(t: Translate, title: string, body: readonly HTMLElement[], submit: HTMLButtonElement, onSubmit: () => void, onCancel: () => void): HTMLFormElement {
+  return h(
+    'form',
+    {
+      method: 'dialog',
+      class: 'dialog-form',
+      onsubmit: (e: SubmitEvent) => {
+        e.preventDefault();
+        onSubmit();
+      },
+    },
+    h('h2', {}, title),
+    body,
+    h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'btn btn-ghost', onclick: onCancel }, t('action.cancel')), submit),
+  );
+}
+
+/** Asks before something that cannot be taken back; resolves true to go ahead. */
+export async function confirmDialog(t: Translate, title: string, message: string, action: string): Promise<boolean> {
+  const ok = await settle<true>((done) => {
+    const submit = h('button', { type: 'submit', class: 'btn btn-danger' }, action);
+    const dlg = modal(simpleForm(t, title, [h('p', { class: 'dialog-text' }, message)], submit, () => done(true), () => done(null)));
+    submit.focus();
+    return dlg;
+  });
+  return ok === true;
+}
+
+/**
+ * A new password for someone else, typed twice. `check` asks the server and answers an error to show, or
+ * null once it took the password; the dialog stays open until then.
+ */
+export function passwordDialog(t: Translate, title: string, min: number, check: (password: string) => Promise<string | null>): Promise<true | null> {
+  return settle<true>((done) => {
+    const pw = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: min, maxlength: 256 });
+    const again = h('input', { name: 'passwordAgain', type: 'password', autocomplete: 'new-password', required: true, minlength: min, maxlength: 256 });
+    const error = h('p', { class: 'form-error', role: 'alert' });
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('users.resetPassword'));
+    const body = [
+      h('label', { class: 'field' }, h('span', {}, t('account.new')), pw, h('small', { class: 'field-hint' }, t('users.passwordHint', { n: min }))),
+      h('label', { class: 'field' }, h('span', {}, t('account.again')), again),
+      error,
+    ];
+    const dlg = modal(
+      simpleForm(
+        t,
+        title,
+        body,
+        submit,
+        async () => {
+          if (pw.value !== again.value) {
+            error.textContent = t('account.mismatch');
+            return;
+          }
+          submit.disabled = true;
+          const problem = await check(pw.value);
+          submit.disabled = false;
+          if (problem === null) done(true);
+          else error.textContent = problem;
+        },
+        () => done(null),
+      ),
+    );
+    pw.focus();
+    return dlg;
+  });
+}

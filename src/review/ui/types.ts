@@ -2,6 +2,7 @@
 // server code and a changed schema fails `tsc` here instead of at an operator's desk.
 import type { z } from 'zod';
 import type * as S from '../api/schemas.js';
+import type * as A from '../api/account-schemas.js';
 import type { MetaView } from '../api/meta-view.js';
 import type { EventChangeNotice } from '../store/event-store.js';
 
@@ -20,3 +21,7 @@ export type ViolationType = Meta['violations'][number]['type'];
 export type RejectReason = Meta['rejectReasons'][number];
 /** One server-sent `change` message; the event arrives as JSON, like every other read. */
 export type Change = { cause: EventChangeNotice['cause']; event: ReviewEvent };
+export type AuditEntry = z.infer<typeof A.AuditEntryView>;
+export type AuditPage = z.infer<typeof A.AuditPageView>;
+export type AuditAction = AuditEntry['action'];
+export type AuditOutcome = AuditEntry['outcome'];

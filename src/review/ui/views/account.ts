@@ -1,7 +1,8 @@
 import { api, errorInfo } from '../api.js';
 import { h, clear, toast } from '../dom.js';
 import type { Ctx, View } from '../context.js';
-import { invalidInput, MIN_PASSWORD } from './users.js';
+import { MIN_PASSWORD } from './users.js';
+import { userError } from '../messages.js';
 
 /** The signed-in user's own page: change the password (the server ends the other sessions). */
 export function renderAccount(root: HTMLElement, ctx: Ctx): View {
@@ -29,12 +30,8 @@ export function renderAccount(root: HTMLElement, ctx: Ctx): View {
           form.reset();
           toast(t('account.changed'), 'ok');
         } catch (err) {
-          const { status, message } = errorInfo(err);
-          error.textContent =
-            status === 403 ? t('account.wrongCurrent')
-            : status === 400 ? `${invalidInput(t, message)}${/:\s*(.+)$/.test(message) && !/pattern/.test(message) ? ` (${message})` : ''}`
-            : status === 429 ? t('login.limited')
-            : t('error.generic');
+          const info = errorInfo(err);
+          error.textContent = info.status === 403 ? t('account.wrongCurrent') : info.status === 429 ? t('login.limited') : userError(t, info, MIN_PASSWORD);
         } finally {
           submit.disabled = false;
         }

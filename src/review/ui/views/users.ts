@@ -1,26 +1,19 @@
 import { api, errorInfo } from '../api.js';
 import { h, clear, toast } from '../dom.js';
 import { dateTime } from '../format.js';
-import type { Translate } from '../i18n.js';
+import { confirmDialog, passwordDialog } from '../dialogs.js';
+import { userError } from '../messages.js';
 import type { Ctx, View } from '../context.js';
-import type { User } from '../types.js';
+import type { Role, User } from '../types.js';
 
 /** Keep in step with `NewPassword` in src/review/store/user-store.ts (the e2e test compares them). */
 export const MIN_PASSWORD = 12;
 
-const FIELDS = ['username', 'password', 'newPassword', 'currentPassword', 'role'] as const;
-
 /**
- * A 400's message names the field the server refused (`body/username must match pattern "…"`, or
- * `username: …`): the reader gets that field's name and its rule in their language, not the pattern.
+ * Users (admin only): the list with what an admin may do to each account (role, disable/enable, reset the
+ * password, delete), and a form to add one. The API answers 403 to anyone else, and refuses changes to
+ * one's own account and to the last admin (409), which the page shows as it says them.
  */
-export function invalidInput(t: Translate, message: string): string {
-  const field = FIELDS.find((f) => new RegExp(`(^|[/\\s;])${f}\\b`).test(message));
-  if (!field) return t('users.invalid');
-  return `${t('users.invalid')}：${t(`field.${field}`)} — ${t(`field.${field}.rule`, { n: MIN_PASSWORD })}`;
-}
-
-/** Users (admin only): the list, and a form to add one. The API answers 403 to anyone else. */
 export function renderUsers(root: HTMLElement, ctx: Ctx): View {
   const t = ctx.t;
   let disposed = false;
@@ -30,7 +23,11 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
   const table = h(
     'table',
     { class: 'table users-table' },
-    h('thead', {}, h('tr', {}, h('th', {}, t('users.username')), h('th', {}, t('users.role')), h('th', { class: 'col-created' }, t('users.created')), h('th', {}, t('users.status')))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', {}, t('users.username')), h('th', {}, t('users.role')), h('th', { class: 'col-created' }, t('users.created')), h('th', {}, t('users.status')), h('th', {}, t('users.actions'))),
+    ),
     body,
   );
   const listBox = h('div', { class: 'users-list table-scroll' }, table);
@@ -51,6 +48,75 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
     submit,
   );
 
+  /** Runs one admin call for a user, then reloads the list; failures become a toast in the reader's language. */
+  async function change(u: User, what: string, call: () => Promise<unknown>) {
+    try {
+      await call();
+      if (disposed) return;
+      toast(t(`users.done.${what}`, { name: u.username }), 'ok');
+    } catch (err) {
+      if (!disposed) toast(userError(t, errorInfo(err), MIN_PASSWORD), 'error');
+    }
+    if (!disposed) await load();
+  }
+
+  function actions(u: User) {
+    const self = u.id === ctx.me?.id;
+    const path = `/api/users/${u.id}`;
+    const roleSelect = h(
+      'select',
+      {
+        name: 'role',
+        class: 'select-inline',
+        'aria-label': t('users.role'),
+        disabled: self,
+        onchange: () => void change(u, 'role', () => api(`${path}/role`, { method: 'POST', body: { role: roleSelect.value as Role } })),
+      },
+      ctx.meta.roles.map((r) => h('option', { value: r, selected: r === u.role }, t(`role.${r}`))),
+    );
+    const toggle = h(
+      'button',
+      { type: 'button', class: 'btn btn-small', 'data-act': u.disabled ? 'enable' : 'disable', disabled: self, onclick: () => void change(u, u.disabled ? 'enable' : 'disable', () => api(`${path}/${u.disabled ? 'enable' : 'disable'}`, { method: 'POST' })) },
+      t(u.disabled ? 'users.enable' : 'users.disable'),
+    );
+    const reset = h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn-small',
+        'data-act': 'password',
+        onclick: async () => {
+          const done = await passwordDialog(t, t('users.resetFor', { name: u.username }), MIN_PASSWORD, async (pw) => {
+            try {
+              await api(`${path}/password`, { method: 'POST', body: { password: pw } });
+              return null;
+            } catch (err) {
+              return userError(t, errorInfo(err), MIN_PASSWORD);
+            }
+          });
+          if (done && !disposed) toast(t('users.done.password', { name: u.username }), 'ok');
+        },
+      },
+      t('users.resetPassword'),
+    );
+    const remove = h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn-small btn-danger-ghost',
+        'data-act': 'delete',
+        disabled: self,
+        onclick: async () => {
+          if (await confirmDialog(t, t('users.deleteTitle', { name: u.username }), t('users.deleteText'), t('users.delete'))) {
+            await change(u, 'delete', () => api(path, { method: 'DELETE' }));
+          }
+        },
+      },
+      t('users.delete'),
+    );
+    return h('div', { class: 'row-actions' }, roleSelect, toggle, reset, remove);
+  }
+
   function row(u: User) {
     return h(
       'tr',
@@ -59,6 +125,7 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
       h('td', {}, h('span', { class: 'role-tag' }, t(`role.${u.role}`))),
       h('td', { class: 'mono col-created' }, u.createdAt ? dateTime(u.createdAt) : '—'),
       h('td', {}, h('span', { class: `state-pill ${u.disabled ? 'off' : 'ok'}` }, h('i', { class: 'dot' }), t(u.disabled ? 'users.disabled' : 'users.active'))),
+      h('td', {}, actions(u)),
     );
   }
 
@@ -92,14 +159,11 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
       username.focus();
     } catch (err) {
       if (disposed) return;
-      const { status, message } = errorInfo(err);
-      // The taken name (409) is shown as the server says it, as text, never markup; a refused field (400) by its rule.
-      error.textContent =
-        status === 409 ? `${t('users.exists')}：${message}`
-        : status === 400 ? invalidInput(t, message)
-        : status === 403 ? t('error.forbidden')
-        : t('error.generic');
-      if (status === 409 || /username/.test(message)) username.select();
+      const info = errorInfo(err);
+      // Shown as text, never markup: the taken name comes back in the server's message.
+      error.textContent = userError(t, info, MIN_PASSWORD);
+      if (info.status === 409 || /username/.test(info.message)) username.select();
+      else if (info.code === 'weak_password') password.select();
     } finally {
       submit.disabled = false;
     }
@@ -117,9 +181,9 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
   };
 }
 
-/** What a non-admin sees at #/users. */
-export function renderAdminsOnly(root: HTMLElement, ctx: Ctx): View {
+/** What a non-admin sees at #/users (and #/audit). */
+export function renderAdminsOnly(root: HTMLElement, ctx: Ctx, titleKey = 'users.title'): View {
   const t = ctx.t;
-  clear(root).append(h('div', { class: 'users-page' }, h('div', { class: 'page-head' }, h('h2', {}, t('users.title'))), h('div', { class: 'empty admins-only' }, t('users.adminOnly'))));
+  clear(root).append(h('div', { class: 'users-page' }, h('div', { class: 'page-head' }, h('h2', {}, t(titleKey))), h('div', { class: 'empty admins-only' }, t('users.adminOnly'))));
   return {};
 }
