@@ -1,13 +1,16 @@
 import { parseArgs } from 'node:util';
 import { isPatrolError } from './errors.js';
+import { ViolationType } from './contracts/violation.js';
 
 const USAGE = `Patrol — video-AI violation detection (stall encroachment, illegal dumping, waste burning)
 
 Usage:
   patrol run     [--config F] [--once] [--no-review]   analyze the configured cameras (default command)
-  patrol analyze VIDEO [--config F] [--zones full-frame] [--interval S]
+  patrol analyze VIDEO [--config F] [--zones full-frame] [--interval S] [--violations V,…]
                                                        run the pipeline over one video file as fast as
-                                                       possible; print each event as a JSON line
+                                                       possible; print each event as a JSON line. Checks every
+                                                       violation the model reports unless --violations
+                                                       narrows it (stall, dumping, burning)
   patrol serve   [--config F]                          review server only (consumes the dispatch queue)
   patrol worker  [--config F]                          camera worker of a fleet: leases its share of the
                                                        cameras from Redis (needs REDIS_URL); see docs/FLEET.md
@@ -36,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       'no-review': { type: 'boolean', default: false },
       zones: { type: 'string' },
       interval: { type: 'string' },
+      violations: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,8 +68,18 @@ async function main(argv: string[]): Promise<number> {
         console.error(`--interval ${values.interval}: give the analysis interval in seconds, e.g. --interval 2`);
         return 2;
       }
+      let violations: ViolationType[] | undefined;
+      if (values.violations !== undefined) {
+        const list = values.violations.split(',').map((v) => v.trim()).filter(Boolean);
+        const bad = list.filter((v) => !ViolationType.safeParse(v).success);
+        if (list.length === 0 || bad.length > 0) {
+          console.error(`--violations ${values.violations}: give a comma-separated list of ${ViolationType.options.join(', ')}, e.g. --violations burning`);
+          return 2;
+        }
+        violations = list as ViolationType[];
+      }
       const { analyzeCommand } = await import('./pipeline/analyze-command.js');
-      return analyzeCommand({ video, configPath: values.config, zones: (values.zones as 'full-frame' | 'config' | undefined) ?? 'full-frame', intervalSec: interval });
+      return analyzeCommand({ video, configPath: values.config, zones: (values.zones as 'full-frame' | 'config' | undefined) ?? 'full-frame', intervalSec: interval, violations });
     }
     case 'serve': {
       const { serveCommand } = await import('./pipeline/serve-command.js');

@@ -52,7 +52,17 @@ DATASETS = {
     "garbage": {0: 0, 1: 2, 2: 1},  # 0 garbage, 1 garbage_bin, 2 overflow
     "forest_fire": {0: 4, 1: 3, 2: 4, 3: 3, 4: 3},  # heavy smoke, large fire, low smoke, medium fire, small fire
     "small_fire_smoke": {0: 3, 1: 4},
+    "cctv_fire": {0: 3, 1: 4},  # CCTV/news frames of street, shop and highway fires; many "smoke" boxes are fog cannons
+    "indoor_fire": {0: 3},  # indoor/CCTV fires; visible smoke is present but never labelled
 }
+# Classes a dataset shows but does not label: neither positive nor negative there (the loss ignores anchors that
+# predict them), so indoor_fire's unlabelled smoke does not teach the model that smoke is background.
+UNLABELLED = {"indoor_fire": (4,)}
+
+
+def dataset_of(path):
+    """The dataset folder an image path lies in (its name under DATA)."""
+    return os.path.relpath(path, DATA).split(os.sep)[0]
 
 
 def list_split(ds, split):

@@ -1,4 +1,4 @@
-"""Training data: garbage + forest_fire train splits, human labels for our 5 classes plus the teacher's cached
+"""Training data: garbage, forest_fire, cctv_fire and indoor_fire train splits, human labels for our 5 classes plus the teacher's cached
 pseudo-labels for the retained COCO classes. Images are decoded once and kept in RAM (they are <= 416 px).
 Augmentation: mosaic (4 images, random centre), random scale/translate (affine), horizontal flip, HSV jitter.
 Copy-paste: flames cut from the forest_fire *train* images are pasted onto other training images (mostly
@@ -8,7 +8,7 @@ All randomness comes from the numpy Generator passed in (its state is checkpoint
 import os
 import numpy as np
 import cv2
-from common import DATA, CACHE, list_split, read_labels, letterbox, SIZE
+from common import DATA, CACHE, UNLABELLED, dataset_of, list_split, read_labels, letterbox, SIZE
 
 PSEUDO_THR = 0.35
 
@@ -104,12 +104,16 @@ def instance_alpha(crop, cls):
     return cv2.GaussianBlur(a, (k, k), 0)
 
 
-def build_paste_bank(items, min_side=20, classes=(FIRE,)):
-    """-> list of (cls, crop BGR uint8, alpha float32) from the forest_fire train labels. Fire only by default: the
-    smoke boxes there are loose (whole hillsides of forest and flames) and smoke already meets its target."""
+PASTE_SOURCES = ("forest_fire", "indoor_fire")
+
+
+def build_paste_bank(items, min_side=20, classes=(FIRE,), sources=PASTE_SOURCES):
+    """-> list of (cls, crop BGR uint8, alpha float32) from the train labels of `sources` (wildland and indoor/CCTV
+    flames; cctv_fire's boxes are too coarse to cut from). Fire only by default: the smoke boxes are loose (whole
+    hillsides of forest and flames)."""
     bank = []
     for p, im, lab in items:
-        if f"{os.sep}forest_fire{os.sep}" not in p:
+        if dataset_of(p) not in sources:
             continue
         for c, x1, y1, x2, y2 in lab:
             if int(c) not in classes or min(x2 - x1, y2 - y1) < min_side:
@@ -177,6 +181,7 @@ class TrainSet:
         self.mosaic_prob = mosaic_prob
         self.paste_prob = paste_prob
         self.bank = build_paste_bank(items) if paste_prob > 0 else []
+        self.unlabelled = [UNLABELLED.get(dataset_of(p), ()) for p, _, _ in items]
 
     def __len__(self):
         return len(self.items)
@@ -196,6 +201,7 @@ class TrainSet:
         canvas = np.full((2 * s, 2 * s, 3), 114, np.uint8)
         xc, yc = (int(rng.uniform(0.5 * s, 1.5 * s)) for _ in range(2))
         ids = [idx] + list(rng.integers(0, len(self.items), 3))
+        self._last_ids = ids
         labs = []
         for k, i in enumerate(ids):
             im, lab = self._resized(int(i), rng)
@@ -243,10 +249,13 @@ class TrainSet:
         return img, lab
 
     def get(self, idx, rng, mosaic=True):
+        """-> (CHW image, labels, classes unlabelled in any of the source images)"""
         if mosaic and rng.random() < self.mosaic_prob:
             img, lab = self.mosaic(idx, rng)
+            ign = tuple(sorted(set(c for i in self._last_ids for c in self.unlabelled[int(i)])))
         else:
             img, lab = self.single(idx, rng)
+            ign = self.unlabelled[idx]
         lab = clip_filter(lab, self.size, self.size)
         if self.bank and rng.random() < self.paste_prob:
             img, lab = paste_instances(img, lab, self.bank, rng, int(rng.integers(1, 3)), self.size)
@@ -258,12 +267,14 @@ class TrainSet:
                 x1 = self.size - lab[:, 3]
                 lab[:, 3] = self.size - lab[:, 1]
                 lab[:, 1] = x1
-        return np.ascontiguousarray(img.transpose(2, 0, 1)), lab
+        return np.ascontiguousarray(img.transpose(2, 0, 1)), lab, ign
 
     def batch(self, ids, rng, mosaic=True):
-        imgs, labs = [], []
+        """-> (float32 [B,3,S,S], per-image labels, per-image unlabelled classes)"""
+        imgs, labs, igns = [], [], []
         for i in ids:
-            im, lab = self.get(int(i), rng, mosaic)
+            im, lab, ign = self.get(int(i), rng, mosaic)
             imgs.append(im)
             labs.append(lab)
-        return np.stack(imgs).astype(np.float32), labs
+            igns.append(ign)
+        return np.stack(imgs).astype(np.float32), labs, igns

@@ -1,4 +1,4 @@
-"""Evaluation: per-class AP50 (and AP50:95) on the valid splits (garbage/valid, forest_fire/valid,
+"""Evaluation: per-class AP50 (and AP50:95) on the valid splits (garbage, forest_fire, cctv_fire, indoor_fire valid,
 small_fire_smoke/test). Ground truth = human labels for garbage/overflow/garbage_bin/fire/smoke, and the
 teacher's cached pseudo-labels (score >= 0.35) for the retained COCO classes.
 
@@ -12,16 +12,20 @@ import time
 import numpy as np
 import torch
 import torchvision
-from common import NAMES, NUM_CLASSES, N_OWN, CLASS_MAP, TEACHER, SIZE, letterbox, to_tensor_np, run_onnx_node
+from common import UNLABELLED, dataset_of, NAMES, NUM_CLASSES, N_OWN, CLASS_MAP, TEACHER, SIZE, letterbox, to_tensor_np, run_onnx_node
 from yolox import decode
 
-VALID_SETS = [("garbage", "valid"), ("forest_fire", "valid"), ("small_fire_smoke", "test")]
+VALID_SETS = [("garbage", "valid"), ("forest_fire", "valid"), ("small_fire_smoke", "test"), ("cctv_fire", "valid"),
+              ("indoor_fire", "valid")]
 
 
-def load_valid():
+def load_valid(sets=None):
+    """sets: dataset names to keep (default: all of VALID_SETS)."""
     from data import load_split
     items = []
     for ds, split in VALID_SETS:
+        if sets and ds not in sets:
+            continue
         items += load_split([ds], split)
     return items
 
@@ -84,7 +88,9 @@ def evaluate(preds, items, classes=range(NUM_CLASSES), iou_thrs=np.arange(0.5, 0
     out = {}
     for c in classes:
         scores, tps, n_gt = [], [], 0
-        for det, (_, _, lab) in zip(preds, items):
+        for det, (path, _, lab) in zip(preds, items):
+            if c in UNLABELLED.get(dataset_of(path), ()):
+                continue  # e.g. smoke on indoor_fire: present, never labelled, so neither a hit nor a false alarm
             g = lab[lab[:, 0] == c][:, 1:5]
             d = det[det[:, 5] == c]
             d = d[np.argsort(-d[:, 4])]
@@ -155,9 +161,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
     ap.add_argument("--limit", type=int, default=0, help="evaluate every k-th image only (quick checks)")
+    ap.add_argument("--sets", help="comma-separated datasets of VALID_SETS to evaluate on (default: all)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    items = load_valid()
+    items = load_valid(args.sets.split(",") if args.sets else None)
     if args.limit:
         items = items[::args.limit]
     t0 = time.time()

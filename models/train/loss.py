@@ -77,12 +77,14 @@ class YOLOXLoss:
         # reorder gt_idx/iou to ascending anchor index (matches boolean-mask order)
         return fg, gt_idx, iou_fg
 
-    def __call__(self, raw, targets, teacher=None, kd_from=None, kd_weight=1.0):
+    def __call__(self, raw, targets, teacher=None, kd_from=None, kd_weight=1.0, ignore=None, ignore_thr=0.3):
         """raw [N, A, 5+C] logits; targets: list of float tensors [n,5] (cls, x1, y1, x2, y2) pixels.
         teacher: optional teacher-format output [N, A, 5+C] (sigmoid obj/cls) of the frozen COCO teacher on the same
         batch; classes >= kd_from are distilled (learning without forgetting): objectness target becomes
         max(assigned, teacher obj x best retained-class score) and, on the other anchors, the retained-class logits
-        are pulled to the teacher's probabilities (BCE weighted by teacher obj)."""
+        are pulled to the teacher's probabilities (BCE weighted by teacher obj).
+        ignore: optional per-image tuples of classes the image shows but does not label; the non-assigned anchors
+        whose own prediction of such a class is >= ignore_thr get no objectness loss (not taught as background)."""
         N, A, _ = raw.shape
         reg = raw[..., :4]
         xy = (reg[..., :2] + self.grid) * self.stride[:, None]
@@ -119,7 +121,14 @@ class YOLOXLoss:
                 w = t_obj[m][:, None]
                 loss_kd = kd_weight * (F.binary_cross_entropy_with_logits(cls[m][:, kd_from:], t_cls[m], reduction="none")
                                        * w).sum() / nf
-        loss_obj = F.binary_cross_entropy_with_logits(obj, obj_t, reduction="sum") / nf
+        obj_w = torch.ones(N, A)
+        if ignore is not None:
+            with torch.no_grad():
+                for i, cl in enumerate(ignore):
+                    if cl:
+                        p = obj[i].sigmoid() * cls[i][:, list(cl)].sigmoid().max(-1).values
+                        obj_w[i][(p >= ignore_thr) & ~fg_all[i]] = 0.0
+        loss_obj = (F.binary_cross_entropy_with_logits(obj, obj_t, reduction="none") * obj_w).sum() / nf
         if num_fg:
             pb = boxes[fg_all]
             tb = torch.cat(box_t)

@@ -15,7 +15,7 @@ import signal
 import time
 import numpy as np
 import torch
-from common import NUM_CLASSES, CLASS_MAP, TEACHER, HERE, NAMES, N_OWN
+from common import NUM_CLASSES, CLASS_MAP, TEACHER, HERE, NAMES, N_OWN, DATA
 from data import load_split, TrainSet
 from loss import YOLOXLoss
 from yolox import YOLOXNano, load_teacher
@@ -38,7 +38,11 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--ckpt-minutes", type=float, default=10)
 ap.add_argument("--eval-every", type=int, default=2, help="evaluate every N epochs (0 = never)")
 ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (smoke tests)")
-ap.add_argument("--sets", default="garbage,forest_fire")
+ap.add_argument("--sets", default="garbage,forest_fire,cctv_fire,indoor_fire")
+ap.add_argument("--repeat", default="cctv_fire:2",
+                help="oversample small sets, DS:N[,DS:N] (cctv_fire holds the street/CCTV fires the cameras see)")
+ap.add_argument("--init", help="fine-tune: start from this checkpoint's EMA weights with a fresh optimizer and "
+                               "schedule (e.g. checkpoints/latest.pt, the state that made 0.2.0)")
 ap.add_argument("--kd", type=float, default=1.0,
                 help="weight of the distillation of the retained COCO classes from the frozen teacher (0 = off)")
 ap.add_argument("--freeze", default="stem,dark2,dark3",
@@ -82,6 +86,11 @@ rng = np.random.default_rng(args.seed)
 torch.manual_seed(args.seed)
 t0 = time.time()
 items = load_split(args.sets.split(","), "train")
+for spec in filter(None, args.repeat.split(",")):
+    name, times = spec.split(":")
+    extra = [it for it in items if os.path.relpath(it[0], DATA).split(os.sep)[0] == name]
+    items += extra * (int(times) - 1)
+    log(f"--repeat: {name} x{times} ({len(extra)} images)")
 ds = TrainSet(items, args.size, paste_prob=args.paste)
 log(f"copy-paste bank: {len(ds.bank)} fire instances, p={args.paste}")
 n_lab = sum(len(x[2]) for x in items)
@@ -102,6 +111,14 @@ opt = torch.optim.SGD([{"params": decay, "weight_decay": args.wd}, {"params": no
                       lr=args.lr, momentum=0.9, nesterov=True)
 ema = EMA(model)
 epoch, step, best = 0, 0, -1.0
+
+if args.init and not args.resume:
+    ck = torch.load(args.init, map_location="cpu")
+    w = {k: v.float() for k, v in (ck.get("ema") or ck["model"]).items()}
+    model.load_state_dict(w)
+    ema.ema = {k: v.clone() for k, v in w.items()}
+    ema.updates = 20000  # the EMA already tracks trained weights: full decay from the first step
+    log(f"--init {args.init}: EMA weights of epoch {ck.get('epoch')}, fresh optimizer and {args.epochs}-epoch schedule")
 
 resume = args.resume
 if resume == "auto":
@@ -190,14 +207,14 @@ while epoch < args.epochs and not stop["flag"]:
         for g in opt.param_groups:
             g["lr"] = lr_at(it)
         ids = perm[step * args.batch:(step + 1) * args.batch]
-        imgs, labs = ds.batch(ids, rng, mosaic)
+        imgs, labs, igns = ds.batch(ids, rng, mosaic)
         x = torch.from_numpy(imgs)
         t_out = None
         if teacher is not None:
             with torch.no_grad():
                 t_out = teacher(x)
         raw = model.forward_raw(x)
-        loss, parts = loss_fn(raw, [torch.from_numpy(l) for l in labs], t_out, N_OWN, args.kd)
+        loss, parts = loss_fn(raw, [torch.from_numpy(l) for l in labs], t_out, N_OWN, args.kd, ignore=igns)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)

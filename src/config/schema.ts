@@ -64,6 +64,16 @@ export const DetectorSchema = z
   .object({
     manifest: z.string().describe('Path to the model manifest (models/NAME.json); the manifest names the .onnx file'),
     threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime intra-op threads per session'),
+    burningCheck: z
+      .object({
+        enabled: z.boolean().default(true).describe('Second-stage check of fire and smoke: a short burst of consecutive frames must show a flickering flame (or smoke beside one); off trusts the detector alone'),
+        candidateRatio: z.number().gt(0).max(1).default(0.5).describe('Fire/smoke detections down to this share of the manifest threshold become candidates the burst may confirm'),
+        everySec: z.number().positive().max(3600).default(10).describe('At most one burst per camera per this many seconds'),
+        holdSec: z.number().positive().max(3600).default(30).describe('How long a verdict stands for a candidate in the same place'),
+      })
+      .strict()
+      .default({ enabled: true, candidateRatio: 0.5, everySec: 10, holdSec: 30 })
+      .describe('Burning second-stage check (flame flicker, smoke drift) on a burst of frames decoded only when a candidate appears'),
   })
   .strict();
 

@@ -25,6 +25,8 @@ export interface DetectorOptions {
    * for evaluation (AP needs the whole PR curve, e.g. 0.001). Production leaves it unset.
    */
   scoreThreshold?: number;
+  /** Per-class thresholds replacing the manifest's for these labels (the burning check's lower candidate thresholds). */
+  classThresholds?: Readonly<Record<string, number>>;
 }
 
 /** What the detector runs, for logs and summaries ("which model it ran"). */
@@ -65,10 +67,16 @@ export class Detector {
     manifest: ModelManifest,
     info: DetectorInfo,
     scoreThreshold: number | undefined,
+    classThresholds: Readonly<Record<string, number>> | undefined,
   ) {
     this.manifest = manifest;
     this.info = info;
-    const override = scoreThreshold === undefined ? undefined : new Float32Array(manifest.classes.length).fill(scoreThreshold);
+    const override =
+      scoreThreshold !== undefined
+        ? new Float32Array(manifest.classes.length).fill(scoreThreshold)
+        : classThresholds
+          ? Float32Array.from(manifest.classes, (c) => classThresholds[c.name] ?? c.threshold)
+          : undefined;
     this.spec = postprocessSpec(manifest, override);
   }
 
@@ -119,7 +127,7 @@ export class Detector {
         batch,
         dynamicBatch,
         threads,
-      }, opts.scoreThreshold);
+      }, opts.scoreThreshold, opts.classThresholds);
       // Symbolic output dims: learn the real ones from one inference on a blank batch.
       if (needsProbe) {
         const size = dynamicBatch ? 1 : batch;

@@ -16,6 +16,15 @@ import { FrameMailbox } from './frame-mailbox.js';
 import { newLoopStats, runAnalysisLoop, type LoopStats } from './analysis-loop.js';
 import { CameraAnalyzer, type OpenEventsPort } from './camera-analyzer.js';
 import { OpenEventsFiles } from './open-events-file.js';
+import { BurningCheck } from '../detect/burning-check.js';
+import { loadManifest } from '../detect/load-manifest.js';
+import { burstSourceFor } from './burst-source.js';
+
+/** Manifest thresholds of the classes that feed burning (what the burning check decides on). */
+async function burningThresholds(manifestPath: string): Promise<Map<string, number>> {
+  const { manifest } = await loadManifest(manifestPath, { verifySha256: false });
+  return new Map(manifest.classes.filter((c) => c.violation === 'burning').map((c) => [c.name, c.threshold]));
+}
 
 export type PipelineMode =
   /** Cameras run until stopped; file cameras loop in real time like live cameras. */
@@ -90,7 +99,13 @@ const RECENT_EVENTS = 1000;
  */
 export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const { config, logger, queue, mode } = opts;
-  const detector = await Detector.load(config.detector.manifest, { threads: config.detector.threads });
+  const check = config.detector.burningCheck;
+  // The burning check sees fire and smoke down to candidateRatio of their thresholds and decides itself.
+  const burnThresholds = await burningThresholds(config.detector.manifest);
+  const detector = await Detector.load(config.detector.manifest, {
+    threads: config.detector.threads,
+    classThresholds: check.enabled ? Object.fromEntries([...burnThresholds].map(([label, t]) => [label, t * check.candidateRatio])) : undefined,
+  });
   const model = detector.info;
   logger.info({ model: model.name, version: model.version, file: model.modelPath, input: `${model.inputWidth}x${model.inputHeight}`, batch: model.batch, threads: model.threads }, `detector loaded: ${model.name}`);
 
@@ -109,6 +124,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const recent = new Map<string, PatrolEvent>();
   const failures = new Map<string, SourceStatus>();
   const clipRecorders = new Map<string, ClipRecorder>();
+  const burningChecks = new Map<string, BurningCheck>();
   const onChange = (change: EventChange): void => {
     recent.delete(change.event.id);
     recent.set(change.event.id, change.event);
@@ -134,6 +150,10 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     const clips = mode === 'live' && opts.clips !== false ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log }) : undefined;
     if (clips) clipRecorders.set(camera.id, clips);
     analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange, clips));
+    if (check.enabled && burnThresholds.size > 0) {
+      const burst = camera.violations.includes('burning') ? burstSourceFor(camera, mode, ffmpeg.path, clips?.ringDir) : async () => undefined;
+      burningChecks.set(camera.id, new BurningCheck(check, burnThresholds, burst, log));
+    }
     const sourceCamera: CameraConfig = mode === 'once' ? { ...camera, loop: false } : camera;
     const source = createCameraSource(sourceCamera, {
       width: model.inputWidth,
@@ -178,6 +198,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     await clipRecorders.get(cameraId)?.close();
     await analyzers.get(cameraId)?.clipsSettled();
     clipRecorders.delete(cameraId);
+    burningChecks.delete(cameraId);
     sources.delete(cameraId);
     analyzers.delete(cameraId);
     configs.delete(cameraId);
@@ -200,8 +221,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       // A camera removed while its frame was being analyzed: its results go nowhere (the next owner re-analyzes).
       const analyzer = analyzers.get(frame.cameraId);
       if (!analyzer || (opts.admit && !opts.admit(frame))) return;
-      opts.onAnalyzed?.(frame, detections);
-      await analyzer.handle(frame, detections);
+      const checked = (await burningChecks.get(frame.cameraId)?.verify(frame, detections)) ?? detections;
+      opts.onAnalyzed?.(frame, checked);
+      await analyzer.handle(frame, checked);
     },
     onError: (err, frames) => logger.error({ err, cameras: frames.map((f) => f.cameraId) }, 'analysis failed for these frames; continuing'),
   });
