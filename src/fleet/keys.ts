@@ -19,6 +19,8 @@ export interface FleetKeys {
   fence(cameraId: string): string;
   /** String: the camera's open (and cooling-down) events, JSON, written only by the lease holder. */
   openEvents(cameraId: string): string;
+  /** String with PX TTL: the camera's runtime state (JSON, camera-state.ts), written by its current worker. */
+  state(cameraId: string): string;
   /** Test hook (PATROL_FLEET_TRACE=1): list of analyzed frames, {camera, worker, token, t}. */
   readonly trace: string;
 }
@@ -33,6 +35,7 @@ export function fleetKeys(prefix: string): FleetKeys {
     lease: (id) => `${prefix}:lease:${id}`,
     fence: (id) => `${prefix}:fence:${id}`,
     openEvents: (id) => `${prefix}:open:${id}`,
+    state: (id) => `${prefix}:state:${id}`,
     trace: `${prefix}:trace`,
   };
 }

@@ -11,6 +11,8 @@ import { fleetKeys, type FleetKeys } from './keys.js';
 import { LeaseManager } from './leases.js';
 import { RedisOpenEvents } from './redis-open-events.js';
 import { CameraRegistry, cameraFingerprint } from './registry.js';
+import { CameraStateTracker, syncAlerts } from './camera-state.js';
+import { CameraStatePublisher } from './camera-state-board.js';
 
 export interface WorkerOptions {
   config: PatrolConfig;
@@ -52,6 +54,9 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const openEvents = new RedisOpenEvents(redis, keys, (id) => (leases?.mayPublish(id) ? leases.lease(id)?.value : undefined), logger);
   const trace = env.PATROL_FLEET_TRACE === '1' ? new AnalysisTrace(redis, keys, workerId) : undefined;
   const server = await observe.listen(true);
+  // What the Cameras page of `patrol serve` shows: state, owner, fps and health alerts, through Redis.
+  const tracker = new CameraStateTracker(workerId);
+  const states = new CameraStatePublisher(redis, keys, tracker, Math.max(ttlMs, 3 * heartbeatMs), logger);
 
   const cameras = new Map<string, CameraConfig>(config.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
   let fencedFrames = 0;
@@ -66,6 +71,12 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
       mode: 'live',
       openEvents,
       ...hooks,
+      onStatus: (s) => {
+        hooks.onStatus(s);
+        // A camera on its way out (released or lost) is the next owner's to report.
+        const held = leases?.lease(s.cameraId);
+        if (held && (held.state === 'starting' || held.state === 'active')) tracker.status(s);
+      },
       admit: (frame) => {
         if (leases?.mayAnalyze(frame.cameraId)) return true;
         fencedFrames++;
@@ -73,6 +84,8 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
       },
       onAnalyzed: (frame, detections) => {
         hooks.onAnalyzed(frame, detections);
+        tracker.analyzed(frame.cameraId);
+        syncAlerts(tracker, frame.cameraId, (check) => observe.health.get(frame.cameraId)?.isRaised(check) ?? false);
         trace?.record(frame.cameraId, leases?.lease(frame.cameraId)?.token);
       },
       rtspAnalyzeDurationMs: fleet.rtspAnalyzeDurationSec === undefined ? undefined : fleet.rtspAnalyzeDurationSec * 1000,
@@ -108,6 +121,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
         await pipeline.removeCamera(cameraId);
         await openEvents.flush(cameraId);
         observe.forgetCamera(cameraId);
+        await states.clear(cameraId);
       },
     },
   });
@@ -118,6 +132,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   });
   const syncMetrics = startMetricsSync(observe, l, queue, openEvents, () => fencedFrames);
   await l.start();
+  states.start();
   logger.info({ ttlMs, heartbeatMs, prefix: keys.prefix, redis: redactRedisUrl(opts.redisUrl) }, `worker ${workerId} joined the fleet`);
 
   let stopping: Promise<void> | undefined;
@@ -135,6 +150,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
           await openEvents.flush();
         });
         clearInterval(syncMetrics);
+        await states.close();
         await trace?.flush();
         await queue.close();
         await observe.close();

@@ -5,6 +5,8 @@ import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { VIOLATION_LABELS, type ViolationType } from '../contracts/violation.js';
 import { startPipeline, type Pipeline } from './pipeline.js';
 import { startReview, type ReviewHandle } from './start-review.js';
+import { hostname } from 'node:os';
+import { CameraStateTracker, syncAlerts } from '../fleet/camera-state.js';
 import { Observability } from '../observe/observability.js';
 
 export interface RunOptions {
@@ -33,10 +35,28 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   };
   try {
     // A one-pass run leaves its events in the durable queue; the next `patrol run` or `patrol serve` takes them.
-    if (opts.review && config.review.enabled && !opts.once) review = await startReview({ config, queue, logger, getCameraStatus: () => pipeline?.statuses() ?? [] });
+    // The Cameras page: state since when, fps, health alerts — the same picture a fleet's workers publish.
+    const tracker = new CameraStateTracker(`${hostname()}-${process.pid}`);
+    if (opts.review && config.review.enabled && !opts.once) review = await startReview({ config, queue, logger, getCameraStatus: (id) => tracker.get(id) });
     const startedAt = Date.now();
     await observe?.listen(false);
-    pipeline = await startPipeline({ config, logger, queue, mode: opts.once ? 'once' : 'live', ...observe?.hooks });
+    const hooks = observe?.hooks;
+    pipeline = await startPipeline({
+      config,
+      logger,
+      queue,
+      mode: opts.once ? 'once' : 'live',
+      ...hooks,
+      onStatus: (s) => {
+        hooks?.onStatus(s);
+        tracker.status(s);
+      },
+      onAnalyzed: (frame, detections) => {
+        hooks?.onAnalyzed(frame, detections);
+        tracker.analyzed(frame.cameraId);
+        if (observe) syncAlerts(tracker, frame.cameraId, (check) => observe.health.get(frame.cameraId)?.isRaised(check) ?? false);
+      },
+    });
     observe?.setPipeline(pipeline, pipeline.model);
 
     if (opts.once) {

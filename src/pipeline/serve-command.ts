@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
 import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { startReview } from './start-review.js';
+import { connectStateReader } from '../fleet/state-reader-connect.js';
 import { Observability } from '../observe/observability.js';
 
 /**
@@ -18,13 +19,16 @@ export async function serveCommand(opts: { configPath: string }): Promise<number
   // Ops watch the review server like the workers: /metrics (queue depth, process), /healthz, /readyz on fleet.metricsPort.
   const observe = new Observability({ role: 'serve', config, logger, queue });
   await observe.listen(false);
-  const review = await startReview({ config, queue, logger, getCameraStatus: () => [] });
+  // With Redis, the workers publish each camera's state there; without, nothing analyzes here to report on.
+  const states = config.queue.redisUrl ? await connectStateReader(config, config.queue.redisUrl, logger) : undefined;
+  const review = await startReview({ config, queue, logger, getCameraStatus: (id) => states?.get(id) });
   logger.info({ config: file, url: review.url }, 'review service started');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
   await review.close();
+  states?.close();
   await queue.close();
   await observe.close();
   return 0;

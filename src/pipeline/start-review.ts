@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PatrolConfig } from '../config/schema.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
-import type { SourceStatus } from '../contracts/camera-status.js';
+import type { CameraRuntimeStatus } from '../fleet/camera-state.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { openReviewStore } from '../review/store/review-store.js';
 import { ensureAdmin } from '../review/auth/ensure-admin.js';
@@ -19,7 +19,8 @@ export interface StartReviewOptions {
   config: PatrolConfig;
   queue: DispatchQueue;
   logger: Logger;
-  getCameraStatus: () => SourceStatus[];
+  /** A camera's runtime state: this process's own (`patrol run`) or the fleet's through Redis (`patrol serve`). */
+  getCameraStatus: (cameraId: string) => CameraRuntimeStatus | undefined;
 }
 
 /**
@@ -37,7 +38,7 @@ export async function startReview(opts: StartReviewOptions): Promise<ReviewHandl
     // Per-request lines would drown the pipeline's log; the review service's warnings and errors still show.
     logger: logger.child({ part: 'review' }, { level: process.env.PATROL_HTTP_LOG_LEVEL ?? 'warn' }),
     cameras: config.cameras,
-    getCameraStatus: (id) => opts.getCameraStatus().find((s) => s.cameraId === id),
+    getCameraStatus: opts.getCameraStatus,
     liveView,
     ...reviewSecurityOptions(config.review),
   });

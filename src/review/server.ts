@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { mkdirSync, realpathSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { CameraConfig } from '../config/schema.js';
-import type { SourceStatus } from '../contracts/camera-status.js';
+import type { CameraRuntimeStatus } from '../fleet/camera-state.js';
 import type { ReviewStore } from './store/review-store.js';
 import { DEFAULT_IDLE_MS, DEFAULT_SESSION_TTL_MS } from './store/user-store.js';
 import { SessionAuth } from './auth/session-auth.js';
@@ -30,7 +30,7 @@ export interface ReviewServerOptions {
   logger?: Logger;
   cameras: readonly CameraConfig[];
   /** Connection state per camera, from the ingest layer; absent → cameras show "unknown". */
-  getCameraStatus?: (cameraId: string) => SourceStatus | undefined;
+  getCameraStatus?: (cameraId: string) => CameraRuntimeStatus | undefined;
   /** On-demand live view (node-rtsp-stream); absent → no live view. */
   liveView?: LiveView;
   /** Session cookie's Secure flag; 'auto' (default) = when the request came over https. */

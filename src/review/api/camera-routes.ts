@@ -1,16 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { CameraConfig } from '../../config/schema.js';
-import type { SourceStatus } from '../../contracts/camera-status.js';
+import type { CameraRuntimeStatus } from '../../fleet/camera-state.js';
 import type { SessionAuth } from '../auth/session-auth.js';
 import { cameraView } from './camera-view.js';
 import { jsonSchema, responses } from './json-schema.js';
-import { CameraView } from './schemas.js';
+import { AlertsBody, CameraView } from './schemas.js';
 
 export interface CameraRoutesOptions {
   auth: SessionAuth;
   cameras: readonly CameraConfig[];
-  getCameraStatus?: (cameraId: string) => SourceStatus | undefined;
+  getCameraStatus?: (cameraId: string) => CameraRuntimeStatus | undefined;
   liveViewEnabled: boolean;
 }
 
@@ -32,6 +32,26 @@ export const cameraRoutes: FastifyPluginAsync<CameraRoutesOptions> = async (app,
       },
     },
     async () => ({ cameras: cameras.map((c) => cameraView(c, getCameraStatus?.(c.id), liveViewEnabled)) }),
+  );
+
+  app.get(
+    '/api/alerts',
+    {
+      onRequest: auth.require('operator'),
+      schema: {
+        tags: ['cameras'],
+        summary: 'Open camera health alerts (frozen, dark, blurred, view shifted) across all cameras, newest first: the top bar',
+        response: responses({ 200: jsonSchema(AlertsBody, 'output') }, 401, 403),
+      },
+    },
+    async () => ({
+      alerts: cameras
+        .flatMap((c) => {
+          const s = getCameraStatus?.(c.id);
+          return (s?.alerts ?? []).map((a) => ({ cameraId: c.id, cameraName: c.name ?? c.id, check: a.check, since: a.since, ...(s?.worker ? { worker: s.worker } : {}) }));
+        })
+        .sort((a, b) => b.since - a.since),
+    }),
   );
 
   // Only here so the route is documented and a plain GET gets a useful answer: the WebSocket upgrade

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { basename } from 'node:path';
 import type { CameraConfig } from '../../config/schema.js';
 import type { SourceStatus } from '../../contracts/camera-status.js';
+import type { CameraAlert, CameraRuntimeStatus } from '../../fleet/camera-state.js';
 import { redactCredentials } from '../../log/redact.js';
 
 export const SourceStateSchema = z.enum(['connecting', 'live', 'backoff', 'failed', 'stopped']);
@@ -31,9 +32,14 @@ export interface CameraViewModel {
   lastFrameAt?: number;
   retryAt?: number;
   liveView: boolean;
+  worker?: string;
+  since?: number;
+  fps?: number;
+  alerts: CameraAlert[];
+  updatedAt?: number;
 }
 
-export function cameraView(c: CameraConfig, status: SourceStatus | undefined, liveView: boolean): CameraViewModel {
+export function cameraView(c: CameraConfig, status: CameraRuntimeStatus | undefined, liveView: boolean): CameraViewModel {
   const view: CameraViewModel = {
     id: c.id,
     name: c.name ?? c.id,
@@ -42,10 +48,12 @@ export function cameraView(c: CameraConfig, status: SourceStatus | undefined, li
     violations: c.violations,
     state: status?.state ?? (c.enabled ? 'unknown' : 'stopped'),
     liveView: liveView && c.enabled,
+    alerts: status?.alerts ?? [],
   };
   // The ingest layer redacts its reasons already; this is the second belt, since the text is ffmpeg's.
   if (status?.reason) view.reason = redactCredentials(status.reason).replace(/([?&](?:user|username|password|pwd|pass)=)[^&\s]*/gi, '$1***');
   if (status?.lastFrameAt !== undefined) view.lastFrameAt = status.lastFrameAt;
   if (status?.retryAt !== undefined) view.retryAt = status.retryAt;
+  for (const k of ['worker', 'since', 'fps', 'updatedAt'] as const) if (status?.[k] !== undefined) (view as unknown as Record<string, unknown>)[k] = status[k];
   return view;
 }

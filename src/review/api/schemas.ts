@@ -4,6 +4,7 @@ import { ViolationType } from '../../contracts/violation.js';
 import { REVIEW_ACTIONS, REVIEW_STATUSES, ROLES } from '../store/status.js';
 import { SORT_FIELDS, MAX_PAGE } from '../store/event-store.js';
 import { SourceStateSchema } from './camera-view.js';
+import { CameraAlertSchema } from '../../fleet/camera-state.js';
 
 /** The API's wire shapes (zod, turned into JSON Schema per route). */
 
@@ -101,4 +102,18 @@ export const CameraView = z.object({
   lastFrameAt: z.number().optional(),
   retryAt: z.number().optional(),
   liveView: z.boolean().describe('whether a live view can be opened'),
+  worker: z.string().optional().describe('the worker (fleet) or process analyzing the camera'),
+  since: z.number().optional().describe('when the camera entered this state (epoch ms)'),
+  fps: z.number().optional().describe('frames analyzed per second over the last minute'),
+  alerts: z.array(CameraAlertSchema).describe('open health alerts (frozen, dark, blurred, shifted) with their start times'),
+  updatedAt: z.number().optional().describe('when the worker last reported (epoch ms)'),
 });
+
+export const AlertView = z.object({
+  cameraId: z.string(),
+  cameraName: z.string(),
+  check: CameraAlertSchema.shape.check,
+  since: z.number(),
+  worker: z.string().optional(),
+});
+export const AlertsBody = z.object({ alerts: z.array(AlertView).describe('every open camera health alert, newest first') });
