@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 /**
  * The system programs the integration tests drive for real, how to tell whether this machine has them, and
@@ -62,7 +62,19 @@ export function absentComponents(repo: string, dirs: readonly string[], componen
   const missing = components.filter((c) => !c.present());
   if (missing.length === 0) return [];
   const files = dirs.flatMap((d) => (readdirSync(join(repo, d), { recursive: true }) as string[]).filter((f) => /\.(test|spec)\.ts$/.test(f)).map((f) => join(repo, d, f)));
-  return missing.map((component) => ({ component, files: files.filter((f) => component.marker.test(readFileSync(f, 'utf8'))).map((f) => relative(repo, f)) }));
+  const texts = new Map(files.map((f) => [f, withLocalHelpers(repo, f)]));
+  return missing.map((component) => ({ component, files: files.filter((f) => component.marker.test(texts.get(f)!)).map((f) => relative(repo, f)) }));
+}
+
+/** A test file's source with that of the test helpers it imports (test/ and support/, followed transitively). */
+function withLocalHelpers(repo: string, file: string, seen = new Set<string>()): string {
+  if (seen.has(file)) return '';
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  const helpers = [...text.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)]
+    .map((m) => join(dirname(file), `${m[1]}.ts`))
+    .filter((f) => /^(test|support)\//.test(relative(repo, f)) && existsSync(f));
+  return [text, ...helpers.map((h) => withLocalHelpers(repo, h, seen))].join('\n');
 }
 
 /** The one summary: each missing component, the command that installs it, and the test files left out. */
