@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Patrol: one image for every role (`patrol run`, `patrol worker`, `patrol serve`); see docs/FLEET.md.
-# The model weights are not in the repository: mount them read-only where the manifests point
-# (models/*.json name ../../shared/models/…, i.e. /shared/models in this image).
+# `docker run -p 8080:8080 patrol` is the self-contained demo: the shipped detector (models/patrol-det.onnx)
+# on the quick fixture cameras generated at build time, review UI on http://localhost:8080 (the first-run
+# admin password is in `docker logs`). Other models: mount them read-only where their manifests point
+# (../../shared/models/…, i.e. /shared/models in this image). compose.yaml and deploy/k8s/ run a fleet.
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
@@ -25,11 +27,14 @@ COPY models ./models
 COPY fixtures ./fixtures
 # The review UI's script bundle (esbuild, which tsx brings): built here, since the running user cannot write /app.
 RUN node_modules/.bin/tsx src/review/ui-build.ts
-RUN mkdir -p /app/var /shared/models && chown -R node:node /app/var
+# The demo's cameras: the quick fixture set, procedural scenes only (no ../shared here), rendered by ffmpeg.
+RUN node_modules/.bin/tsx fixtures/generate.ts --quick
+RUN mkdir -p /app/var/evidence /shared/models && chown -R node:node /app/var
 # Non-root from here on: the process can write only its storage dir.
 USER node
 # Every role serves /metrics, /healthz and /readyz on 9464 (PATROL_METRICS_PORT); 0.0.0.0 so Prometheus can scrape it.
-ENV NODE_ENV=production PATROL_STORAGE_DIR=/app/var PATROL_METRICS_HOST=0.0.0.0 PATROL_METRICS_PORT=9464
+# The review UI binds every interface inside the container, so `-p 8080:8080` reaches it from the host.
+ENV NODE_ENV=production PATROL_STORAGE_DIR=/app/var PATROL_HOST=0.0.0.0 PATROL_PORT=8080 PATROL_METRICS_HOST=0.0.0.0 PATROL_METRICS_PORT=9464
 VOLUME ["/app/var"]
 # 8080: review UI/API (run, serve); 9464: metrics and health (every role).
 EXPOSE 8080 9464
