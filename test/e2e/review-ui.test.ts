@@ -50,7 +50,9 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
           ? { cameraId: id, state: 'backoff', attempt: 3, retryAt: Date.now() + 8000, reason: 'rtsp://operator:hunter2@cam2.example.net/live: Connection timed out' }
           : id === 'cam-market-st'
             ? { cameraId: id, state: 'failed', attempt: 12, reason: 'Server returned 401 Unauthorized (authorization failed)' }
-            : { cameraId: id, state: 'live', attempt: 0, lastFrameAt: Date.now() - 2000 },
+            : id === 'cam-east-gate'
+              ? { cameraId: id, state: 'live', attempt: 0, lastFrameAt: Date.now() - 2000, worker: 'worker-b7', since: Date.now() - 3_600_000, fps: 0.2, alerts: [{ check: 'frozen', since: Date.now() - 120_000 }] }
+              : { cameraId: id, state: 'live', attempt: 0, lastFrameAt: Date.now() - 2000 },
     });
     base = await fx.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
@@ -308,6 +310,16 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(await page.textContent('[data-camera="cam-market-st"] .camera-reason .reason-head')).toContain('认证失败');
     expect(await page.textContent('[data-camera="cam-river-road"] .camera-reason .reason-head')).toContain('连接超时');
     expect(await page.textContent('[data-camera="cam-market-st"] .camera-reason .reason-raw')).toContain('401 Unauthorized');
+    // Which worker runs it, since when, at what rate, and its open health alerts with their start.
+    const east = '[data-camera="cam-east-gate"]';
+    expect(await page.textContent(`${east} .camera-worker`)).toBe('worker-b7');
+    expect(await page.textContent(`${east} .camera-fps`)).toBe('0.20');
+    expect(await page.textContent(`${east} .camera-since`)).toContain('小时前');
+    expect(await page.textContent(`${east} .camera-alert[data-check=frozen]`)).toMatch(/画面冻结.*开始于.*2分钟前/);
+    // …and in the top bar, on every page.
+    expect(await page.isVisible('#alerts')).toBe(true);
+    expect(await page.textContent('#alerts')).toContain('1 个摄像头告警');
+    expect(await page.getAttribute('#alerts', 'title')).toContain('东门广场: 画面冻结');
     expect(text).not.toContain('s3cret');
     expect(text).not.toContain('hunter2');
     const html = await page.content();
@@ -410,9 +422,10 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     await changeTo(newcomer.password, renewed, `${renewed}x`);
     await expect.poll(() => page.textContent(`${account} .form-error`)).toContain('不一致');
     await changeTo('not-the-password-at-all', renewed);
-    await expect.poll(() => page.textContent(`${account} .form-error`)).toContain('当前密码错误');
+    // scrypt on a busy machine: give the server's answer time.
+    await expect.poll(() => page.textContent(`${account} .form-error`), { timeout: 20_000 }).toContain('当前密码错误');
     await changeTo(newcomer.password, renewed);
-    await expect.poll(() => page.textContent('#toasts')).toContain('密码已修改');
+    await expect.poll(() => page.textContent('#toasts'), { timeout: 20_000 }).toContain('密码已修改');
     expect(await page.textContent(`${account} .form-error`)).toBe('');
     await shot('14-account');
     await page.click('.user button');

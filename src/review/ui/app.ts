@@ -3,8 +3,9 @@
 import { api } from './api.js';
 import { translator, type Lang } from './i18n.js';
 import { h, clear, toast, byId } from './dom.js';
+import { dateTime } from './format.js';
 import type { Ctx, View } from './context.js';
-import type { Camera, Change, Meta, Stats, User } from './types.js';
+import type { Alerts, Camera, Change, Meta, Stats, User } from './types.js';
 import { renderLogin } from './views/login.js';
 import { renderQueue } from './views/queue.js';
 import { renderEvent } from './views/event.js';
@@ -89,6 +90,7 @@ async function ensureSession(): Promise<boolean> {
     ctx.cameras = cams.cameras;
     startStream();
     void ctx.refreshStats();
+    void refreshAlerts();
     return true;
   } catch {
     return false;
@@ -160,8 +162,30 @@ function renderShell(authed: boolean, active?: string): void {
     h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' }),
   );
   renderCounts();
-  window.dispatchEvent(new CustomEvent('patrol:shell'));
+  renderAlerts();
 }
+
+/** Camera health alerts in the top bar: how many are open, each with its camera and start in the tooltip. */
+let alerts: Alerts['alerts'] = [];
+function renderAlerts(): void {
+  const el = document.getElementById('alerts');
+  if (!el) return;
+  el.hidden = alerts.length === 0;
+  el.textContent = `⚠ ${ctx.t('alerts.count', { n: alerts.length })}`;
+  el.title = alerts.map((a) => `${a.cameraName}: ${ctx.t(`alert.${a.check}`)} · ${ctx.t('camera.alertSince')} ${dateTime(a.since)}`).join('\n');
+}
+
+async function refreshAlerts(): Promise<void> {
+  if (!ctx.me) return;
+  try {
+    alerts = (await api<Alerts>('/api/alerts')).alerts;
+    renderAlerts();
+  } catch {
+    // The next poll retries.
+  }
+}
+// Health alerts come from the workers' reports, not the event stream: poll them.
+setInterval(() => void refreshAlerts(), 15_000);
 
 /** English names are long for the top bar: a short form where the dictionary has one, else the full name. */
 function shortLabel(type: string): string {

@@ -25,3 +25,5 @@ export type AuditEntry = z.infer<typeof A.AuditEntryView>;
 export type AuditPage = z.infer<typeof A.AuditPageView>;
 export type AuditAction = AuditEntry['action'];
 export type AuditOutcome = AuditEntry['outcome'];
+export type CameraAlert = Camera['alerts'][number];
+export type Alerts = z.infer<typeof S.AlertsBody>;

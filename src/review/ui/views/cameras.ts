@@ -4,7 +4,7 @@ import { ago, clock } from '../format.js';
 import { startLive } from '../live.js';
 import { reasonKind } from '../reasons.js';
 import type { Ctx, View } from '../context.js';
-import type { Camera, Stats } from '../types.js';
+import type { Camera, CameraAlert, Stats } from '../types.js';
 
 const STATE_CLASS: Record<Camera['state'], string> = { live: 'ok', connecting: 'warn', backoff: 'warn', failed: 'bad', stopped: 'off', unknown: 'off' };
 
@@ -17,6 +17,18 @@ export function renderCameras(root: HTMLElement, ctx: Ctx): View {
   function reasonBox(reason: string) {
     const kind = reasonKind(reason);
     return h('div', { class: 'camera-reason', 'data-kind': kind ?? 'other' }, kind ? h('b', { class: 'reason-head' }, t(`camera.reason.${kind}`)) : null, h('code', { class: 'reason-raw' }, reason));
+  }
+
+  const at = (ms: number) => `${clock(ms)} (${ago(ms, t)})`;
+
+  /** Open health alerts (frozen, dark, blurred, view shifted), each with the time it began. */
+  function alertList(alerts: readonly CameraAlert[]) {
+    if (alerts.length === 0) return null;
+    return h(
+      'ul',
+      { class: 'camera-alerts' },
+      alerts.map((a) => h('li', { class: 'camera-alert', 'data-check': a.check }, h('b', {}, '⚠ ', t(`alert.${a.check}`)), h('span', { class: 'muted' }, ` ${t('camera.alertSince')} ${at(a.since)}`))),
+    );
   }
 
   function card(c: Camera, stats: Stats | null) {
@@ -62,8 +74,11 @@ export function renderCameras(root: HTMLElement, ctx: Ctx): View {
         { class: 'details compact' },
         h('dt', {}, 'URL'),
         h('dd', { class: 'mono' }, c.source),
+        c.since ? [h('dt', {}, t('camera.since')), h('dd', { class: 'camera-since' }, at(c.since))] : null,
+        c.worker ? [h('dt', {}, t('camera.worker')), h('dd', { class: 'mono camera-worker' }, c.worker)] : null,
+        c.fps !== undefined ? [h('dt', {}, t('camera.fps')), h('dd', { class: 'camera-fps' }, c.fps.toFixed(2))] : null,
         h('dt', {}, t('camera.lastFrame')),
-        h('dd', {}, c.lastFrameAt ? `${clock(c.lastFrameAt)} (${ago(c.lastFrameAt, t)})` : '—'),
+        h('dd', {}, c.lastFrameAt ? at(c.lastFrameAt) : '—'),
         c.retryAt ? [h('dt', {}, t('camera.retryAt')), h('dd', {}, clock(c.retryAt))] : null,
         h('dt', {}, t('camera.events')),
         h(
@@ -74,6 +89,7 @@ export function renderCameras(root: HTMLElement, ctx: Ctx): View {
         ),
       ),
       c.reason ? reasonBox(c.reason) : null,
+      alertList(c.alerts),
       h('div', { class: 'violations' }, c.violations.map((v) => h('span', { class: `badge type-${v}` }, h('i', { class: 'dot' }), t(`violation.${v}`)))),
       h('div', { class: 'card-actions' }, button),
       liveBox,
