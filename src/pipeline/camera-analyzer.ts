@@ -6,8 +6,8 @@ import type { Rules } from '../score/rules.js';
 import { createCameraScoreState, openEvents, restore, step, type CameraScoreState, type TrackReport } from '../score/scorer.js';
 import { jobIdFor, type DispatchQueue } from '../dispatch/queue.js';
 import { withClip } from '../evidence/clip-recorder.js';
-import { acceptAsNormal, sceneStep, type SceneState } from '../scene/model.js';
-import { sceneDetections } from '../score/scene-fusion.js';
+import { acceptAsNormal, novelty, sceneStep, type SceneState } from '../scene/model.js';
+import { gateByScene, sceneDetections } from '../score/scene-fusion.js';
 import type { Box } from '../contracts/box.js';
 
 /** Keeps the frames evidence needs (first sighting, peak) and attaches snapshots to the events a frame changed. */
@@ -83,7 +83,10 @@ export class CameraAnalyzer {
     const res = sceneStep(this.scene, { pixels: frame, t: frame.timestamp, boxes: detections.items });
     this.scene = res.state;
     const extra = sceneDetections(res.regions, this.camera, frame.timestamp);
-    return extra.length ? { ...detections, items: [...detections.items, ...extra] } : detections;
+    const state = res.state;
+    // Before the first frame has a reference (this frame is it) everything is baseline.
+    const novel = res.rereferenced ? () => false : (box: Box) => novelty(state, box) >= 0.15;
+    return { ...detections, items: [...gateByScene(detections.items, res.regions, novel), ...extra] };
   }
 
   /** The view changed (camera health: shifted): the next frame is the new baseline. */

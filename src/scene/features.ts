@@ -47,7 +47,7 @@ export function sameGrid(a: Grid, b: Grid): boolean {
 }
 
 /** Offset added to luma before ratios: keeps near-black cells (sensor noise at night) from exploding. */
-const DARK = 10;
+const DARK = 20;
 const BLOCK_R = 3;
 
 export function cellFeatures(p: ScenePixels): CellFeatures {

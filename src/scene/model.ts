@@ -22,6 +22,8 @@ export interface SceneState {
   fast: Float32Array;
   /** Mean luma per cell of the previous frame: an identical picture is a frozen camera, not time passing. */
   prevLuma: Float32Array;
+  /** The latest frame's features (what `novelty` compares with the reference). */
+  cur: Float32Array;
   /** Per cell: how long (ms) it has been still and different from the reference. */
   staticMs: Float32Array;
   /** Per cell: masked by a person or vehicle until this time (ms). */
@@ -73,6 +75,7 @@ function fresh(input: SceneInput, feats: ReturnType<typeof cellFeatures>, prev: 
       ref: feats.f,
       fast: feats.f.slice(),
       prevLuma: feats.luma,
+      cur: feats.f,
       staticMs: new Float32Array(n),
       maskUntil: prev && sameGrid(prev.grid, feats.grid) ? prev.maskUntil : new Float64Array(n),
       refValid,
@@ -152,7 +155,7 @@ export function sceneStep(state: SceneState | null, input: SceneInput, options?:
   const dt = t - state.lastAt;
   const maskUntil = updateMasks(state.maskUntil, grid, input.boxes, t, o.maskHoldSec * 1000);
 
-  if (frozenPicture(feats.luma, state.prevLuma)) return { state: { ...state, lastAt: t, maskUntil }, regions: [], frozen: true };
+  if (frozenPicture(feats.luma, state.prevLuma)) return { state: { ...state, lastAt: t, maskUntil, cur: feats.f }, regions: [], frozen: true };
 
   // Light switched, IR came on, the camera was moved: most of the open picture differs at once.
   // The median is the test: an object, however large, moves it little; a new light moves every cell a bit.
@@ -166,6 +169,10 @@ export function sceneStep(state: SceneState | null, input: SceneInput, options?:
     if (d > o.diffHigh) differing++;
   }
   if (open >= n * 0.3 && (differing > open * o.globalFraction || median(dists.subarray(0, open)) > o.globalMedian)) return fresh(input, feats, state, 'global-change');
+  // Colour gone from the whole picture (or back): the camera switched to IR or out of it.
+  const cNow = colourfulness(feats.f);
+  const cRef = colourfulness(state.ref);
+  if (Math.min(cNow, cRef) < 0.35 * Math.max(cNow, cRef) && Math.max(cNow, cRef) > 0.01) return fresh(input, feats, state, 'global-change');
 
   const aFast = 1 - Math.exp(-dt / (o.fastTauSec * 1000));
   const fast = state.fast.slice();
@@ -241,9 +248,16 @@ export function sceneStep(state: SceneState | null, input: SceneInput, options?:
   const picture = copyCellsToPicture(state.picture, input.pixels, learn, state.frames, 4);
   const tracked = trackRegions(state.tracks, kept, { grid, t, dt, boxes: input.boxes, staticMs, nextId: state.nextTrackId, options: o });
   return {
-    state: { grid, ref, fast, prevLuma: feats.luma, staticMs, maskUntil, refValid, lastAt: t, referencedAt: state.referencedAt, frames: state.frames + 1, tracks: tracked.tracks, nextTrackId: tracked.nextId, picture },
+    state: { grid, ref, fast, prevLuma: feats.luma, cur, staticMs, maskUntil, refValid, lastAt: t, referencedAt: state.referencedAt, frames: state.frames + 1, tracks: tracked.tracks, nextTrackId: tracked.nextId, picture },
     regions: tracked.regions,
   };
+}
+
+/** Mean chroma magnitude over all cells. */
+function colourfulness(f: Float32Array): number {
+  let s = 0;
+  for (let o = 0; o < f.length; o += F) s += Math.abs(f[o + 4]!) + Math.abs(f[o + 5]!);
+  return s / (f.length / F);
 }
 
 function median(v: Float32Array): number {
@@ -253,6 +267,26 @@ function median(v: Float32Array): number {
 
 function overlaps(a: SceneBox['box'], b: SceneBox['box']): boolean {
   return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
+/**
+ * Fraction of the cells under a normalized box whose latest picture differs from the reference: near 0
+ * for what has been there all along (baseline), high for anything new, from the first frame it shows.
+ */
+export function novelty(state: SceneState, box: SceneBox['box'], options?: Partial<SceneOptions>): number {
+  const o = opts(options);
+  const span = boxCells(box, state.grid, 0);
+  if (!span) return 0;
+  let n = 0;
+  let hit = 0;
+  for (let r = span.r0; r <= span.r1; r++) {
+    for (let c = span.c0; c <= span.c1; c++) {
+      const k = r * state.grid.cols + c;
+      n++;
+      if (cellDistance(state.cur, state.ref, k) > o.diffHigh) hit++;
+    }
+  }
+  return n ? hit / n : 0;
 }
 
 /**

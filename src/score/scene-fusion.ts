@@ -53,7 +53,8 @@ export function classifyRegion(region: StaticRegion, kind: ZoneKind | undefined,
   if (seen(region, PARKED)) return null;
   const recent = region.lastAttendedAt !== null && t - region.lastAttendedAt <= o.leftAloneSec * 1000;
   const attended = region.attendedFraction >= o.attendedFraction || (recent && region.attendedMs >= o.attendedSec * 1000);
-  const alone = !recent && !attended;
+  // Passers-by stopping for a moment do not make it theirs; only attendance does.
+  const alone = !attended;
   const furniture = seen(region, FURNITURE) || seen(region, CARTS);
   const garbage = seen(region, GARBAGE);
 
@@ -83,4 +84,23 @@ export function sceneDetections(regions: readonly StaticRegion[], camera: ZoneCa
     }
   }
   return out;
+}
+
+/**
+ * With a scene model, the detector's stall and dumping boxes count only on something new: where the
+ * picture differs from the reference (`novel`, from the first frame an object shows) or on a static
+ * region. What was in the zone when the camera started (a pile, the café's chairs, the bins) is baseline
+ * and never alerts, whichever class the detector gives it. Other classes pass unchanged.
+ */
+export function gateByScene(items: readonly Detection[], regions: readonly StaticRegion[], novel: (box: Detection['box']) => boolean = () => false, minOverlap = 0.2): Detection[] {
+  return items.filter((d) => {
+    if (d.violation !== 'stall' && d.violation !== 'dumping') return true;
+    if (novel(d.box)) return true;
+    const area = Math.max(1e-9, (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]));
+    return regions.some((r) => {
+      const ix = Math.max(0, Math.min(d.box[2], r.box[2]) - Math.max(d.box[0], r.box[0]));
+      const iy = Math.max(0, Math.min(d.box[3], r.box[3]) - Math.max(d.box[1], r.box[1]));
+      return (ix * iy) / area >= minOverlap;
+    });
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRegion, sceneDetections, SCENE_LABEL } from '../../src/score/scene-fusion.js';
+import { classifyRegion, gateByScene, sceneDetections, SCENE_LABEL } from '../../src/score/scene-fusion.js';
 import type { StaticRegion } from '../../src/scene/regions.js';
 import { step, createCameraScoreState } from '../../src/score/scorer.js';
 import type { CameraConfig } from '../../src/config/schema.js';
@@ -50,8 +50,8 @@ describe('scene fusion: what a static region means', () => {
     expect(classifyRegion(region(attended), undefined, ['dumping'], T)).toBeNull();
   });
 
-  it('recently attended but not for long is neither (someone may be about to take it)', () => {
-    expect(classifyRegion(region({ attendedMs: 4_000, attendedFraction: 0.07, lastAttendedAt: T - 5_000 }), undefined, ['stall', 'dumping'], T)).toBeNull();
+  it('a passer-by stopping by it for a moment does not make it attended', () => {
+    expect(classifyRegion(region({ attendedMs: 4_000, attendedFraction: 0.07, lastAttendedAt: T - 5_000 }), undefined, ['stall', 'dumping'], T)).toBe('dumping');
   });
 
   it('a parked car on it vetoes; garbage classes make a lone object dumping', () => {
@@ -97,5 +97,18 @@ describe('scene detections through the scorer', () => {
       for (const c of res.changes) if (c.kind === 'opened') opened.push(i);
     }
     expect(opened).toEqual([15]);
+  });
+});
+
+describe('detector boxes gated by the scene model', () => {
+  it('keeps stall/dumping boxes only on a static region; other classes pass', () => {
+    const items = [
+      { classId: 0, label: 'garbage', score: 0.9, box: [0.42, 0.62, 0.5, 0.75] as [number, number, number, number], violation: 'dumping' as const },
+      { classId: 0, label: 'garbage', score: 0.9, box: [0.05, 0.05, 0.1, 0.1] as [number, number, number, number], violation: 'dumping' as const },
+      { classId: 3, label: 'fire', score: 0.9, box: [0.05, 0.05, 0.1, 0.1] as [number, number, number, number], violation: 'burning' as const },
+      { classId: 5, label: 'person', score: 0.9, box: [0.05, 0.05, 0.1, 0.3] as [number, number, number, number] },
+    ];
+    expect(gateByScene(items, [region()]).map((d) => d.box[0])).toEqual([0.42, 0.05, 0.05]);
+    expect(gateByScene(items, []).map((d) => d.label)).toEqual(['fire', 'person']);
   });
 });
