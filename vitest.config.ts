@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { filesNeedingAbsentComponents } from './test/support/components.js';
+import { SERIAL_TESTS } from './vitest.serial.config.js';
 
 export default defineConfig({
   test: {
@@ -7,7 +8,7 @@ export default defineConfig({
     // Multi-process failover tests run alone in a second pass (vitest.serial.config.ts).
     // Files that need a program this machine lacks (redis-server, ffmpeg, the RTSP server, Chromium) are left
     // out with one summary naming each and its install command.
-    exclude: ['**/node_modules/**', 'test/integration/fleet-failover.test.ts', ...filesNeedingAbsentComponents(import.meta.dirname)],
+    exclude: ['**/node_modules/**', ...SERIAL_TESTS, ...filesNeedingAbsentComponents(import.meta.dirname)],
     // Two cores: integration tests spawn ffmpeg, redis-server and an RTSP server; keep the machine responsive.
     pool: 'forks',
     maxWorkers: 2,
