@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptAsNormal, sceneStep, type SceneState, type SceneStepResult } from '../../src/scene/model.js';
+import { acceptAsNormal, novelty, sceneStep, type SceneState, type SceneStepResult } from '../../src/scene/model.js';
 import type { SceneBox } from '../../src/scene/regions.js';
 import { normBox, render, type Light, type SynthObject } from './scene-synthetic.js';
 
@@ -128,6 +128,13 @@ describe('scene model', () => {
   it('an object removed from the baseline leaves no ghost region', () => {
     const rs = run(40, (i) => ({ objects: i < 10 ? [PILE] : [] }));
     expect(regionsAfter(rs, 0)).toEqual([]);
+  });
+
+  it('novelty: a new object is new from the first frame it shows, a baseline one never', () => {
+    const rs = run(8, (i) => ({ objects: i >= 5 ? [PILE, CRATE] : [PILE] }));
+    expect(novelty(rs[4]!.state, normBox(CRATE))).toBeLessThan(0.05);
+    expect(novelty(rs[5]!.state, normBox(CRATE))).toBeGreaterThan(0.5);
+    for (const r of rs) expect(novelty(r.state, normBox(PILE))).toBeLessThan(0.05);
   });
 
   it('a region a reviewer accepts as normal joins the reference', () => {
