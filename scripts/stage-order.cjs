@@ -15,14 +15,14 @@ module.exports = [
   { name: 'decode', path: 'src/decode/', kind: 'stage', role: 'ffmpeg arguments, binary, stderr diagnosis, raw frame splitting' },
   { name: 'ingest', path: 'src/ingest/', kind: 'stage', role: 'camera → `Frame`s and `SourceStatus` (one ffmpeg per camera, reconnects, clip ring writing)' },
   { name: 'detect', path: 'src/detect/', kind: 'stage', role: '`Frame[]` → `Detections[]` (onnxruntime, manifest, decoders, NMS)' },
-  { name: 'scene', path: 'src/scene/', kind: 'stage', role: 'scene model between detection and scoring' },
+  { name: 'scene', path: 'src/scene/', kind: 'stage', role: '`Frame` + `Detections` → static regions (per-camera background model; people and vehicles masked)' },
   { name: 'score', path: 'src/score/', kind: 'stage', role: '`Detections` → `EventChange[]` and a report per track (pure)' },
   { name: 'evidence', path: 'src/evidence/', kind: 'stage', role: '`EventChange` + `Frame` + track report → snapshots, proof, clips, sha256' },
   { name: 'dispatch', path: 'src/dispatch/', kind: 'stage', role: '`DispatchMessage` → queue (BullMQ or embedded SQLite) → consumer' },
   { name: 'review', path: 'src/review/', kind: 'stage', role: '`DispatchMessage` → store → API/UI for command-center staff' },
   // Wiring: builds processes out of the stages; may import every stage and the wiring listed before it.
   { name: 'observe', path: 'src/observe/', kind: 'wiring', role: 'Prometheus metrics, `/healthz` `/readyz`, camera health, analysis meters' },
-  { name: 'pipeline', path: 'src/pipeline/', kind: 'wiring', role: 'one process: sources → mailbox → detector → camera-analyzer; `run`, `analyze`, `serve`' },
-  { name: 'fleet', path: 'src/fleet/', kind: 'wiring', role: 'camera leases in Redis (Lua, fencing tokens), `patrol worker`' },
+  { name: 'fleet', path: 'src/fleet/', kind: 'wiring', role: 'what workers share through Redis: camera leases (Lua, fencing tokens), open events, camera state' },
+  { name: 'pipeline', path: 'src/pipeline/', kind: 'wiring', role: 'the processes: sources → mailbox → detector → camera-analyzer; `run`, `analyze`, `serve`, `worker`' },
   { name: 'cli', path: 'src/cli.ts', kind: 'wiring', role: 'the `patrol` command line' },
 ];

@@ -86,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
       return serveCommand({ configPath: values.config });
     }
     case 'worker': {
-      const { workerCommand } = await import('./fleet/worker-command.js');
+      const { workerCommand } = await import('./pipeline/worker-command.js');
       return workerCommand({ configPath: values.config });
     }
     case 'check-config': {

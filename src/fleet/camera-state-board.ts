@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { CameraRuntimeSchema, type CameraRuntimeStatus, type CameraStateTracker } from './camera-state.js';
+import { CameraRuntimeSchema, type CameraRuntimeStatus } from '../contracts/camera-status.js';
+import { type CameraStateTracker } from './camera-state.js';
 import type { FleetKeys } from './keys.js';
 import { parseLeaseValue } from './keys.js';
 import { LuaScript } from './scripts.js';

@@ -1,32 +1,4 @@
-import { z } from 'zod';
-import type { SourceStatus } from '../contracts/camera-status.js';
-import { HEALTH_CHECKS, type HealthCheck } from '../observe/camera-health.js';
-
-/**
- * What the Cameras page shows about a camera while it runs: its connection state and since when, which
- * process analyzes it, the analyzed frame rate, the last frame, and its open health alerts with their start
- * times. Workers publish this through Redis (camera-state-board.ts); `patrol run` reads it in process.
- */
-export const CameraAlertSchema = z.object({
-  check: z.enum(HEALTH_CHECKS as [HealthCheck, ...HealthCheck[]]),
-  since: z.number().describe('when the alert was raised (epoch ms)'),
-});
-export type CameraAlert = z.infer<typeof CameraAlertSchema>;
-
-export const CameraRuntimeSchema = z.object({
-  cameraId: z.string(),
-  state: z.enum(['connecting', 'live', 'backoff', 'failed', 'stopped']),
-  reason: z.string().optional(),
-  attempt: z.number().int(),
-  retryAt: z.number().optional(),
-  lastFrameAt: z.number().optional(),
-  worker: z.string().optional().describe('the worker (or process) analyzing the camera'),
-  since: z.number().optional().describe('when the camera entered this state (epoch ms)'),
-  fps: z.number().optional().describe('frames analyzed per second over the last minute'),
-  alerts: z.array(CameraAlertSchema).optional(),
-  updatedAt: z.number().optional().describe('when the worker last published this (epoch ms)'),
-});
-export type CameraRuntimeStatus = z.infer<typeof CameraRuntimeSchema>;
+import { HEALTH_CHECKS, type CameraRuntimeStatus, type HealthCheck, type SourceStatus } from '../contracts/camera-status.js';
 
 const FPS_WINDOW_MS = 60_000;
 

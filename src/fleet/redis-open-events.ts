@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EventSchema, type PatrolEvent } from '../contracts/event.js';
-import type { OpenEventsPort } from '../pipeline/camera-analyzer.js';
 import type { FleetKeys } from './keys.js';
 import type { Log } from '../log/log.js';
 import { SAVE_FENCED } from './scripts.js';
@@ -21,7 +20,7 @@ const KEEP_MS = 7 * 24 * 3600_000;
  * published change): the worker `prefetch`es before adding the camera; saves go out in order, one chain per
  * camera, and `flush` waits for them (before a lease is released).
  */
-export class RedisOpenEvents implements OpenEventsPort {
+export class RedisOpenEvents {
   private readonly prefetched = new Map<string, PatrolEvent[]>();
   private readonly chains = new Map<string, Promise<void>>();
   refused = 0;

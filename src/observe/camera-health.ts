@@ -1,3 +1,4 @@
+import type { HealthCheck } from '../contracts/camera-status.js';
 import type { Frame } from '../contracts/frame.js';
 
 /**
@@ -6,9 +7,6 @@ import type { Frame } from '../contracts/frame.js';
  * the letterboxed frame buffer already in memory (a few thousand sampled pixels per analyzed frame); no
  * second decode, no image library.
  */
-
-export type HealthCheck = 'frozen' | 'dark' | 'blurred' | 'shifted';
-export const HEALTH_CHECKS: readonly HealthCheck[] = ['frozen', 'dark', 'blurred', 'shifted'];
 
 /** The parts of a Frame the checks read (synthetic buffers in tests). */
 export type FramePixels = Pick<Frame, 'data' | 'width' | 'height' | 'contentWidth' | 'contentHeight' | 'pixelFormat'>;

@@ -1,6 +1,7 @@
 import type { Frame } from '../contracts/frame.js';
 import type { Log } from '../log/log.js';
-import { CameraHealth, HEALTH_CHECKS, type HealthCheck, type HealthThresholds } from './camera-health.js';
+import { CameraHealth, type HealthThresholds } from './camera-health.js';
+import { HEALTH_CHECKS, type HealthCheck } from '../contracts/camera-status.js';
 import type { PatrolMetrics } from './metrics.js';
 
 /**

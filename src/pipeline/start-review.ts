@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PatrolConfig } from '../config/schema.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
-import type { CameraRuntimeStatus } from '../fleet/camera-state.js';
+import type { CameraRuntimeStatus } from '../contracts/camera-status.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { openReviewStore } from '../review/store/review-store.js';
 import { ensureAdmin } from '../review/auth/ensure-admin.js';

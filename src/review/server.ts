@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { mkdirSync, realpathSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { CameraConfig } from '../config/schema.js';
-import type { CameraRuntimeStatus } from '../fleet/camera-state.js';
+import type { CameraRuntimeStatus } from '../contracts/camera-status.js';
 import type { ReviewStore } from './store/review-store.js';
 import { DEFAULT_IDLE_MS, DEFAULT_SESSION_TTL_MS } from './store/user-store.js';
 import { SessionAuth } from './auth/session-auth.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCameraSource } from '../../src/ingest/camera-source.js';
-import { CameraHealth, type HealthCheck } from '../../src/observe/camera-health.js';
+import { CameraHealth } from '../../src/observe/camera-health.js';
+import { type HealthCheck } from '../../src/contracts/camera-status.js';
 import { sharedRoot } from '../../fixtures/shared.js';
 import { fixtureVideo } from '../../support/fixture-video.js';
 

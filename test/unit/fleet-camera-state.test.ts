@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CameraRuntimeSchema, CameraStateTracker, syncAlerts } from '../../src/fleet/camera-state.js';
+import { CameraRuntimeSchema } from '../../src/contracts/camera-status.js';
+import { CameraStateTracker, syncAlerts } from '../../src/fleet/camera-state.js';
 import { cameraView } from '../../src/review/api/camera-view.js';
 import type { CameraConfig } from '../../src/config/schema.js';
 

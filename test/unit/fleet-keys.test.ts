@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fleetKeys, leaseValue, parseLeaseValue } from '../../src/fleet/keys.js';
 import { cameraFingerprint } from '../../src/fleet/registry.js';
-import { resolveWorkerId, workerCommand } from '../../src/fleet/worker-command.js';
+import { resolveWorkerId, workerCommand } from '../../src/pipeline/worker-command.js';
 import { CameraSchema } from '../../src/config/schema.js';
 import { PatrolError } from '../../src/errors.js';
 import { parseConfig } from '../../src/config/load-config.js';

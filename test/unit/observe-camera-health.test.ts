@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CameraHealth,
-  correlation,
-  laplacianVariance,
-  mean,
-  meanAbsDiff,
-  samplePoints,
-  thumbnail,
-  type FramePixels,
-  type HealthChange,
-} from '../../src/observe/camera-health.js';
+import { CameraHealth, correlation, laplacianVariance, mean, meanAbsDiff, samplePoints, thumbnail, type FramePixels, type HealthChange } from '../../src/observe/camera-health.js';
 
 const W = 416;
 const H = 416;

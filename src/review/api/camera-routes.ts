@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { CameraConfig } from '../../config/schema.js';
-import type { CameraRuntimeStatus } from '../../fleet/camera-state.js';
+import type { CameraRuntimeStatus } from '../../contracts/camera-status.js';
 import type { SessionAuth } from '../auth/session-auth.js';
 import { cameraView } from './camera-view.js';
 import { jsonSchema, responses } from './json-schema.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { basename } from 'node:path';
 import type { CameraConfig } from '../../config/schema.js';
 import type { SourceStatus } from '../../contracts/camera-status.js';
-import type { CameraAlert, CameraRuntimeStatus } from '../../fleet/camera-state.js';
+import type { CameraAlert, CameraRuntimeStatus } from '../../contracts/camera-status.js';
 import { redactCredentials } from '../../log/redact.js';
 
 export const SourceStateSchema = z.enum(['connecting', 'live', 'backoff', 'failed', 'stopped']);

@@ -4,7 +4,7 @@ import { ViolationType } from '../../contracts/violation.js';
 import { REVIEW_ACTIONS, REVIEW_STATUSES, ROLES } from '../store/status.js';
 import { SORT_FIELDS, MAX_PAGE } from '../store/event-store.js';
 import { SourceStateSchema } from './camera-view.js';
-import { CameraAlertSchema } from '../../fleet/camera-state.js';
+import { CameraAlertSchema } from '../../contracts/camera-status.js';
 
 /** The API's wire shapes (zod, turned into JSON Schema per route). */
 

@@ -5,14 +5,14 @@ import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { redactRedisUrl } from '../log/redact.js';
 import { PatrolError } from '../errors.js';
 import { Observability } from '../observe/observability.js';
-import { startPipeline, type Pipeline } from '../pipeline/pipeline.js';
-import { FencedQueue } from './fenced-queue.js';
-import { fleetKeys, type FleetKeys } from './keys.js';
-import { LeaseManager } from './leases.js';
-import { RedisOpenEvents } from './redis-open-events.js';
-import { CameraRegistry, cameraFingerprint } from './registry.js';
-import { CameraStateTracker, syncAlerts } from './camera-state.js';
-import { CameraStatePublisher } from './camera-state-board.js';
+import { startPipeline, type Pipeline } from './pipeline.js';
+import { FencedQueue } from '../fleet/fenced-queue.js';
+import { fleetKeys, type FleetKeys } from '../fleet/keys.js';
+import { LeaseManager } from '../fleet/leases.js';
+import { RedisOpenEvents } from '../fleet/redis-open-events.js';
+import { CameraRegistry, cameraFingerprint } from '../fleet/registry.js';
+import { CameraStateTracker, syncAlerts } from '../fleet/camera-state.js';
+import { CameraStatePublisher } from '../fleet/camera-state-board.js';
 
 export interface WorkerOptions {
   config: PatrolConfig;
