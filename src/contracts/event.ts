@@ -12,12 +12,14 @@ export const EvidenceSchema = z.object({
   confirmed: z.string().optional(),
   latest: z.string().optional(),
   clip: z.string().optional(),
+  /** An object the scene model found: the reference crop (before) beside the frame now (after), region outlined. */
+  beforeAfter: z.string().optional(),
   /** sha256 hex of each file above, keyed by the same relative path. */
   sha256: z.record(z.string(), z.string()).default({}),
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 /** The evidence fields that name a file. */
-export const EVIDENCE_FILES = ['snapshot', 'frame', 'firstSeen', 'confirmed', 'latest', 'clip'] as const satisfies readonly (keyof Evidence)[];
+export const EVIDENCE_FILES = ['snapshot', 'frame', 'firstSeen', 'confirmed', 'latest', 'clip', 'beforeAfter'] as const satisfies readonly (keyof Evidence)[];
 
 /**
  * A violation event: one per incident per (camera, zone, type). Created by the scorer when the

@@ -143,6 +143,26 @@ export class EvidenceRecorder {
     this.evidence.set(eventId, { ...prior, [field]: relPath, sha256: { ...prior.sha256, [relPath]: sha256 } });
   }
 
+  /**
+   * The scene model's before/after picture of an event that just opened: written like the other files and
+   * carried by the event's later changes.
+   */
+  async addBeforeAfter(event: PatrolEvent, jpeg: Buffer): Promise<PatrolEvent> {
+    const relPath = evidenceRelPath(event.cameraId, event.startedAt, event.id, `before-after-${b36(event.confirmedAt)}.jpg`);
+    let written;
+    try {
+      written = await writeEvidenceFile(this.opts.storageDir, relPath, jpeg);
+    } catch (err) {
+      if (!this.opts.onError) throw err;
+      this.opts.onError(err, { eventId: event.id, file: relPath });
+      return event;
+    }
+    const add = (e: Evidence): Evidence => ({ ...e, beforeAfter: written.relPath, sha256: { ...e.sha256, [written.relPath]: written.sha256 } });
+    const prior = this.evidence.get(event.id);
+    if (prior) this.evidence.set(event.id, add(prior));
+    return { ...event, evidence: add(event.evidence) };
+  }
+
   /** After a restart: carry on from the evidence already recorded for these open events. */
   restore(events: readonly PatrolEvent[]): void {
     for (const ev of events) {

@@ -7,7 +7,8 @@ import { createCameraScoreState, openEvents, restore, step, type CameraScoreStat
 import { jobIdFor, type DispatchQueue } from '../dispatch/queue.js';
 import { withClip } from '../evidence/clip-recorder.js';
 import { acceptAsNormal, novelty, sceneStep, type SceneState } from '../scene/model.js';
-import { gateByScene, sceneDetections } from '../score/scene-fusion.js';
+import { gateByScene, SCENE_LABEL, sceneDetections } from '../score/scene-fusion.js';
+import { renderBeforeAfter } from '../evidence/before-after.js';
 import type { Box } from '../contracts/box.js';
 
 /** Keeps the frames evidence needs (first sighting, peak) and attaches snapshots to the events a frame changed. */
@@ -16,6 +17,8 @@ export interface EvidencePort {
   attach(changes: EventChange[], frame: Frame, tracks: readonly TrackReport[]): Promise<EventChange[]>;
   restore(events: readonly PatrolEvent[]): void;
   addFile?(eventId: string, field: 'clip', relPath: string, sha256: string): void;
+  /** Records the scene model's before/after picture of an event that just opened. */
+  addBeforeAfter?(event: PatrolEvent, jpeg: Buffer): Promise<PatrolEvent>;
 }
 
 /** Cuts an event's video clip from the camera's recent-video ring once its post-roll is recorded. */
@@ -89,6 +92,21 @@ export class CameraAnalyzer {
     return { ...detections, items: [...gateByScene(detections.items, res.regions, novel), ...extra] };
   }
 
+  /** Opened events on a scene-model region get the before/after pair (reference crop vs now). */
+  private async withBeforeAfter(changes: EventChange[], frame: Frame): Promise<EventChange[]> {
+    const scene = this.scene;
+    const add = this.evidence.addBeforeAfter?.bind(this.evidence);
+    if (!scene || !add) return changes;
+    return Promise.all(
+      changes.map(async (change) => {
+        const region = change.kind === 'opened' ? change.event.bestBoxes.find((b) => b.label === SCENE_LABEL) : undefined;
+        if (!region) return change;
+        const jpeg = await renderBeforeAfter(scene.picture, scene.grid, frame, region.box);
+        return { ...change, event: await add(change.event, jpeg) };
+      }),
+    );
+  }
+
   /** The view changed (camera health: shifted): the next frame is the new baseline. */
   rereference(): void {
     this.scene = null;
@@ -108,7 +126,7 @@ export class CameraAnalyzer {
     this.state = result.state;
     this.evidence.observe(result.tracks, frame);
     if (result.changes.length === 0) return;
-    const changes = await this.evidence.attach(result.changes, frame, result.tracks);
+    const changes = await this.withBeforeAfter(await this.evidence.attach(result.changes, frame, result.tracks), frame);
     for (const change of changes) {
       if (change.kind === 'opened') this.counters.opened++;
       if (change.kind === 'ended') {
