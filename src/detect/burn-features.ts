@@ -43,7 +43,7 @@ function median(v: number[]): number {
 }
 
 /** Integer pixel rectangle of a normalized box grown by `grow` of its size, clipped to the picture. */
-export function pixelRect(box: Box, width: number, height: number, grow = 0.1): [number, number, number, number] {
+export function pixelRect(box: Box, width: number, height: number, grow = 0.1): Box {
   const [x1, y1, x2, y2] = box;
   const gx = (x2 - x1) * grow;
   const gy = (y2 - y1) * grow;

@@ -1,3 +1,4 @@
+import type { Box } from '../contracts/box.js';
 import { CELL, type Grid } from './features.js';
 
 /** A connected set of static cells, in cell coordinates (inclusive bounds). */
@@ -53,7 +54,7 @@ export function components(marked: Uint8Array, grid: Grid, minCells: number): Co
 }
 
 /** Normalized picture box [x1, y1, x2, y2] of a component. */
-export function componentBox(comp: Component, grid: Grid): [number, number, number, number] {
+export function componentBox(comp: Component, grid: Grid): Box {
   const cw = grid.contentWidth / CELL;
   const ch = grid.contentHeight / CELL;
   return [comp.c0 / cw, comp.r0 / ch, (comp.c1 + 1) / cw, (comp.r1 + 1) / ch];

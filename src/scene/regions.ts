@@ -1,20 +1,19 @@
+import type { Box } from '../contracts/box.js';
 import { componentBox, type Component } from './components.js';
 import type { Grid } from './features.js';
 import { PERSON_LABELS, VEHICLE_LABELS, type SceneOptions } from './options.js';
-
-type Box4 = [number, number, number, number];
 
 /** A detector box as the scene model reads it. */
 export interface SceneBox {
   label: string;
   score: number;
-  box: Box4 | readonly [number, number, number, number];
+  box: Readonly<Box>;
 }
 
 /** What the model remembers about one static region across frames (its context). */
 export interface RegionTrack {
   id: number;
-  box: Box4;
+  box: Box;
   /** When its cells started to stand still away from the reference (ms). */
   since: number;
   lastSeenAt: number;
@@ -32,7 +31,7 @@ export interface RegionTrack {
 export interface StaticRegion {
   id: number;
   /** Normalized picture box [x1, y1, x2, y2]. */
-  box: Box4;
+  box: Box;
   cells: number;
   /** Fraction of the picture it covers. */
   area: number;
