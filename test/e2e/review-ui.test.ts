@@ -232,8 +232,10 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     await expect.poll(() => page.$eval('.filter[data-type=burning] .dot', (el) => getComputedStyle(el).backgroundColor)).toBe(`rgb(${r}, ${g}, ${b})`);
   });
 
-  // What the pipeline names an event (camera.zone.type.start), not the seed's short ids: the longest a row carries.
-  const longId = eventId('cam-east-gate', 'sidewalk-north', 'stall', Date.now() - 90_000);
+  // What the pipeline names an event (camera.zone.type.start), not the seed's short ids; zone ids may use "_",
+  // which gives the browser no place to break the line (the old layout spilled 181 px out of the window here).
+  const longZone = 'sidewalk_north_market_entrance';
+  const longId = eventId('cam-east-gate', longZone, 'stall', Date.now() - 90_000);
   const docWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
   /** Elements of each row (or the bar) whose right edge lies past the row's own. */
   const spilled = () =>
@@ -247,7 +249,7 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     );
 
   it('fits a 1440×900 window in both languages, the type counters labelled', async () => {
-    const seeded = await makeSeededEvent(fx.dir, { id: longId, cameraId: 'cam-east-gate', zoneId: 'sidewalk-north', type: 'stall', agoMin: 2, peakScore: 0.93 }, Date.now());
+    const seeded = await makeSeededEvent(fx.dir, { id: longId, cameraId: 'cam-east-gate', zoneId: longZone, type: 'stall', agoMin: 2, peakScore: 0.93 }, Date.now());
     fx.store.apply(seeded.messages[0]!);
     await page.waitForSelector(`.event-row[data-id="${longId}"]`, { timeout: 10_000 });
     expect(page.viewportSize()).toEqual({ width: 1440, height: 900 });
@@ -286,11 +288,11 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
         await page.goto(`${base}/${hash}`);
         await page.waitForSelector(ready);
         expect({ hash, width: await docWidth() }).toEqual({ hash, width: 390 });
-        // Titles read as lines, not one word under the other.
+        // Titles read as lines, not one word under the other: a long zone id may take a second line, no more.
         const lines = await page.$$eval('.row-title, .event-head h2, .camera-card h3', (els) =>
           Math.max(...els.map((e) => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)))),
         );
-        expect({ hash, lines }).toEqual({ hash, lines: 1 });
+        expect(lines, hash).toBeLessThanOrEqual(2);
         await shot(`phone-${hash.split('/')[1]}`);
       }
       await page.goto(`${base}/#/queue`);

@@ -171,8 +171,9 @@ function renderAlerts(): void {
   const el = document.getElementById('alerts');
   if (!el) return;
   el.hidden = alerts.length === 0;
-  el.textContent = `⚠ ${ctx.t('alerts.count', { n: alerts.length })}`;
-  el.title = alerts.map((a) => `${a.cameraName}: ${ctx.t(`alert.${a.check}`)} · ${ctx.t('camera.alertSince')} ${dateTime(a.since)}`).join('\n');
+  // On a phone only the number shows; the sentence is the tooltip's first line there.
+  clear(el).append(h('span', { class: 'alerts-n' }, `⚠ ${alerts.length}`), h('span', { class: 'alerts-label' }, ctx.t('alerts.count', { n: alerts.length })));
+  el.title = [ctx.t('alerts.count', { n: alerts.length }), ...alerts.map((a) => `${a.cameraName}: ${ctx.t(`alert.${a.check}`)} · ${ctx.t('camera.alertSince')} ${dateTime(a.since)}`)].join('\n');
 }
 
 async function refreshAlerts(): Promise<void> {
