@@ -62,6 +62,7 @@ import { fitLine, project } from './lib/throughput/projection.js';
 import { RtspLoad } from './lib/throughput/rtsp-load.js';
 import { StageProgress } from './lib/throughput/stage-progress.js';
 import { measureSceneCost } from './lib/throughput/scene-cost.js';
+import { measureBurningCheckCost } from './lib/throughput/burning-check-cost.js';
 import { throughputMarkdown } from './lib/throughput/report.js';
 import type { InferenceRow, LiveStep, StageRow, ThroughputResult } from './lib/throughput/result.js';
 import { checkThroughputTargets, missedLines, type ThroughputTargets, ThroughputTargetsSchema } from './lib/throughput/targets.js';
@@ -990,6 +991,8 @@ async function main(): Promise<number> {
     table.push({ stage: 'scoring + dedupe (step)', cpuMsPerCameraSecond: scoring.cpuMsPerStep / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${scoring.steps} steps: ${(scoring.cpuMsPerStep * 1000).toFixed(1)} CPU-µs/step` });
     const scene = measureSceneCost();
     table.push({ stage: 'scene model (sceneStep on the 416² frame)', cpuMsPerCameraSecond: scene.cpuMsPerFrame / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${scene.frames} frames: ${scene.cpuMsPerFrame.toFixed(3)} CPU-ms/frame (target ≤ 1)` });
+    const burnCheck = await measureBurningCheckCost();
+    table.push({ stage: 'burning check, frame without a fire/smoke candidate', cpuMsPerCameraSecond: burnCheck.cpuMsPerFrame / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${burnCheck.frames} frames: ${(burnCheck.cpuMsPerFrame * 1000).toFixed(2)} CPU-µs/frame (target: ≤ 5 % of the camera's total; bursts only on candidates)` });
     if (dispatch) {
       table.push({ stage: 'dispatch, BullMQ (Node + redis-server)', cpuMsPerCameraSecond: dispatch.bullmq.cpuMsPerPublish * dispatch.publishesPerCameraSecond, inSum: true, how: `${dispatch.bullmq.cpuMsPerPublish.toFixed(2)} CPU-ms/publish × ${dispatch.publishesPerCameraSecond.toExponential(2)} publishes/camera-s` });
       table.push({ stage: 'dispatch, embedded SQLite queue (alternative)', cpuMsPerCameraSecond: dispatch.embedded.cpuMsPerPublish * dispatch.publishesPerCameraSecond, inSum: false, how: `${dispatch.embedded.cpuMsPerPublish.toFixed(2)} CPU-ms/publish × the same rate` });
