@@ -4,7 +4,10 @@
  * and its environment — and none may hold the password. The camera is the real GStreamer RTSP server with
  * basic auth, so the frames that arrive prove the credentials did reach ffmpeg (through the pipe).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +20,8 @@ import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import type { CameraConfig } from '../../src/config/schema.js';
 import { testClip, type TestClip } from '../support/clip.js';
 import { TestRtspServer } from '../../support/rtsp.js';
+import { REPO } from '../../support/fixture-video.js';
+import { PATROL_DET_MANIFEST } from '../support/test-model.js';
 
 const PASSWORD = 'Zq8-unguessable-Pw';
 const USER = 'patrolcam';
@@ -38,6 +43,15 @@ function readProc(pid: number, file: string): string {
   }
 }
 
+/** Whether `pid` descends from `ancestor`, by the parent links the sampler recorded (exited processes included). */
+function isUnder(pid: number, ancestor: number): boolean {
+  for (let cur = parents.get(pid), hops = 0; cur !== undefined && hops < 64; cur = parents.get(cur), hops++) if (cur === ancestor) return true;
+  return false;
+}
+
+/** Parent of every process seen by the sampler (processes that exited are gone from /proc). */
+const parents = new Map<number, number>();
+
 /** Every live descendant of this process, except the RTSP test server's own tree (a stand-in camera). */
 function descendants(): Seen[] {
   const parent = new Map<number, number>();
@@ -45,7 +59,10 @@ function descendants(): Seen[] {
     if (!/^\d+$/.test(name)) continue;
     const stat = readProc(Number(name), 'stat');
     const m = /\) \S (\d+)/.exec(stat);
-    if (m) parent.set(Number(name), Number(m[1]));
+    if (m) {
+      parent.set(Number(name), Number(m[1]));
+      parents.set(Number(name), Number(m[1]));
+    }
   }
   const out: Seen[] = [];
   for (const pid of parent.keys()) {
@@ -59,7 +76,11 @@ function descendants(): Seen[] {
       if (readProc(cur, 'cmdline').includes('rtsp-server.py')) camera = true;
     }
     if (readProc(pid, 'cmdline').includes('rtsp-server.py')) camera = true;
-    if (mine && !camera) out.push({ pid, cmdline: readProc(pid, 'cmdline'), environ: readProc(pid, 'environ') });
+    const cmdline = readProc(pid, 'cmdline');
+    // Between fork and exec a child is a copy of its parent (same command line, same environment, same
+    // owner); only what it runs after exec is its own.
+    if (cmdline === readProc(parent.get(pid)!, 'cmdline')) continue;
+    if (mine && !camera) out.push({ pid, cmdline, environ: readProc(pid, 'environ') });
   }
   return out;
 }
@@ -135,4 +156,85 @@ describe.skipIf(!onLinux)('camera secrets stay out of process lists', () => {
       }
     }
   }, 90_000);
+
+  it('a whole `patrol run` (credentials from ${ENV} in the config, live view opened): no child holds them; storage is owner-only', async () => {
+    const storage = join(dir, 'run-var');
+    const config = join(dir, 'run.yaml');
+    writeFileSync(
+      config,
+      `cameras:\n  - { id: secure, url: 'rtsp://\${CAM_USER}:\${CAM_PASS}@127.0.0.1:${server.port}/cam', intervalSec: 2, decode: keyframe, violations: [stall] }\n` +
+        `detector:\n  manifest: ${PATROL_DET_MANIFEST}\nstorage:\n  dir: ${storage}\nfleet:\n  rtspAnalyzeDurationSec: 1\n`,
+    );
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--config', config], {
+      cwd: REPO,
+      env: { ...process.env, CAM_USER: USER, CAM_PASS: PASSWORD, PATROL_PORT: '0', PATROL_METRICS_PORT: 'off', PATROL_ADMIN_PASSWORD: 'secrets-test-admin-pw' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: string[] = [];
+    proc.stdout.on('data', (d: Buffer) => out.push(d.toString()));
+    proc.stderr.on('data', (d: Buffer) => out.push(d.toString()));
+    const exited = new Promise((r) => proc.once('exit', r));
+    const wait = async <T>(what: string, get: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const v = await get();
+        if (v !== undefined) return v;
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${out.join('').slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    try {
+      const base = await wait('the review URL', () => /Review UI: (http:\/\/\S+?)\/?\n/.exec(out.join(''))?.[1]);
+      const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'secrets-test-admin-pw' }) });
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      await wait('the camera live', async () => {
+        const cams = ((await (await fetch(`${base}/api/cameras`, { headers: { cookie } })).json()) as { cameras: Array<{ state: string }> }).cameras;
+        return cams[0]?.state === 'live' ? true : undefined;
+      });
+      // Open the live view (a second ffmpeg), read a little of it, close it.
+      const got = await new Promise<number>((resolve, reject) => {
+        const req = request(`${base}/api/cameras/secure/live`, {
+          headers: { cookie, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') },
+        });
+        req.on('upgrade', (_res, socket) => {
+          let bytes = 0;
+          socket.on('data', (d: Buffer) => {
+            bytes += d.length;
+            if (bytes > 20_000) {
+              socket.destroy();
+              resolve(bytes);
+            }
+          });
+        });
+        req.on('response', (res) => reject(new Error(`live view answered ${res.statusCode}`)));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(got).toBeGreaterThan(20_000);
+      const runPid = proc.pid!;
+      const mine = [...seen.values()].filter((s) => isUnder(s.pid, runPid));
+      expect(mine.some((s) => s.cmdline.includes('pipe:1') && s.cmdline.includes('pipe:3'))).toBe(true);
+      expect(mine.some((s) => s.cmdline.includes('mpeg1video'))).toBe(true);
+      // Patrol itself was started with the secret in its environment (the operator's choice, as readable
+      // as the config file); its command line names only the config file.
+      expect(readProc(runPid, 'cmdline')).not.toContain(PASSWORD);
+      for (const s of mine) {
+        expect(s.cmdline, `pid ${s.pid} cmdline`).not.toContain(PASSWORD);
+        expect(s.environ, `pid ${s.pid} environ`).not.toContain(PASSWORD);
+      }
+      // Everything Patrol and its ffmpegs wrote under the storage dir is owner-only.
+      const walk = (p: string): Array<{ path: string; mode: number; dir: boolean }> => {
+        const st = statSync(p);
+        const self = { path: p, mode: st.mode & 0o777, dir: st.isDirectory() };
+        return st.isDirectory() ? [self, ...readdirSync(p).flatMap((n) => walk(join(p, n)))] : [self];
+      };
+      const entries = walk(storage);
+      expect(entries.some((e) => e.path.endsWith('review.db'))).toBe(true);
+      expect(entries.some((e) => /ring/.test(e.path) && e.path.endsWith('.ts'))).toBe(true);
+      for (const e of entries) expect([e.path, e.mode.toString(8)]).toEqual([e.path, e.dir ? '700' : '600']);
+    } finally {
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  }, 150_000);
 });
