@@ -46,8 +46,8 @@ describe.skipIf(!ready)('review of events the pipeline produced', () => {
     execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', '30', '-i', fixtureVideo('bin_present', 'ts'), '-t', '60', '-c', 'copy', clip]);
     const config = parseConfig(
       `cameras:
-  - { id: gate-1, name: 南门东侧, url: "file://${clip}", violations: [dumping], intervalSec: 1 }
-  - { id: gate-2, name: 南门西侧, url: "file://${clip}", violations: [dumping], intervalSec: 1 }
+  - { id: gate-1, name: 南门东侧, url: "file://${clip}", violations: [dumping], intervalSec: 1, scene: false }
+  - { id: gate-2, name: 南门西侧, url: "file://${clip}", violations: [dumping], intervalSec: 1, scene: false }
 detector: { manifest: ${binsAsDumpingManifest()} }
 rules:
   dumping: { dwellSec: 3, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 }

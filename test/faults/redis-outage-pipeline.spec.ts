@@ -91,7 +91,7 @@ describe(`Redis down for ${OUTAGE_SEC} s while the pipeline raises events`, () =
 
   it('spools every event during the outage and delivers each exactly once afterwards: lost = 0, duplicates = 0', async () => {
     const config = harnessConfig(
-      Array.from({ length: CAMERAS }, (_, i) => ({ id: `cam-${i + 1}`, url: `file://${clips[i % 2]}`, loop: true, violations: ['dumping' as const] })),
+      Array.from({ length: CAMERAS }, (_, i) => ({ id: `cam-${i + 1}`, url: `file://${clips[i % 2]}`, loop: true, violations: ['dumping' as const], scene: false })),
       join(dir, 'producer'),
       { rules: { dumping: { dwellSec: 2, hits: 2, window: 3, endAfterSec: 3, cooldownSec: 0 } }, queue: { redisUrl: redis.url, name: 'patrol-events' } },
       binsAsDumpingManifest(),

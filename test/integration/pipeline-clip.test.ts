@@ -29,6 +29,7 @@ describe('pipeline, live: evidence clip', () => {
   - id: clip-cam
     url: file://${clip}
     violations: [dumping]
+    scene: false
     intervalSec: 1
 detector:
   manifest: ${binsAsDumpingManifest()}

@@ -53,6 +53,7 @@ describe('crash recovery', () => {
   - id: ${CAMERA}
     url: file://${clip}
     violations: [dumping]
+    scene: false
     intervalSec: 1
 detector:
   manifest: ${binsAsDumpingManifest()}

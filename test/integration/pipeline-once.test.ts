@@ -19,6 +19,7 @@ cameras:
   - id: bin-cam
     url: file://${video}
     violations: [dumping]
+    scene: false
     intervalSec: 2
 ${extraCamera}
 detector:

@@ -16,6 +16,9 @@ let binsManifest: string | undefined;
  * reliably: the wheelie bin of `bin_present` (garbage_bin ≈ 0.9 every frame); it sees no drawn stall or
  * drawn garbage bag. Mapping that class to a violation turns the bin scene into a standing incident on every
  * machine, with or without ../shared, while the model, decoding and thresholds stay the shipped ones.
+ *
+ * Cameras using it set `scene: false`: the scene model rightly takes a bin that stands there from the first
+ * frame as the baseline and gates it, and these tests are about the path from a detection to an event.
  */
 export function binsAsDumpingManifest(): string {
   if (binsManifest) return binsManifest;

@@ -14,6 +14,7 @@ export interface HarnessCamera {
   violations?: CameraConfig['violations'];
   zones?: unknown[];
   loop?: boolean;
+  scene?: boolean;
 }
 
 /** A full config for these cameras, the shipped detector (or `manifest`) and a storage dir (validated like a file). */
