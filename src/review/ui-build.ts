@@ -13,6 +13,13 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const UI_BUNDLE_DIR = join(REPO_ROOT, 'dist/ui');
 export const UI_BUNDLE = join(UI_BUNDLE_DIR, 'app.js');
 
+export class EsbuildMissing extends Error {
+  constructor() {
+    super(`the review UI is not built (${relative(REPO_ROOT, UI_BUNDLE)}) and esbuild, a devDependency, is not installed to build it: run \`npm install\` and \`npm run build:ui\`, or ship the bundle built elsewhere`);
+    this.name = 'EsbuildMissing';
+  }
+}
+
 export interface UiBuildResult {
   file: string;
   bytes: number;
@@ -25,7 +32,7 @@ export async function buildUi(opts: { minify?: boolean } = {}): Promise<UiBuildR
   try {
     esbuild = await import('esbuild');
   } catch {
-    throw new Error(`cannot build the review UI: esbuild is not installed (a devDependency). Run \`npm install\`, then \`npm run build:ui\`; or ship ${relative(REPO_ROOT, UI_BUNDLE)} built elsewhere.`);
+    throw new EsbuildMissing();
   }
   const out = await esbuild.build({
     entryPoints: [join(UI_SRC_DIR, 'app.ts')],
@@ -63,9 +70,9 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-function bundleTime(): number | undefined {
+function mtime(file: string): number | undefined {
   try {
-    return statSync(UI_BUNDLE).mtimeMs;
+    return statSync(file).mtimeMs;
   } catch {
     return undefined;
   }
@@ -74,17 +81,18 @@ function bundleTime(): number | undefined {
 /**
  * A bundle at least as new as the UI sources: rebuilt when a source changed and esbuild is at hand.
  * Without esbuild (a production install) an existing bundle is served as built; a missing one is an error
- * that says how to make it.
+ * that says how to make it. The options exist for tests.
  */
-export async function ensureUiBundle(): Promise<void> {
-  const built = bundleTime();
-  if (built !== undefined && built >= newestSource(UI_SRC_DIR)) return;
+export async function ensureUiBundle(opts: { bundle?: string; srcDir?: string; build?: () => Promise<unknown> } = {}): Promise<void> {
+  const bundle = opts.bundle ?? UI_BUNDLE;
+  const built = mtime(bundle);
+  if (built !== undefined && built >= newestSource(opts.srcDir ?? UI_SRC_DIR)) return;
   try {
-    await buildUi();
+    await (opts.build ?? buildUi)();
   } catch (err) {
     // A deployment may lack esbuild or may not write its install dir: the bundle it shipped with stands.
     const code = (err as NodeJS.ErrnoException).code;
-    if (built !== undefined && (code === 'EACCES' || code === 'EROFS' || /esbuild is not installed/.test((err as Error).message))) return;
+    if (built !== undefined && (code === 'EACCES' || code === 'EROFS' || err instanceof EsbuildMissing)) return;
     throw err;
   }
 }
