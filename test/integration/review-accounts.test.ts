@@ -149,6 +149,23 @@ describe('per-account lockout', () => {
   });
 });
 
+describe('behind a TLS proxy', () => {
+  it('with trustProxy the cookie is Secure and the audit log has the client address; without, the headers are ignored', async () => {
+    const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' };
+    for (const trustProxy of [true, false]) {
+      const f2 = await reviewFixture({ seed: false, trustProxy });
+      try {
+        const res = await f2.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'admin', password: PASSWORDS.admin }, headers, remoteAddress: '10.0.0.2' });
+        expect(res.statusCode).toBe(200);
+        expect(res.cookies.find((c) => c.name === 'patrol_session')!.secure ?? false).toBe(trustProxy);
+        expect(f2.store.audit.list({ action: ['login.success'], limit: 1, offset: 0 }).items[0]!.ip).toBe(trustProxy ? '203.0.113.9' : '10.0.0.2');
+      } finally {
+        await f2.close();
+      }
+    }
+  });
+});
+
 describe('audit log', () => {
   it('lists logins (ok and failed), a confirm and user changes, with who, when and from where; admin only', async () => {
     const ev = await newEvent();

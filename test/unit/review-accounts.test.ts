@@ -7,6 +7,8 @@ import { commonPasswordCount, passwordProblem } from '../../src/review/auth/pass
 import { AccountThrottle } from '../../src/review/auth/account-throttle.js';
 import { ReviewStore } from '../../src/review/store/review-store.js';
 import { PasswordPolicyError, UserExistsError } from '../../src/review/store/user-store.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { reviewSecurityOptions } from '../../src/review/security-options.js';
 
 describe('usernames', () => {
   it('normalizes with NFKC and case folding', () => {
@@ -142,5 +144,40 @@ describe('user store and audit table', () => {
     expect(store.audit.list({ limit: 10, offset: 0 }).total).toBe(2);
     expect(store.audit.prune(365)).toBe(1);
     expect(store.audit.list({ limit: 10, offset: 0 }).items.map((i) => i.actor)).toEqual(['admin']);
+  });
+});
+
+describe('review config', () => {
+  const base = `
+cameras:
+  - id: cam-01
+    url: file://clip.mp4
+detector:
+  manifest: ../models/patrol-det.json
+`;
+  it('defaults: 8 h sessions, 30 min idle, lockout 5 in 15 min, audit kept a year, no proxy trusted', () => {
+    const c = parseConfig(base, 'p.yaml', {});
+    expect(c.review).toMatchObject({ sessionHours: 8, idleMinutes: 30, loginPerMinute: 10, trustProxy: false, secureCookies: 'auto', auditRetentionDays: 365 });
+    expect(c.review.lockout).toEqual({ failures: 5, windowMinutes: 15, lockMinutes: 15 });
+    expect(reviewSecurityOptions(c.review)).toMatchObject({ sessionTtlMs: 8 * 3_600_000, idleMs: 30 * 60_000, lockout: { failures: 5, windowMs: 900_000, lockMs: 900_000 } });
+  });
+
+  it('a bad value names the field', () => {
+    for (const [yaml, field] of [
+      ['review:\n  idleMinutes: 0\n', 'review.idleMinutes'],
+      ['review:\n  auditRetentionDays: 7\n', 'review.auditRetentionDays'],
+      ['review:\n  secureCookies: sometimes\n', 'review.secureCookies'],
+      ['review:\n  lockout: { failures: 0 }\n', 'review.lockout.failures'],
+      ['review:\n  sesionHours: 4\n', 'sesionHours'],
+    ] as const) {
+      let message = '';
+      try {
+        parseConfig(base + yaml, 'p.yaml', {});
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, yaml).toContain(field);
+    }
+    expect(parseConfig(`${base}review:\n  trustProxy: 10.0.0.0/8\n  sessionHours: 12\n`, 'p.yaml', {}).review).toMatchObject({ trustProxy: '10.0.0.0/8', sessionHours: 12 });
   });
 });
