@@ -27,7 +27,7 @@ import { prCurvesSvg } from './lib/model/pr-svg.js';
 import { Progress } from './lib/shared/progress.js';
 import { markdownReport } from './lib/model/report.js';
 import { detectImages, imageFrame } from './lib/shared/run-images.js';
-import { type Check, type ClassResult, checkTargets, type LatencyRow, type ModelResult, TargetsSchema } from './lib/model/targets.js';
+import { type Check, type ClassResult, checkTargets, type DatasetClassResult, type LatencyRow, type ModelResult, type Targets, TargetsSchema } from './lib/model/targets.js';
 import { loadTargetsSection } from './lib/shared/targets-file.js';
 import { type LabelledImage, parseNames, readYoloFolder, sharedValidSets } from './lib/model/yolo-dataset.js';
 
@@ -44,6 +44,8 @@ interface Args {
   threads: number;
   limit?: number;
   latency: boolean;
+  /** Filled from the targets file: the (dataset, class) pairs to evaluate on their own. */
+  datasetTargets: Targets['ap50ByDataset'];
 }
 
 function parse(argv: string[]): Args {
@@ -98,11 +100,12 @@ function parse(argv: string[]): Args {
     threads: int(values.threads, '--threads')!,
     limit: int(values.limit, '--limit'),
     latency: !values['skip-latency'],
+    datasetTargets: {},
   };
 }
 
 function loadData(a: Args): { images: LabelledImage[]; labelled: Set<string>; datasets: { name: string; images: number }[] } {
-  let sets: { dir: string; dataset: string; names: Map<number, string> }[];
+  let sets: { dir: string; dataset: string; names: Map<number, string>; unlabelled?: string[] }[];
   if (a.data) {
     sets = [{ dir: a.data, dataset: path.basename(path.resolve(a.data)), names: parseNames(a.names!) }];
   } else {
@@ -120,6 +123,7 @@ function loadData(a: Args): { images: LabelledImage[]; labelled: Set<string>; da
   const labelled = new Set<string>();
   for (const s of sets) {
     const imgs = readYoloFolder(s.dir, s.names, s.dataset).slice(0, a.limit);
+    if (s.unlabelled) for (const img of imgs) img.unlabelled = s.unlabelled;
     images.push(...imgs);
     datasets.push({ name: s.dataset, images: imgs.length });
     for (const n of s.names.values()) labelled.add(n);
@@ -139,10 +143,12 @@ function addTruth(t: Truth, label: string, image: number, box: Box): void {
   boxes.push(box);
 }
 
-function scoredByClass(dets: readonly Detection[][]): Map<string, ScoredBox[]> {
+function scoredByClass(dets: readonly Detection[][], images?: readonly LabelledImage[]): Map<string, ScoredBox[]> {
   const out = new Map<string, ScoredBox[]>();
   dets.forEach((items, image) => {
+    const skip = images?.[image]?.unlabelled;
     for (const d of items) {
+      if (skip?.includes(d.label)) continue;
       let list = out.get(d.label);
       if (!list) out.set(d.label, (list = []));
       list.push({ image, score: d.score, box: d.box });
@@ -154,6 +160,21 @@ function scoredByClass(dets: readonly Detection[][]): Map<string, ScoredBox[]> {
 async function runModel(label: string, det: Detector, files: string[]): Promise<Detection[][]> {
   const p = new Progress(label, files.length);
   return detectImages(det, files, (n) => p.tick(n));
+}
+
+/** AP50 of each (dataset, class) pair named in the targets, on that dataset's images alone. */
+function perDataset(wanted: Targets['ap50ByDataset'], images: readonly LabelledImage[], scored: Map<string, ScoredBox[]>, truth: Truth): DatasetClassResult[] {
+  const out: DatasetClassResult[] = [];
+  for (const [dataset, classes] of Object.entries(wanted)) {
+    const inSet = new Set(images.flatMap((img, i) => (img.dataset === dataset ? [i] : [])));
+    if (inSet.size === 0) continue;
+    for (const label of Object.keys(classes)) {
+      const gt = new Map([...(truth.get(label) ?? new Map<number, Box[]>())].filter(([i]) => inSet.has(i)));
+      const e = evaluateClass((scored.get(label) ?? []).filter((b) => inSet.has(b.image)), gt, [0.5]);
+      out.push({ dataset, label, nGt: e.nGt, ap50: e.ap50 });
+    }
+  }
+  return out;
 }
 
 /** Detections per image of each model run so far, by resolved manifest path. */
@@ -206,8 +227,8 @@ async function benchModel(manifest: string, a: Args, data: ReturnType<typeof loa
     await teacher.release();
   }
 
-  const studentByClass = scoredByClass(dets);
-  const teacherByClass = teacherAll ? scoredByClass(teacherAll) : new Map<string, ScoredBox[]>();
+  const studentByClass = scoredByClass(dets, data.images);
+  const teacherByClass = teacherAll ? scoredByClass(teacherAll, data.images) : new Map<string, ScoredBox[]>();
   const classes: ClassResult[] = [];
   const evals: { label: string; e: ClassEval; threshold: number }[] = [];
   for (const c of m.classes) {
@@ -236,7 +257,7 @@ async function benchModel(manifest: string, a: Args, data: ReturnType<typeof loa
   }
   const info = student.info;
   return {
-    result: { model: m.name, classes, latency } satisfies ModelResult,
+    result: { model: m.name, classes, latency, byDataset: perDataset(a.datasetTargets, data.images, studentByClass, truth) } satisfies ModelResult,
     evals,
     meta: {
       version: m.version,
@@ -265,6 +286,7 @@ function environment(): string[] {
 export async function main(argv: string[]): Promise<number> {
   const a = parse(argv);
   const targets = loadTargetsSection(a.targets, 'model', TargetsSchema);
+  a.datasetTargets = targets.ap50ByDataset;
   const data = loadData(a);
   mkdirSync(a.out, { recursive: true });
   const runCache: RunCache = new Map();

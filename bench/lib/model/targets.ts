@@ -7,6 +7,13 @@ export const TargetsSchema = z
     ap50: z.record(z.string(), z.number().min(0).max(1)).default({}),
     /** A retained (pseudo-labelled) class passes when student AP50 ≥ cocoRetention × teacher AP50. */
     cocoRetention: z.number().min(0).max(1).default(0.8),
+    /** Minimum AP50 per dataset and class (e.g. fire on forest_fire/valid and on cctv_fire/valid). */
+    ap50ByDataset: z.record(z.string(), z.record(z.string(), z.number().min(0).max(1))).default({}),
+    /** A retrain must not cost the other classes: AP50 within maxDrop of a measured baseline, except the listed classes. */
+    baseline: z
+      .object({ model: z.string(), maxDrop: z.number().min(0).max(1), except: z.array(z.string()).default([]), ap50: z.record(z.string(), z.number().min(0).max(1)) })
+      .strict()
+      .optional(),
     latency: z
       .object({ threads: z.number().int().positive(), batch: z.number().int().positive(), maxMsPerFrame: z.number().positive() })
       .optional(),
@@ -37,9 +44,18 @@ export interface LatencyRow {
   p95CallMs: number;
 }
 
+export interface DatasetClassResult {
+  dataset: string;
+  label: string;
+  nGt: number;
+  ap50: number;
+}
+
 export interface ModelResult {
   model: string;
   classes: ClassResult[];
+  /** AP50 of the classes named in ap50ByDataset, on each dataset alone. */
+  byDataset?: DatasetClassResult[];
   latency: LatencyRow[];
 }
 
@@ -61,6 +77,20 @@ export function checkTargets(results: readonly ModelResult[], t: Targets): Check
     for (const { r, c } of rows) checks.push({ model: r.model, what: `AP50 ${label}`, value: c.ap50, target, ok: c.ap50 >= target });
   }
   for (const r of results) {
+    for (const [dataset, classes] of Object.entries(t.ap50ByDataset)) {
+      for (const [label, target] of Object.entries(classes)) {
+        const row = r.byDataset?.find((d) => d.dataset === dataset && d.label === label);
+        checks.push({ model: r.model, what: `AP50 ${label} on ${dataset}`, value: row?.ap50 ?? NaN, target, ok: row ? row.ap50 >= target : undefined });
+      }
+    }
+    if (t.baseline) {
+      const { maxDrop, except, ap50 } = t.baseline;
+      for (const c of r.classes) {
+        const base = ap50[c.label];
+        if (base === undefined || except.includes(c.label)) continue;
+        checks.push({ model: r.model, what: `AP50 ${c.label} vs ${t.baseline.model} (≥ ${base.toFixed(3)} − ${maxDrop})`, value: c.ap50, target: base - maxDrop, ok: c.ap50 >= base - maxDrop - 1e-9 });
+      }
+    }
     for (const c of r.classes) {
       if (c.source !== 'pseudo') continue;
       const target = t.cocoRetention * (c.teacherAp50 ?? NaN);

@@ -8,6 +8,8 @@ export interface LabelledImage {
   path: string;
   dataset: string;
   boxes: { label: string; box: Box }[];
+  /** Classes the image shows but its dataset never labels (indoor_fire's smoke): not scored on it either way. */
+  unlabelled?: readonly string[];
 }
 
 const IMAGE_EXT = /\.(jpe?g|png|bmp|webp)$/i;
@@ -65,7 +67,7 @@ export function parseNames(spec: string): Map<number, string> {
 }
 
 /** The labelled splits in ../shared and how their class ids map to Patrol's class names. */
-export function sharedValidSets(shared: string): { dir: string; dataset: string; names: Map<number, string> }[] {
+export function sharedValidSets(shared: string): { dir: string; dataset: string; names: Map<number, string>; unlabelled?: string[] }[] {
   const root = path.join(shared, 'data/images');
   return [
     { dataset: 'garbage/valid', dir: path.join(root, 'garbage/valid'), names: parseNames('0=garbage,1=garbage_bin,2=overflow') },
@@ -76,5 +78,9 @@ export function sharedValidSets(shared: string): { dir: string; dataset: string;
       names: parseNames('0=smoke,1=fire,2=smoke,3=fire,4=fire'),
     },
     { dataset: 'small_fire_smoke/test', dir: path.join(root, 'small_fire_smoke/test'), names: parseNames('0=fire,1=smoke') },
+    // CCTV and news frames of street, shop and highway fires; many "smoke" boxes are fog cannons.
+    { dataset: 'cctv_fire/valid', dir: path.join(root, 'cctv_fire/valid'), names: parseNames('0=fire,1=smoke') },
+    // Indoor/CCTV fires whose visible smoke was never labelled.
+    { dataset: 'indoor_fire/valid', dir: path.join(root, 'indoor_fire/valid'), names: parseNames('0=fire'), unlabelled: ['smoke'] },
   ];
 }
