@@ -227,6 +227,7 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     );
     expect(meta.rejectReasons).toEqual(['shadow_lighting', 'wrong_object', 'permitted_activity', 'duplicate', 'other']);
     expect(meta.squads).toContain('二中队');
+    expect(meta.passwordMinLength).toBe(NewPassword.minLength);
     // The badges wear the same colours.
     const [r, g, b] = [1, 3, 5].map((i) => parseInt(BOX_COLORS.burning.slice(i, i + 2), 16));
     await expect.poll(() => page.$eval('.filter[data-type=burning] .dot', (el) => getComputedStyle(el).backgroundColor)).toBe(`rgb(${r}, ${g}, ${b})`);

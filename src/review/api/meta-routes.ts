@@ -6,6 +6,7 @@ import { REVIEW_STATUSES, ROLES } from '../store/status.js';
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from '../store/audit-store.js';
 import { BOX_COLORS, textColorOn } from '../../evidence/snapshot.js';
 import type { SessionAuth } from '../auth/session-auth.js';
+import { MIN_PASSWORD_LENGTH } from '../auth/password-policy.js';
 import { jsonSchema, responses } from './json-schema.js';
 import { MetaView } from './meta-view.js';
 
@@ -28,6 +29,7 @@ export function buildMeta(cameras: readonly CameraConfig[], squads: readonly str
     auditActions: [...AUDIT_ACTIONS],
     auditOutcomes: [...AUDIT_OUTCOMES],
     squads: [...squads],
+    passwordMinLength: MIN_PASSWORD_LENGTH,
     zones: cameras.flatMap((c) => c.zones.map((z) => ({ cameraId: c.id, id: z.id, ...(z.name ? { name: z.name } : {}), violations: z.violations, polygon: z.polygon.map((p) => [p[0], p[1]] as [number, number]) }))),
   };
 }

@@ -17,6 +17,7 @@ export const MetaView = z.object({
   auditActions: z.array(z.enum(AUDIT_ACTIONS)),
   auditOutcomes: z.array(z.enum(AUDIT_OUTCOMES)),
   squads: z.array(z.string()),
+  passwordMinLength: z.number().int().describe('the shortest new password the server accepts'),
   zones: z.array(
     z.object({
       cameraId: z.string(),

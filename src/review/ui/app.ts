@@ -15,7 +15,7 @@ import { renderAccount } from './views/account.js';
 import { renderAudit } from './views/audit.js';
 
 const root = byId('app');
-const EMPTY_META: Meta = { violations: [], contextColor: '#b0b0b0', rejectReasons: [], statuses: [], roles: [], auditActions: [], auditOutcomes: [], squads: [], zones: [] };
+const EMPTY_META: Meta = { violations: [], contextColor: '#b0b0b0', rejectReasons: [], statuses: [], roles: [], auditActions: [], auditOutcomes: [], squads: [], passwordMinLength: 12, zones: [] };
 const listeners = new Set<(change: Change) => void>();
 let source: EventSource | null = null;
 let current: View | null = null;

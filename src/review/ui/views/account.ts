@@ -1,16 +1,16 @@
 import { api, errorInfo } from '../api.js';
 import { h, clear, toast } from '../dom.js';
 import type { Ctx, View } from '../context.js';
-import { MIN_PASSWORD } from './users.js';
 import { userError } from '../messages.js';
 
 /** The signed-in user's own page: change the password (the server ends the other sessions). */
 export function renderAccount(root: HTMLElement, ctx: Ctx): View {
   const t = ctx.t;
+  const minPassword = ctx.meta.passwordMinLength;
   const error = h('p', { class: 'form-error', role: 'alert' });
   const current = h('input', { name: 'currentPassword', type: 'password', autocomplete: 'current-password', required: true, maxlength: 256 });
-  const next = h('input', { name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSWORD, maxlength: 256 });
-  const again = h('input', { name: 'newPasswordAgain', type: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSWORD, maxlength: 256 });
+  const next = h('input', { name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true, minlength: minPassword, maxlength: 256 });
+  const again = h('input', { name: 'newPasswordAgain', type: 'password', autocomplete: 'new-password', required: true, minlength: minPassword, maxlength: 256 });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('account.change'));
   const form = h(
     'form',
@@ -31,7 +31,7 @@ export function renderAccount(root: HTMLElement, ctx: Ctx): View {
           toast(t('account.changed'), 'ok');
         } catch (err) {
           const info = errorInfo(err);
-          error.textContent = info.status === 403 ? t('account.wrongCurrent') : info.status === 429 ? t('login.limited') : userError(t, info, MIN_PASSWORD);
+          error.textContent = info.status === 403 ? t('account.wrongCurrent') : info.status === 429 ? t('login.limited') : userError(t, info, minPassword);
         } finally {
           submit.disabled = false;
         }
@@ -39,7 +39,7 @@ export function renderAccount(root: HTMLElement, ctx: Ctx): View {
     },
     h('h3', {}, t('account.password')),
     h('label', {}, h('span', {}, t('account.current')), current),
-    h('label', {}, h('span', {}, t('account.new')), next, h('small', { class: 'field-hint' }, t('users.passwordHint', { n: MIN_PASSWORD }))),
+    h('label', {}, h('span', {}, t('account.new')), next, h('small', { class: 'field-hint' }, t('users.passwordHint', { n: minPassword }))),
     h('label', {}, h('span', {}, t('account.again')), again),
     error,
     submit,

@@ -6,9 +6,6 @@ import { userError } from '../messages.js';
 import type { Ctx, View } from '../context.js';
 import type { Role, User } from '../types.js';
 
-/** Keep in step with `NewPassword` in src/review/store/user-store.ts (the e2e test compares them). */
-export const MIN_PASSWORD = 12;
-
 /**
  * Users (admin only): the list with what an admin may do to each account (role, disable/enable, reset the
  * password, delete), and a form to add one. The API answers 403 to anyone else, and refuses changes to
@@ -16,6 +13,7 @@ export const MIN_PASSWORD = 12;
  */
 export function renderUsers(root: HTMLElement, ctx: Ctx): View {
   const t = ctx.t;
+  const minPassword = ctx.meta.passwordMinLength;
   let disposed = false;
 
   const total = h('span', { class: 'muted' });
@@ -35,15 +33,15 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
   const error = h('p', { class: 'form-error', role: 'alert' });
   const username = h('input', { name: 'username', autocomplete: 'off', required: true, minlength: 2, maxlength: 64, spellcheck: 'false' });
   const role = h('select', { name: 'role' }, ctx.meta.roles.map((r) => h('option', { value: r, selected: r === 'operator' }, t(`role.${r}`))));
-  const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSWORD, maxlength: 256 });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: minPassword, maxlength: 256 });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('users.create'));
   const form = h(
     'form',
     { class: 'panel user-form', onsubmit: create },
     h('h3', {}, t('users.new')),
-    h('label', {}, h('span', {}, t('users.username')), username, h('small', { class: 'field-hint' }, t('users.usernameHint'))),
+    h('label', {}, h('span', {}, t('users.username')), username, h('small', { class: 'field-hint' }, t('field.username.rule'))),
     h('label', {}, h('span', {}, t('users.role')), role),
-    h('label', {}, h('span', {}, t('users.password')), password, h('small', { class: 'field-hint' }, t('users.passwordHint', { n: MIN_PASSWORD }))),
+    h('label', {}, h('span', {}, t('users.password')), password, h('small', { class: 'field-hint' }, t('users.passwordHint', { n: minPassword }))),
     error,
     submit,
   );
@@ -55,7 +53,7 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
       if (disposed) return;
       toast(t(`users.done.${what}`, { name: u.username }), 'ok');
     } catch (err) {
-      if (!disposed) toast(userError(t, errorInfo(err), MIN_PASSWORD), 'error');
+      if (!disposed) toast(userError(t, errorInfo(err), minPassword), 'error');
     }
     if (!disposed) await load();
   }
@@ -86,12 +84,12 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
         class: 'btn btn-small',
         'data-act': 'password',
         onclick: async () => {
-          const done = await passwordDialog(t, t('users.resetFor', { name: u.username }), MIN_PASSWORD, async (pw) => {
+          const done = await passwordDialog(t, t('users.resetFor', { name: u.username }), minPassword, async (pw) => {
             try {
               await api(`${path}/password`, { method: 'POST', body: { password: pw } });
               return null;
             } catch (err) {
-              return userError(t, errorInfo(err), MIN_PASSWORD);
+              return userError(t, errorInfo(err), minPassword);
             }
           });
           if (done && !disposed) toast(t('users.done.password', { name: u.username }), 'ok');
@@ -161,7 +159,7 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
       if (disposed) return;
       const info = errorInfo(err);
       // Shown as text, never markup: the taken name comes back in the server's message.
-      error.textContent = userError(t, info, MIN_PASSWORD);
+      error.textContent = userError(t, info, minPassword);
       if (info.status === 409 || /username/.test(info.message)) username.select();
       else if (info.code === 'weak_password') password.select();
     } finally {
