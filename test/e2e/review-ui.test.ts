@@ -460,6 +460,7 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
       const own = `.users-table tr[data-username="${USERNAMES.admin}"]`;
       expect(await page.$eval(`${own} button[data-act=disable]`, (b) => (b as HTMLButtonElement).disabled)).toBe(true);
       expect(await page.$eval(`${own} select[name=role]`, (b) => (b as HTMLSelectElement).disabled)).toBe(true);
+      expect(await page.$eval(`${own} button[data-act=password]`, (b) => (b as HTMLButtonElement).disabled)).toBe(true);
 
       await page.click(`${row} button[data-act=disable]`);
       await expect.poll(() => page.textContent(`${row} .state-pill`)).toBe('已停用');

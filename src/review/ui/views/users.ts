@@ -83,6 +83,9 @@ export function renderUsers(root: HTMLElement, ctx: Ctx): View {
         type: 'button',
         class: 'btn btn-small',
         'data-act': 'password',
+        // Resetting one's own would end one's own session; the account page changes it with the current one.
+        disabled: self,
+        title: self ? t('users.ownPassword') : '',
         onclick: async () => {
           const done = await passwordDialog(t, t('users.resetFor', { name: u.username }), minPassword, async (pw) => {
             try {
