@@ -28,12 +28,12 @@ describe('before/after evidence', () => {
     // Centre of each half: the object's colour (strong red in RGB, B=40 G=90 R=200) only in the after half.
     const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
     const half = Math.floor(info.width / 2);
-    const at = (x: number) => {
+    const at = (x: number): { r: number; b: number } => {
       const i = (Math.floor(info.height / 2) * info.width + x) * info.channels;
-      return [data[i]!, data[i + 1]!, data[i + 2]!];
+      return { r: data[i]!, b: data[i + 2]! };
     };
-    const [rb, , bb] = at(Math.floor(half / 2));
-    const [ra, , ba] = at(half + Math.floor(half / 2));
+    const { r: rb, b: bb } = at(Math.floor(half / 2));
+    const { r: ra, b: ba } = at(half + Math.floor(half / 2));
     expect(ra - ba).toBeGreaterThan(100);
     expect(Math.abs(rb - bb)).toBeLessThan(60);
   });
