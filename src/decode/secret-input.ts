@@ -7,8 +7,11 @@ import type { Readable } from 'node:stream';
  * in 7.0), so a network input is handed over as a one-entry ffconcat script on an inherited pipe: the
  * command line says `-f concat -i pipe:3`, the script (`file 'rtsp://user:pass@…'` plus the input's own
  * options) goes through fd 3 and is gone once read. The concat demuxer passes packets and time bases through
- * unchanged and ends when its one input ends, so the stream behaves as if opened directly (measured against
- * the GStreamer RTSP server with basic auth: same packets, same 401 on a wrong password).
+ * unchanged and ends when its one input ends, so the stream behaves as if opened directly. Measured against
+ * the GStreamer RTSP server with basic auth (2 s GOP): first keyframe out after a median 2.006 s against
+ * 1.998 s direct, the same 401 on a wrong password, the socket timeout still ending a stalled server; ffmpeg
+ * CPU about +0.5–0.8 ms per camera-second (4 streams each way, 40 s, on a loaded 2-core machine: the concat
+ * demuxer's pass over every packet).
  */
 
 /** The fd the child reads the script from. */
