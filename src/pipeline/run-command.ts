@@ -41,6 +41,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const startedAt = Date.now();
     await observe?.listen(false);
     const hooks = observe?.hooks;
+    const shifted = new Set<string>();
     pipeline = await startPipeline({
       config,
       logger,
@@ -55,6 +56,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         hooks?.onAnalyzed(frame, detections);
         tracker.analyzed(frame.cameraId);
         if (observe) syncAlerts(tracker, frame.cameraId, (check) => observe.health.get(frame.cameraId)?.isRaised(check) ?? false);
+        // A view that moved is a new baseline for the scene model, not a scene full of new objects.
+        const moved = observe?.health.get(frame.cameraId)?.isRaised('shifted') ?? false;
+        if (moved && !shifted.has(frame.cameraId)) pipeline?.rereference(frame.cameraId);
+        if (moved) shifted.add(frame.cameraId);
+        else shifted.delete(frame.cameraId);
       },
     });
     observe?.setPipeline(pipeline, pipeline.model);
