@@ -27,8 +27,11 @@ COPY models ./models
 COPY fixtures ./fixtures
 # The review UI's script bundle (esbuild, which tsx brings): built here, since the running user cannot write /app.
 RUN node_modules/.bin/tsx src/review/ui-build.ts
-# The demo's cameras: the quick fixture set, procedural scenes only (no ../shared here), rendered by ffmpeg.
-RUN node_modules/.bin/tsx fixtures/generate.ts --quick
+# The demo's cameras: the quick fixture set, procedural scenes only (no ../shared here), rendered by ffmpeg;
+# config/demo.yaml is config/default.yaml without the scenes that could not be built (fire needs real crops).
+COPY deploy/demo-config.ts ./deploy/demo-config.ts
+RUN node_modules/.bin/tsx fixtures/generate.ts --quick \
+ && node_modules/.bin/tsx deploy/demo-config.ts config/default.yaml config/demo.yaml
 RUN mkdir -p /app/var/evidence /shared/models && chown -R node:node /app/var
 # Non-root from here on: the process can write only its storage dir.
 USER node
@@ -41,4 +44,4 @@ EXPOSE 8080 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PATROL_METRICS_PORT:-9464}/healthz" || exit 1
 ENTRYPOINT ["tini", "--", "node", "bin/patrol.js"]
-CMD ["run", "--config", "config/default.yaml"]
+CMD ["run", "--config", "config/demo.yaml"]

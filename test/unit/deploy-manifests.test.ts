@@ -6,12 +6,14 @@
  * bench/results/throughput.json, and the Dockerfile's default command (a demo reachable from the host).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { REPO } from '../../support/fixture-video.js';
+import { demoConfig } from '../../deploy/demo-config.js';
 
 const read = (rel: string) => readFileSync(join(REPO, rel), 'utf8');
 
@@ -265,13 +267,34 @@ describe('deploy/k8s', () => {
   });
 });
 
+// ---- the container demo's config ---------------------------------------------------------------------
+
+describe('deploy/demo-config.ts', () => {
+  it('drops file cameras whose video is missing, keeps the rest and the comments', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patrol-demo-'));
+    try {
+      mkdirSync(join(dir, 'videos'));
+      writeFileSync(join(dir, 'videos', 'a.mp4'), '');
+      const text = `# demo\ncameras:\n  - id: a # kept\n    url: file://videos/a.mp4\n  - id: fire\n    url: file://videos/fire.mp4\n  - id: cam\n    url: rtsp://host/x\ndetector:\n  manifest: m.json\n`;
+      const out = demoConfig(text, dir);
+      expect(out.dropped).toEqual(['fire']);
+      const cams = (parse(out.text) as { cameras: Array<{ id: string }> }).cameras.map((c) => c.id);
+      expect(cams).toEqual(['a', 'cam']);
+      expect(out.text).toContain('# kept');
+      expect(() => demoConfig('cameras:\n  - { id: f, url: file://none.mp4 }\n', dir)).toThrow(/no camera/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 // ---- Dockerfile -----------------------------------------------------------------------------------------
 
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
-  it('by default runs the demo on config/default.yaml, bound to every interface, port 8080 exposed', () => {
+  it('by default runs the demo on config/demo.yaml, bound to every interface, port 8080 exposed', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
-    expect(JSON.parse(cmd!)).toEqual(['run', '--config', 'config/default.yaml']);
+    expect(JSON.parse(cmd!)).toEqual(['run', '--config', 'config/demo.yaml']);
     expect(dockerfile).toMatch(/^ENV .*\bPATROL_HOST=0\.0\.0\.0\b/m);
     expect(dockerfile).toMatch(/^ENV .*\bPATROL_PORT=8080\b/m);
     expect(dockerfile).toMatch(/^EXPOSE .*\b8080\b/m);
@@ -279,6 +302,7 @@ describe('Dockerfile', () => {
 
   it('builds the demo\'s camera videos and ships the model the demo config names', () => {
     expect(dockerfile).toMatch(/^RUN .*fixtures\/generate\.ts --quick/m);
+    expect(dockerfile).toMatch(/deploy\/demo-config\.ts config\/default\.yaml config\/demo\.yaml/);
     const config = parse(read('config/default.yaml')) as { cameras: Array<{ url: string }>; detector: { manifest: string } };
     for (const c of config.cameras) expect(c.url).toMatch(/^file:\/\/\.\.\/fixtures\/generated\//);
     const manifest = join(REPO, 'config', config.detector.manifest);
