@@ -75,6 +75,7 @@ describe('user administration', () => {
     expect((await call('DELETE', `/api/users/${u.id}`, cookies.admin)).statusCode).toBe(404);
     const me = (await call('GET', '/api/me', cookies.admin)).json().user;
     for (const [m, url, body] of [
+      ['POST', `/api/users/${me.id}/password`, { password: 'a-brand-new-passphrase' }],
       ['POST', `/api/users/${me.id}/disable`, undefined],
       ['POST', `/api/users/${me.id}/role`, { role: 'operator' }],
       ['DELETE', `/api/users/${me.id}`, undefined],

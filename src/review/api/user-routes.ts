@@ -141,7 +141,7 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { a
         summary: "Reset a user's password (admin); ends their sessions. Tell them the new one out of band",
         params: idParams,
         body: jsonSchema(ResetPasswordBody),
-        response: responses({ 204: { type: 'null' } }, 400, 401, 403, 404),
+        response: responses({ 204: { type: 'null' } }, 400, 401, 403, 404, 409),
       },
     },
     async (request, reply) => {
@@ -149,6 +149,9 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, { a
       if (!parsed.success) return invalid(reply, parsed.error.issues);
       const user = target(request, reply, 'none');
       if (!user) return reply;
+      // Your own password goes through /api/me/password, which asks for the current one (a left-open
+      // console must not let a passer-by take over the admin account) and keeps you logged in.
+      if (user.id === auth.user(request).id) return reply.code(409).send({ error: 'self', message: 'change your own password on your account page (POST /api/me/password)' });
       try {
         await store.setPassword(user.id, parsed.data.password);
       } catch (err) {
