@@ -122,7 +122,9 @@ if args.init and not args.resume:
 
 resume = args.resume
 if resume == "auto":
-    cands = [os.path.join(args.run, "last.pt"), os.path.join(HERE, "checkpoints", "latest.pt")]
+    # A fresh clone has no RUN/last.pt: the run's packed checkpoint in git (checkpoints/<run name>.pt) continues it.
+    cands = [os.path.join(args.run, "last.pt"), os.path.join(HERE, "checkpoints", os.path.basename(os.path.normpath(args.run)) + ".pt"),
+             os.path.join(HERE, "checkpoints", "latest.pt")]
     resume = next((c for c in cands if os.path.exists(c)), None)
     if resume is None:
         log("--resume: no checkpoint found, starting from the teacher")
