@@ -20,7 +20,8 @@ import { TestRedis } from '../../support/redis.js';
  * continues the same event (same id, no second `opened`), and the old owner can no longer publish.
  */
 const quiet: Log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-const camera = CameraSchema.parse({ id: 'cam1', url: 'rtsp://127.0.0.1:1/cam1', violations: ['stall'], intervalSec: 5 });
+// The detector path alone: the scene model would need real pictures, and this test is about leases and open events.
+const camera = CameraSchema.parse({ id: 'cam1', url: 'rtsp://127.0.0.1:1/cam1', violations: ['stall'], intervalSec: 5, scene: false });
 const rules = resolveRules({ stall: { classScores: {}, dwellSec: 10, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 } });
 const evidence: EvidencePort = { observe: () => {}, attach: async (changes) => changes, restore: () => {} };
 const T0 = Date.UTC(2026, 0, 1);
