@@ -1,6 +1,6 @@
 // The reject-reason picker and the dispatch form, as modal <dialog>s. Each resolves with the action's
 // body, or null when cancelled. Reasons and squads come from /api/meta.
-import { h } from './dom.js';
+import { type Child, h } from './dom.js';
 import type { Translate } from './i18n.js';
 import type { RejectReason } from './types.js';
 
@@ -12,6 +12,15 @@ export interface DispatchBody {
   squad?: string;
   gridCell?: string;
   note?: string;
+}
+
+/** A modal's form: submitting runs `onSubmit` instead of closing the dialog or navigating. */
+function dialogForm(onSubmit: () => void, ...children: Child[]): HTMLFormElement {
+  const submit = (e: SubmitEvent) => {
+    e.preventDefault();
+    onSubmit();
+  };
+  return h('form', { method: 'dialog', class: 'dialog-form', onsubmit: submit }, ...children);
 }
 
 function modal(content: HTMLElement, onKey?: (e: KeyboardEvent) => void): HTMLDialogElement {
@@ -45,24 +54,18 @@ export function pickRejectReason(t: Translate, reasons: readonly RejectReason[])
     const error = h('p', { class: 'form-error', role: 'alert' });
     const inputs = reasons.map((r, i) => h('input', { type: 'radio', name: 'reason', value: r, checked: i === 0 }));
     const radios = reasons.map((r, i) => h('label', { class: 'reason' }, inputs[i], h('kbd', {}, String(i + 1)), h('span', {}, t(`reason.${r}`))));
-    const form = h(
-      'form',
-      {
-        method: 'dialog',
-        class: 'dialog-form',
-        onsubmit: (e: SubmitEvent) => {
-          e.preventDefault();
-          const i = inputs.findIndex((x) => x.checked);
-          const reason = reasons[i];
-          if (!reason) return;
-          const text = note.value.trim();
-          if (reason === 'other' && !text) {
-            error.textContent = t('note.required');
-            note.focus();
-            return;
-          }
-          done(text ? { reason, note: text } : { reason });
-        },
+    const form = dialogForm(
+      () => {
+        const i = inputs.findIndex((x) => x.checked);
+        const reason = reasons[i];
+        if (!reason) return;
+        const text = note.value.trim();
+        if (reason === 'other' && !text) {
+          error.textContent = t('note.required');
+          note.focus();
+          return;
+        }
+        done(text ? { reason, note: text } : { reason });
       },
       h('h2', {}, t('reject.title')),
       h('div', { class: 'reasons' }, radios),
@@ -94,23 +97,17 @@ export function dispatchForm(t: Translate, squads: readonly string[]): Promise<D
     const grid = h('input', { name: 'gridCell', maxlength: 64, placeholder: 'G-07' });
     const note = h('textarea', { name: 'note', rows: 3, maxlength: 1000 });
     const error = h('p', { class: 'form-error', role: 'alert' });
-    const form = h(
-      'form',
-      {
-        method: 'dialog',
-        class: 'dialog-form',
-        onsubmit: (e: SubmitEvent) => {
-          e.preventDefault();
-          const body: DispatchBody = {};
-          if (squad.value.trim()) body.squad = squad.value.trim();
-          if (grid.value.trim()) body.gridCell = grid.value.trim();
-          if (note.value.trim()) body.note = note.value.trim();
-          if (!body.squad && !body.gridCell) {
-            error.textContent = t('dispatch.needTarget');
-            return;
-          }
-          done(body);
-        },
+    const form = dialogForm(
+      () => {
+        const body: DispatchBody = {};
+        if (squad.value.trim()) body.squad = squad.value.trim();
+        if (grid.value.trim()) body.gridCell = grid.value.trim();
+        if (note.value.trim()) body.note = note.value.trim();
+        if (!body.squad && !body.gridCell) {
+          error.textContent = t('dispatch.needTarget');
+          return;
+        }
+        done(body);
       },
       h('h2', {}, t('dispatch.title')),
       h('datalist', { id: 'squads' }, squads.map((s) => h('option', { value: s }))),
@@ -127,16 +124,8 @@ export function dispatchForm(t: Translate, squads: readonly string[]): Promise<D
 }
 
 function simpleForm(t: Translate, title: string, body: readonly HTMLElement[], submit: HTMLButtonElement, onSubmit: () => void, onCancel: () => void): HTMLFormElement {
-  return h(
-    'form',
-    {
-      method: 'dialog',
-      class: 'dialog-form',
-      onsubmit: (e: SubmitEvent) => {
-        e.preventDefault();
-        onSubmit();
-      },
-    },
+  return dialogForm(
+    onSubmit,
     h('h2', {}, title),
     body,
     h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'btn btn-ghost', onclick: onCancel }, t('action.cancel')), submit),
