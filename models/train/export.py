@@ -28,6 +28,8 @@ ap.add_argument("--out", default=os.path.join(REPO, "models", "patrol-det.onnx")
 ap.add_argument("--eval-json", help="evaluate.py --json output, for per-class thresholds and the provenance note")
 ap.add_argument("--version", default="0.1.0")
 ap.add_argument("--opset", type=int, default=11)
+ap.add_argument("--trained", help="how the weights were trained, for the manifest's provenance (default: the checkpoint's "
+                                  "epoch count on the garbage + forest_fire train splits)")
 args = ap.parse_args()
 torch.set_num_threads(2)
 
@@ -107,8 +109,8 @@ manifest = {
     "license": "Apache-2.0 (weights: Patrol project, fine-tuned from YOLOX-nano by Megvii, Apache-2.0; "
                "training data CC BY 4.0, see models/README.md)",
     "provenance": (f"YOLOX-nano (Megvii, Apache-2.0) re-implemented in models/train/yolox.py, initialized from the "
-                   f"COCO ONNX initializers, fine-tuned {epoch} epochs with SimOTA on the garbage + forest_fire train "
-                   f"splits (CC BY 4.0) plus teacher pseudo-labels for the retained COCO classes; EMA weights from "
+                   f"COCO ONNX initializers, {args.trained or f'fine-tuned {epoch} epochs with SimOTA on the garbage + forest_fire train splits (CC BY 4.0)'}"
+                   f" plus teacher pseudo-labels for the retained COCO classes; EMA weights from "
                    f"{os.path.relpath(args.ckpt, REPO)}.{ev_note} {check}."),
 }
 mpath = os.path.splitext(args.out)[0] + ".json"
