@@ -60,14 +60,12 @@ export function burnFeatures(frames: readonly Buffer[], width: number, height: n
   const bh = b - t;
   const n = bw * bh;
   const masks: Uint8Array[] = [];
-  const greys: Uint8Array[] = [];
   let flameSum = 0;
   let satSum = 0;
   let valSum = 0;
   const centroids: ([number, number] | undefined)[] = [];
   for (const f of frames) {
     const m = new Uint8Array(n);
-    const g = new Uint8Array(n);
     let cnt = 0;
     let cx = 0;
     let cy = 0;
@@ -82,7 +80,6 @@ export function burnFeatures(frames: readonly Buffer[], width: number, height: n
         const mn = Math.min(R, G, B);
         satSum += mx === 0 ? 0 : (mx - mn) / mx;
         valSum += mx;
-        g[i] = (R * 77 + G * 150 + B * 29) >> 8;
         if (isFlame(R, G, B)) {
           m[i] = 1;
           cnt++;
@@ -92,7 +89,6 @@ export function burnFeatures(frames: readonly Buffer[], width: number, height: n
       }
     }
     masks.push(m);
-    greys.push(g);
     flameSum += cnt / n;
     centroids.push(cnt > 0 ? [cx / cnt / bw, cy / cnt / bh] : undefined);
   }
