@@ -21,6 +21,8 @@ export interface FleetKeys {
   openEvents(cameraId: string): string;
   /** String with PX TTL: the camera's runtime state (JSON, camera-state.ts), written by its current worker. */
   state(cameraId: string): string;
+  /** Stream: reviewers' "normal here" notices (JSON), read by every worker for the cameras it holds. */
+  readonly normalHere: string;
   /** Test hook (PATROL_FLEET_TRACE=1): list of analyzed frames, {camera, worker, token, t}. */
   readonly trace: string;
 }
@@ -36,6 +38,7 @@ export function fleetKeys(prefix: string): FleetKeys {
     fence: (id) => `${prefix}:fence:${id}`,
     openEvents: (id) => `${prefix}:open:${id}`,
     state: (id) => `${prefix}:state:${id}`,
+    normalHere: `${prefix}:scene:normal-here`,
     trace: `${prefix}:trace`,
   };
 }

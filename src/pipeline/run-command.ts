@@ -1,3 +1,5 @@
+import type { NormalHereNotice } from '../contracts/scene-feedback.js';
+import { applyNormalHere, rereferenceOnShift } from './shift-rereference.js';
 import { mkdirSync } from 'node:fs';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
@@ -37,11 +39,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     // A one-pass run leaves its events in the durable queue; the next `patrol run` or `patrol serve` takes them.
     // The Cameras page: state since when, fps, health alerts — the same picture a fleet's workers publish.
     const tracker = new CameraStateTracker(`${hostname()}-${process.pid}`);
-    if (opts.review && config.review.enabled && !opts.once) review = await startReview({ config, queue, logger, getCameraStatus: (id) => tracker.get(id) });
+    // A reviewer's "normal here" goes straight to this process's scene models.
+    const sceneFeedback = {
+      normalHere: async (n: NormalHereNotice) => (pipeline && applyNormalHere((id, b) => pipeline!.acceptAsNormal(id, b), n.cameraId, n.boxes) ? ('applied' as const) : ('not-analyzed' as const)),
+    };
+    if (opts.review && config.review.enabled && !opts.once) review = await startReview({ config, queue, logger, getCameraStatus: (id) => tracker.get(id), sceneFeedback });
     const startedAt = Date.now();
     await observe?.listen(false);
     const hooks = observe?.hooks;
-    const shifted = new Set<string>();
+    const onShift = rereferenceOnShift((id) => observe?.health.get(id)?.isRaised('shifted') ?? false, (id) => pipeline?.rereference(id));
     pipeline = await startPipeline({
       config,
       logger,
@@ -56,11 +62,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         hooks?.onAnalyzed(frame, detections);
         tracker.analyzed(frame.cameraId);
         if (observe) syncAlerts(tracker, frame.cameraId, (check) => observe.health.get(frame.cameraId)?.isRaised(check) ?? false);
-        // A view that moved is a new baseline for the scene model, not a scene full of new objects.
-        const moved = observe?.health.get(frame.cameraId)?.isRaised('shifted') ?? false;
-        if (moved && !shifted.has(frame.cameraId)) pipeline?.rereference(frame.cameraId);
-        if (moved) shifted.add(frame.cameraId);
-        else shifted.delete(frame.cameraId);
+        onShift(frame.cameraId);
       },
     });
     observe?.setPipeline(pipeline, pipeline.model);

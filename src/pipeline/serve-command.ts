@@ -21,7 +21,7 @@ export async function serveCommand(opts: { configPath: string }): Promise<number
   await observe.listen(false);
   // With Redis, the workers publish each camera's state there; without, nothing analyzes here to report on.
   const states = config.queue.redisUrl ? await connectStateReader(config, config.queue.redisUrl, logger) : undefined;
-  const review = await startReview({ config, queue, logger, getCameraStatus: (id) => states?.get(id) });
+  const review = await startReview({ config, queue, logger, getCameraStatus: (id) => states?.get(id), sceneFeedback: states?.normalHere });
   logger.info({ config: file, url: review.url }, 'review service started');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

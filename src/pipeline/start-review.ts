@@ -9,6 +9,7 @@ import { buildReviewServer } from '../review/server.js';
 import { consumeIntoStore } from '../review/consumer.js';
 import { LiveView } from '../review/live-view.js';
 import { reviewSecurityOptions } from '../review/security-options.js';
+import type { SceneFeedbackSink } from '../contracts/scene-feedback.js';
 
 export interface ReviewHandle {
   url: string;
@@ -21,6 +22,8 @@ export interface StartReviewOptions {
   logger: Logger;
   /** A camera's runtime state: this process's own (`patrol run`) or the fleet's through Redis (`patrol serve`). */
   getCameraStatus: (cameraId: string) => CameraRuntimeStatus | undefined;
+  /** Where a reviewer's "normal here" goes: this process's pipeline (`patrol run`) or the fleet's stream (`patrol serve`). */
+  sceneFeedback?: SceneFeedbackSink;
 }
 
 /**
@@ -40,6 +43,7 @@ export async function startReview(opts: StartReviewOptions): Promise<ReviewHandl
     cameras: config.cameras,
     getCameraStatus: opts.getCameraStatus,
     liveView,
+    sceneFeedback: opts.sceneFeedback,
     ...reviewSecurityOptions(config.review),
   });
   // Audit retention: now, then daily.

@@ -13,6 +13,8 @@ import { RedisOpenEvents } from '../fleet/redis-open-events.js';
 import { CameraRegistry, cameraFingerprint } from '../fleet/registry.js';
 import { CameraStateTracker, syncAlerts } from '../fleet/camera-state.js';
 import { CameraStatePublisher } from '../fleet/camera-state-board.js';
+import { NormalHereReader } from '../fleet/scene-feedback.js';
+import { applyNormalHere, rereferenceOnShift } from './shift-rereference.js';
 
 export interface WorkerOptions {
   config: PatrolConfig;
@@ -61,6 +63,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const cameras = new Map<string, CameraConfig>(config.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
   let fencedFrames = 0;
   let pipeline: Pipeline;
+  const onShift = rereferenceOnShift((id) => observe.health.get(id)?.isRaised('shifted') ?? false, (id) => pipeline?.rereference(id));
   try {
     const hooks = observe.hooks;
     // The pipeline starts with no camera: cameras come and go with leases.
@@ -87,6 +90,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
         tracker.analyzed(frame.cameraId);
         syncAlerts(tracker, frame.cameraId, (check) => observe.health.get(frame.cameraId)?.isRaised(check) ?? false);
         trace?.record(frame.cameraId, leases?.lease(frame.cameraId)?.token);
+        onShift(frame.cameraId);
       },
       rtspAnalyzeDurationMs: fleet.rtspAnalyzeDurationSec === undefined ? undefined : fleet.rtspAnalyzeDurationSec * 1000,
     });
@@ -133,6 +137,9 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const syncMetrics = startMetricsSync(observe, l, queue, openEvents, () => fencedFrames);
   await l.start();
   states.start();
+  // Reviewers' "normal here" from `patrol serve`, for the cameras this worker analyzes.
+  const normalHere = new NormalHereReader(redis, keys, (n) => applyNormalHere((id, b) => pipeline.acceptAsNormal(id, b), n.cameraId, n.boxes), logger, heartbeatMs);
+  await normalHere.start();
   logger.info({ ttlMs, heartbeatMs, prefix: keys.prefix, redis: redactRedisUrl(opts.redisUrl) }, `worker ${workerId} joined the fleet`);
 
   let stopping: Promise<void> | undefined;
@@ -150,6 +157,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
           await openEvents.flush();
         });
         clearInterval(syncMetrics);
+        await normalHere.close();
         await states.close();
         await trace?.flush();
         await queue.close();

@@ -22,6 +22,7 @@ import { metaRoutes } from './api/meta-routes.js';
 import { uiPlugin } from './ui-plugin.js';
 import { attachLiveProxy } from './live-proxy.js';
 import type { LiveView } from './live-view.js';
+import type { SceneFeedbackSink } from '../contracts/scene-feedback.js';
 
 export interface ReviewServerOptions {
   store: ReviewStore;
@@ -48,6 +49,8 @@ export interface ReviewServerOptions {
   sseHeartbeatMs?: number;
   /** Squads offered in the dispatch form (default: meta-routes' DEFAULT_SQUADS). */
   squads?: readonly string[];
+  /** Where a reject as "normal here" teaches the camera's scene model (this process's pipeline or the fleet). */
+  sceneFeedback?: SceneFeedbackSink;
   /** Behind a reverse proxy: trust its X-Forwarded-* headers (fastify's trustProxy). */
   trustProxy?: boolean | string | string[];
 }
@@ -111,7 +114,7 @@ export function buildReviewServer(opts: ReviewServerOptions): FastifyInstance {
   app.register(authRoutes, { auth, audit, throttle, loginPerMinute: opts.loginPerMinute ?? 10 });
   app.register(userRoutes, { auth, audit });
   app.register(auditRoutes, { auth, audit });
-  app.register(eventRoutes, { auth, events, audit });
+  app.register(eventRoutes, { auth, events, audit, sceneFeedback: opts.sceneFeedback });
   app.register(mediaRoutes, { auth, events, storageRoot });
   app.register(streamRoutes, { auth, events, heartbeatMs: opts.sseHeartbeatMs });
   app.register(cameraRoutes, { auth, cameras: opts.cameras, getCameraStatus: opts.getCameraStatus, liveViewEnabled: opts.liveView !== undefined });

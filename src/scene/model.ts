@@ -299,10 +299,14 @@ export function rereference(_state: SceneState | null): null {
 
 /**
  * A reviewer's "normal here": the region's cells take what they look like now as their reference, so the
- * object stops being static foreground (and its event runs out).
+ * object stops being static foreground (and its event runs out). The event's box is from its peak frame and
+ * the region may have grown since: the tracked regions it touches are taken whole, with a cell of margin.
  */
 export function acceptAsNormal(state: SceneState, box: SceneBox['box']): SceneState {
-  const span = boxCells(box, state.grid, 0);
+  const whole = state.tracks
+    .filter((tr) => overlaps(tr.box, box))
+    .reduce<SceneBox['box']>((u, tr) => [Math.min(u[0], tr.box[0]), Math.min(u[1], tr.box[1]), Math.max(u[2], tr.box[2]), Math.max(u[3], tr.box[3])], box);
+  const span = boxCells(whole, state.grid, 1);
   if (!span) return state;
   const ref = state.ref.slice();
   const staticMs = state.staticMs.slice();
@@ -313,7 +317,7 @@ export function acceptAsNormal(state: SceneState, box: SceneBox['box']): SceneSt
       staticMs[k] = 0;
     }
   }
-  return { ...state, ref, staticMs, tracks: state.tracks.filter((tr) => !overlaps(tr.box, box)) };
+  return { ...state, ref, staticMs, tracks: state.tracks.filter((tr) => !overlaps(tr.box, whole)) };
 }
 
 export { CELL };

@@ -168,6 +168,20 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     await expect.poll(painted).toBeGreaterThan(500);
   });
 
+  it("shows a dumping event's before/after pair from the scene model first in the proof strip", async () => {
+    await page.goto(`${base}/#/events/evt-dump-0002`);
+    await page.waitForSelector('.proof');
+    expect(await page.$$eval('.proof', (els) => els.map((e) => (e as HTMLElement).dataset.proof))).toEqual(['beforeAfter', 'firstSeen', 'confirmed', 'latest']);
+    await page.click('.proof[data-proof="beforeAfter"]');
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('img#snapshot');
+      return img?.src.includes('beforeAfter') && img.complete && img.naturalWidth > 0;
+    });
+    // The pair is one picture with its own outline: no client-side boxes over it.
+    expect(await page.$eval('canvas.boxes', (c) => (c as HTMLCanvasElement).hidden)).toBe(true);
+    await shot('04b-event-before-after');
+  });
+
   it('moves to the next event with J and rejects it with a reason (R, then 1, Enter)', async () => {
     // Queue order: 0004, 0003, 0002, 0001 — from 0001, K goes back to 0002; use the stall without a clip.
     await page.goto(`${base}/#/events/evt-stall-0004`);
@@ -225,7 +239,7 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(meta.violations.map((v: { type: string; color: string; label: unknown }) => [v.type, v.color, v.label])).toEqual(
       Object.entries(VIOLATION_LABELS).map(([type, label]) => [type, BOX_COLORS[type as keyof typeof VIOLATION_LABELS], label]),
     );
-    expect(meta.rejectReasons).toEqual(['shadow_lighting', 'wrong_object', 'permitted_activity', 'duplicate', 'other']);
+    expect(meta.rejectReasons).toEqual(['shadow_lighting', 'wrong_object', 'permitted_activity', 'normal_here', 'duplicate', 'other']);
     expect(meta.squads).toContain('二中队');
     expect(meta.passwordMinLength).toBe(NewPassword.minLength);
     // The badges wear the same colours.

@@ -127,6 +127,19 @@ export async function makeSeededEvent(storageDir: string, spec: SeedSpec, now: n
     writeEvidence(storageDir, evidence, 'confirmed', `${dir}/confirmed.jpg`, await sceneJpeg(spec.type, box, confirmedAt, 1));
     writeEvidence(storageDir, evidence, 'latest', `${dir}/latest.jpg`, await sceneJpeg(spec.type, box, lastSeenAt, 2));
   }
+  // A dumped pile is the scene model's kind of event: it carries the before/after pair (empty zone | now).
+  if (spec.type === 'dumping') {
+    const before = await sceneJpeg(spec.type, [box[0], box[1], box[0], box[1]], startedAt - 60_000, 0, 480, 270);
+    const after = await sceneJpeg(spec.type, box, confirmedAt, 1, 480, 270);
+    const pair = await sharp({ create: { width: 964, height: 270, channels: 3, background: '#ffffff' } })
+      .composite([
+        { input: before, left: 0, top: 0 },
+        { input: after, left: 484, top: 0 },
+      ])
+      .jpeg()
+      .toBuffer();
+    writeEvidence(storageDir, evidence, 'beforeAfter', `${dir}/before-after.jpg`, pair);
+  }
   if (spec.withClip) writeEvidence(storageDir, evidence, 'clip', `${dir}/clip.mp4`, testClip(clipCache));
   const event: PatrolEvent = {
     id: spec.id,

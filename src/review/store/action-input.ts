@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** Why an operator rejects an alarm; the counts feed model retraining and threshold tuning. */
-export const REJECT_REASONS = ['shadow_lighting', 'wrong_object', 'permitted_activity', 'duplicate', 'other'] as const;
+/**
+ * Why an operator rejects an alarm; the counts feed model retraining and threshold tuning. `normal_here`
+ * also teaches the camera's scene model that what the event shows belongs there (a kiosk, planters).
+ */
+export const REJECT_REASONS = ['shadow_lighting', 'wrong_object', 'permitted_activity', 'normal_here', 'duplicate', 'other'] as const;
 export const RejectReason = z.enum(REJECT_REASONS);
 export type RejectReason = z.infer<typeof RejectReason>;
 

@@ -14,7 +14,7 @@ const ACTIONS: { name: ReviewActionName; key: string; cls: string }[] = [
 ];
 
 type Box = ReviewEvent['bestBoxes'][number];
-type ProofKey = 'firstSeen' | 'confirmed' | 'latest';
+type ProofKey = 'beforeAfter' | 'firstSeen' | 'confirmed' | 'latest';
 type PictureKey = 'snapshot' | ProofKey;
 
 /** Draws the detections (normalized [x1,y1,x2,y2]) over an image, on a canvas of the image's shown size. */
@@ -115,6 +115,8 @@ export function renderEvent(root: HTMLElement, ctx: Ctx, id: string): View {
 
   function persistenceStrip(e: ReviewEvent) {
     const all: [ProofKey, string, number][] = [
+      // The scene model's pair: the zone as it normally looks beside the moment the event opened.
+      ['beforeAfter', 'event.beforeAfter', e.confirmedAt],
       ['firstSeen', 'event.firstSeen', e.startedAt],
       ['confirmed', 'event.confirmed', e.confirmedAt],
       ['latest', 'event.latest', e.endedAt ?? e.lastSeenAt],
