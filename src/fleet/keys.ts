@@ -19,6 +19,8 @@ export interface FleetKeys {
   fence(cameraId: string): string;
   /** String: the camera's open (and cooling-down) events, JSON, written only by the lease holder. */
   openEvents(cameraId: string): string;
+  /** Binary string with PX TTL: the camera's scene model (scene/snapshot.ts), written only by the lease holder. */
+  scene(cameraId: string): string;
   /** String with PX TTL: the camera's runtime state (JSON, camera-state.ts), written by its current worker. */
   state(cameraId: string): string;
   /** Stream: reviewers' "normal here" notices (JSON), read by every worker for the cameras it holds. */
@@ -38,7 +40,8 @@ export function fleetKeys(prefix: string): FleetKeys {
     fence: (id) => `${prefix}:fence:${id}`,
     openEvents: (id) => `${prefix}:open:${id}`,
     state: (id) => `${prefix}:state:${id}`,
-    normalHere: `${prefix}:scene:normal-here`,
+    scene: (id) => `${prefix}:scene:${id}`,
+    normalHere: `${prefix}:normal-here`,
     trace: `${prefix}:trace`,
   };
 }

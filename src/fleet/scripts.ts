@@ -16,7 +16,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+  async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
@@ -118,7 +118,7 @@ return 1`,
 /**
  * Fenced write of a camera's open events: only while the lease still holds this exact token, so a worker
  * that lost the camera (paused, partitioned, slow) can never overwrite what the new owner wrote.
- *   KEYS: lease, open-events key; ARGV: lease value, JSON ('' deletes), keepMs → 1 written | 0 refused
+ *   KEYS: lease, value key (open events, scene); ARGV: lease value, value ('' deletes), keepMs → 1 written | 0 refused
  */
 export const SAVE_FENCED = new LuaScript(
   'save-fenced',

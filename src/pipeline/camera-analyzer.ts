@@ -7,6 +7,7 @@ import { createCameraScoreState, openEvents, restore, step, type CameraScoreStat
 import { jobIdFor, type DispatchQueue } from '../dispatch/queue.js';
 import { withClip } from '../evidence/clip-recorder.js';
 import { acceptAsNormal, novelty, sceneStep, type SceneState } from '../scene/model.js';
+import { MAX_SCENE_RESUME_GAP_MS, type ScenePort } from '../scene/snapshot.js';
 import { gateByScene, SCENE_LABEL, sceneDetections } from '../score/scene-fusion.js';
 import { renderBeforeAfter } from '../evidence/before-after.js';
 import type { Box } from '../contracts/box.js';
@@ -57,7 +58,9 @@ export class CameraAnalyzer {
     private readonly openStore?: OpenEventsPort,
     private readonly onChange?: (change: EventChange) => void,
     private readonly clips?: ClipPort,
+    private readonly sceneStore?: ScenePort,
   ) {
+    this.restoredScene = sceneStore?.load(camera.id);
     const recovered = openStore?.load(camera.id) ?? [];
     this.state = recovered.length > 0 ? restore(recovered, rules) : createCameraScoreState();
     this.recentlyEnded = recovered.filter((e) => e.endedAt !== null);
@@ -75,6 +78,9 @@ export class CameraAnalyzer {
 
   /** The scene model of this camera; null until its first frame (which becomes the baseline). */
   private scene: SceneState | null = null;
+  /** A saved scene model, taken up at the first frame if it is recent enough. */
+  private restoredScene: SceneState | undefined;
+  private sceneSavedAt = -Infinity;
 
   private get sceneOn(): boolean {
     return this.camera.scene !== false && (this.camera.violations.includes('stall') || this.camera.violations.includes('dumping'));
@@ -83,6 +89,8 @@ export class CameraAnalyzer {
   /** The detector's boxes plus the scene model's static regions that mean a violation in a zone. */
   private withScene(frame: Frame, detections: Detections): Detections {
     if (!this.sceneOn) return detections;
+    if (this.scene === null && this.restoredScene) this.scene = this.resume(this.restoredScene, frame.timestamp);
+    this.restoredScene = undefined;
     const res = sceneStep(this.scene, { pixels: frame, t: frame.timestamp, boxes: detections.items });
     this.scene = res.state;
     const extra = sceneDetections(res.regions, this.camera, frame.timestamp);
@@ -107,9 +115,29 @@ export class CameraAnalyzer {
     );
   }
 
+  /**
+   * Continues a saved scene model, unless it is too old or from the future (a replayed file). The gap counts
+   * as one analysis interval: time the camera was not watched must not age regions into events unseen.
+   */
+  private resume(saved: SceneState, t: number): SceneState | null {
+    const gap = t - saved.lastAt;
+    if (!(gap > 0 && gap <= MAX_SCENE_RESUME_GAP_MS)) return null;
+    const step = Math.min(gap, this.camera.intervalSec * 1000);
+    return { ...saved, lastAt: t - step };
+  }
+
+  /** Saves the scene model now (pipeline: before a camera is removed or the process stops). */
+  saveScene(): void {
+    if (this.scene && this.sceneStore) {
+      this.sceneStore.save(this.camera.id, this.scene);
+      this.sceneSavedAt = this.scene.lastAt;
+    }
+  }
+
   /** The view changed (camera health: shifted): the next frame is the new baseline. */
   rereference(): void {
     this.scene = null;
+    this.restoredScene = undefined;
   }
 
   /** A reviewer's "normal here": what is in this box now joins the reference. False without a scene model yet. */
@@ -125,6 +153,7 @@ export class CameraAnalyzer {
     const result = step(this.state, { detections, analyzedAt: frame.timestamp }, { camera: this.camera, rules: this.rules });
     this.state = result.state;
     this.evidence.observe(result.tracks, frame);
+    if (this.sceneStore && this.scene && (result.changes.length > 0 || this.scene.lastAt - this.sceneSavedAt >= this.sceneStore.saveEveryMs)) this.saveScene();
     if (result.changes.length === 0) return;
     const changes = await this.withBeforeAfter(await this.evidence.attach(result.changes, frame, result.tracks), frame);
     for (const change of changes) {

@@ -1,3 +1,5 @@
+import { SceneFiles } from './scene-files.js';
+import type { ScenePort } from '../scene/snapshot.js';
 import type { Logger } from 'pino';
 import type { CameraConfig, PatrolConfig } from '../config/schema.js';
 import { Detector } from '../detect/detector.js';
@@ -50,6 +52,8 @@ export interface PipelineOptions {
   clips?: boolean;
   /** Where open events survive a restart; default: files under the storage dir (live mode). */
   openEvents?: OpenEventsPort;
+  /** Where each camera's scene model survives a restart; default: files under the storage dir (live mode). */
+  scenes?: ScenePort;
   // --- Hooks for the fleet worker (src/fleet) and observability (src/observe); all optional. ---
   /** Checked right before an analyzed frame is scored: false drops its results (a worker whose lease on the camera is running out). */
   admit?: (frame: Frame) => boolean;
@@ -114,6 +118,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const storageDir = config.storage.dir;
   const persist = opts.persistOpenEvents ?? mode === 'live';
   const openStore = opts.openEvents ?? (persist ? new OpenEventsFiles(storageDir, (file, err) => logger.warn({ file, err }, 'ignoring unreadable open-events file')) : undefined);
+  const sceneStore = opts.scenes ?? (persist ? new SceneFiles(storageDir, (file, reason) => logger.warn({ file, reason }, 'ignoring unreadable scene-model file; the camera starts a new baseline')) : undefined);
   const mailbox = new FrameMailbox();
   const stats = newLoopStats();
   const startTimeMs = opts.startTimeMs ?? Date.now();
@@ -149,7 +154,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     // Clips need wall-clock video: live mode only (a file read at full speed has no ring).
     const clips = mode === 'live' && opts.clips !== false ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log }) : undefined;
     if (clips) clipRecorders.set(camera.id, clips);
-    analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange, clips));
+    analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange, clips, sceneStore));
     if (check.enabled && burnThresholds.size > 0) {
       const burst = camera.violations.includes('burning') ? burstSourceFor(camera, mode, ffmpeg.path, clips?.ringDir) : async () => undefined;
       burningChecks.set(camera.id, new BurningCheck(check, burnThresholds, burst, log));
@@ -195,6 +200,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     if (!source) return;
     await source.stop();
     await analysis.settled(cameraId);
+    analyzers.get(cameraId)?.saveScene();
     await clipRecorders.get(cameraId)?.close();
     await analyzers.get(cameraId)?.clipsSettled();
     clipRecorders.delete(cameraId);
@@ -237,6 +243,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       await Promise.all([...sources.values()].map((s) => s.stop()));
       mailbox.close();
       await loopDone;
+      for (const a of analyzers.values()) a.saveScene();
       // Pending clips are cut with what the ring holds, and published, before the queue closes.
       await Promise.all([...clipRecorders.values()].map((c) => c.close()));
       await Promise.all([...analyzers.values()].map((a) => a.clipsSettled()));

@@ -10,6 +10,7 @@ import { FencedQueue } from '../fleet/fenced-queue.js';
 import { fleetKeys, type FleetKeys } from '../fleet/keys.js';
 import { LeaseManager } from '../fleet/leases.js';
 import { RedisOpenEvents } from '../fleet/redis-open-events.js';
+import { RedisScenes } from '../fleet/redis-scenes.js';
 import { CameraRegistry, cameraFingerprint } from '../fleet/registry.js';
 import { CameraStateTracker, syncAlerts } from '../fleet/camera-state.js';
 import { CameraStatePublisher } from '../fleet/camera-state-board.js';
@@ -53,6 +54,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const inner = createDispatchQueue({ redisUrl: opts.redisUrl, name: config.queue.name, storageDir: config.storage.dir, logger });
   const queue = new FencedQueue(inner, (id) => leases?.mayPublish(id) ?? false);
   const observe = new Observability({ role: 'worker', config, logger, queue, workerId, env });
+  const scenes = new RedisScenes(redis, keys, (id) => (leases?.mayPublish(id) ? leases.lease(id)?.value : undefined), logger);
   const openEvents = new RedisOpenEvents(redis, keys, (id) => (leases?.mayPublish(id) ? leases.lease(id)?.value : undefined), logger);
   const trace = env.PATROL_FLEET_TRACE === '1' ? new AnalysisTrace(redis, keys, workerId) : undefined;
   const server = await observe.listen(true);
@@ -73,6 +75,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
       queue,
       mode: 'live',
       openEvents,
+      scenes,
       ...hooks,
       onStatus: (s) => {
         hooks.onStatus(s);
@@ -118,12 +121,12 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
       start: async (lease) => {
         const camera = cameras.get(lease.cameraId);
         if (!camera) throw new Error(`camera ${lease.cameraId} is not in this worker's config`);
-        await openEvents.prefetch(camera.id);
+        await Promise.all([openEvents.prefetch(camera.id), scenes.prefetch(camera.id)]);
         pipeline.addCamera(camera);
       },
       stop: async (cameraId) => {
         await pipeline.removeCamera(cameraId);
-        await openEvents.flush(cameraId);
+        await Promise.all([openEvents.flush(cameraId), scenes.flush(cameraId)]);
         observe.forgetCamera(cameraId);
         await states.clear(cameraId);
       },
@@ -154,7 +157,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
         logger.info({ cameras: pipeline.cameraIds().length }, 'shutting down: no new cameras, finishing in-flight frames, flushing events, releasing leases');
         await l.close(async () => {
           await pipeline.stop();
-          await openEvents.flush();
+          await Promise.all([openEvents.flush(), scenes.flush()]);
         });
         clearInterval(syncMetrics);
         await normalHere.close();
