@@ -7,8 +7,10 @@ camera, and any number of clients can pull it over TCP or UDP. (MPEG-TS, because
 timestamps and an .mp4 feeder stops after one loop in ffmpeg 5.1.)
 
     /usr/bin/python3 support/rtsp-server.py --port 8554 --mount cam1=5004 --mount cam2=5006 \
-        [--feed clip.ts [--ffmpeg /usr/bin/ffmpeg]] [--auth user:pass] [--parent-watch]
+        [--feed clip.ts [--ffmpeg /usr/bin/ffmpeg]] [--codec h264|h265] [--auth user:pass [--auth-method basic|digest]]
+        [--parent-watch]
 
+--codec says what the clip holds (default h264). --auth-method digest asks for RFC 2617 Digest instead of Basic.
 --feed starts those feeders itself, tied to this process (they die with it, even on SIGKILL); without it, run
 them yourself. --parent-watch exits when stdin closes, so a test runner that dies leaves nothing behind.
 Prints `READY port=8554 mounts=cam1,cam2` on stdout once it is listening. Needs gstreamer1.0-rtsp,
@@ -24,13 +26,16 @@ import sys
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 LAUNCH = (
-    '( udpsrc port={port} caps="application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=96" '
-    "! rtph264depay ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+    '( udpsrc port={port} caps="application/x-rtp,media=video,clock-rate=90000,encoding-name={name},payload=96" '
+    "! rtp{codec}depay ! {codec}parse config-interval=-1 ! rtp{codec}pay name=pay0 pt=96 config-interval=-1 )"
 )
+# The feeder's RTP encoding name per --codec (ffmpeg's RTP muxer writes H265 for HEVC).
+ENCODING_NAMES = {"h264": "H264", "h265": "H265"}
 
 
 def parse_mount(text):
@@ -55,9 +60,9 @@ def start_feeders(mounts, clip, ffmpeg):
     return feeders
 
 
-def make_factory(port, role):
+def make_factory(port, role, codec):
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(LAUNCH.format(port=port))
+    factory.set_launch(LAUNCH.format(port=port, codec=codec, name=ENCODING_NAMES[codec]))
     # One pipeline per mount, whatever the number of clients: like a camera, and cheap for load tests.
     factory.set_shared(True)
     if role:
@@ -73,7 +78,9 @@ def main():
     ap.add_argument("--port", type=int, default=8554)
     ap.add_argument("--address", default="127.0.0.1")
     ap.add_argument("--mount", type=parse_mount, action="append", default=[], help="NAME=UDPPORT")
-    ap.add_argument("--auth", help="USER:PASS required (HTTP basic) on every mount")
+    ap.add_argument("--auth", help="USER:PASS required on every mount")
+    ap.add_argument("--auth-method", choices=["basic", "digest"], default="basic", help="how --auth is asked for")
+    ap.add_argument("--codec", choices=sorted(ENCODING_NAMES), default="h264", help="the codec of the feeders' clip")
     ap.add_argument("--feed", help="MPEG-TS clip: start one looping ffmpeg RTP feeder per mount")
     ap.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg binary for --feed")
     ap.add_argument("--parent-watch", action="store_true", help="exit when stdin reaches end of file")
@@ -92,14 +99,18 @@ def main():
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
         token.set_string("media.factory.role", "user")
-        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+        if args.auth_method == "digest":
+            auth.add_digest(user, password, token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        else:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
         # No default token: an anonymous client gets 401 with a challenge (ffmpeg only sends credentials then);
         # a default token would turn refusals into 404s.
         server.set_auth(auth)
 
     role = "user" if args.auth else None
     for name, port in args.mount:
-        mounts.add_factory("/" + name, make_factory(port, role))
+        mounts.add_factory("/" + name, make_factory(port, role, args.codec))
 
     if server.attach(None) == 0:
         print(f"cannot listen on {args.address}:{args.port}", file=sys.stderr, flush=True)

@@ -14,8 +14,12 @@ export interface TestRtspServerOptions {
   mounts: string[];
   /** MPEG-TS file each feeder loops in real time. */
   clip: string;
-  /** 'user:pass' → every mount requires HTTP basic auth. */
+  /** 'user:pass' → every mount requires auth (HTTP Basic unless authMethod says otherwise). */
   auth?: string;
+  /** How `auth` is asked for: 'digest' is RFC 2617 MD5 Digest without qop, as GStreamer offers it. */
+  authMethod?: 'basic' | 'digest';
+  /** What `clip` holds; 'h265' serves H.265 RTP (an HEVC MPEG-TS clip). Default 'h264'. */
+  codec?: 'h264' | 'h265';
 }
 
 type ServerProcess = ChildProcessByStdio<Writable, Readable, Readable>;
@@ -58,6 +62,8 @@ export class TestRtspServer {
     const args = [SERVER_SCRIPT, '--port', String(this.port), '--parent-watch', '--feed', this.opts.clip, '--ffmpeg', resolveFfmpeg().path];
     for (const [m, udp] of this.udpPorts) args.push('--mount', `${m}=${udp}`);
     if (this.opts.auth) args.push('--auth', this.opts.auth);
+    if (this.opts.auth && this.opts.authMethod) args.push('--auth-method', this.opts.authMethod);
+    if (this.opts.codec) args.push('--codec', this.opts.codec);
     const proc = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
