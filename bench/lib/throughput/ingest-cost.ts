@@ -1,0 +1,127 @@
+/**
+ * Ingest and decode costs on the real RTSP server (the load generator, whose CPU is not counted): first one
+ * `ffmpeg -c copy -f null` per mount (RTSP ingest alone), then the production camera source (keyframe-only
+ * decode, scale/letterbox to the detector input, pipe to Node). Decode + scale is the difference of the two.
+ */
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FfmpegBinary } from '../../../src/decode/ffmpeg-path.js';
+import { createCameraSource, type CameraSource } from '../../../src/ingest/camera-source.js';
+import { cpuMsPerCameraSecond, cpuUsageMs, processCpuMs, readMemory, type ProcMemory } from './cpu.js';
+import { INTERVAL_SEC, type Plan } from './plan.js';
+import type { ThroughputResult } from './result.js';
+import { RtspLoad } from './rtsp-load.js';
+import type { StageProgress } from './stage-progress.js';
+
+export interface IngestDecodeCost {
+  ingest: NonNullable<ThroughputResult['stages']['ingest']>;
+  decode: NonNullable<ThroughputResult['stages']['decode']>;
+}
+
+/** RTSP ingest (ffmpeg -c copy -f null) and the real camera source (keyframe decode + scale), on N mounts. */
+export async function measureIngestAndDecode(
+  plan: Plan,
+  clip: string,
+  ffmpeg: FfmpegBinary,
+  model: { width: number; height: number; pixelFormat: 'rgb24' | 'bgr24' },
+  progress: StageProgress,
+): Promise<IngestDecodeCost> {
+  const { streams: n, warmupSec, windowSec, decodeWindowSec } = plan.ingest;
+  const mounts = Array.from({ length: n }, (_, k) => `cam${k + 1}`);
+  const server = await RtspLoad.start({ mounts, clip, ffmpeg: ffmpeg.path });
+  const total = warmupSec * 2 + windowSec + decodeWindowSec + 4;
+  let elapsed = 0;
+  const wait = async (sec: number, detail: string) => {
+    for (let s = 0; s < sec; s++) {
+      progress.update(elapsed / total, detail);
+      await sleep(1000);
+      elapsed++;
+    }
+  };
+  try {
+    // 1. RTSP ingest only: what one ffmpeg per camera costs before any decoding.
+    const pulls = mounts.map((m) =>
+      spawn(ffmpeg.path, ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-rtsp_transport', 'tcp', `-${ffmpeg.features.rtspSocketTimeout}`, '10000000', '-i', server.url(m), '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    );
+    let ingest: NonNullable<ThroughputResult['stages']['ingest']>;
+    try {
+      await wait(warmupSec, `RTSP ingest: ${n} × ffmpeg -c copy -f null, warming up`);
+      const pids = pulls.map((p) => p.pid!).filter((p) => p !== undefined);
+      const before = pids.map((p) => processCpuMs(p) ?? Number.NaN);
+      const t0 = performance.now();
+      await wait(windowSec, `RTSP ingest: ${n} × ffmpeg -c copy -f null, measuring`);
+      const mem = pids.map(readMemory).filter((m) => m !== undefined);
+      const after = pids.map((p) => processCpuMs(p) ?? Number.NaN);
+      const sec = (performance.now() - t0) / 1000;
+      const { ran, cpuMs: cpu } = cpuOverWindow(before, after);
+      if (ran < n) progress.note(`warning: ${n - ran} of ${n} ingest ffmpeg processes exited during the window`);
+      ingest = {
+        streams: ran,
+        windowSec: sec,
+        cpuMsPerCameraSecond: cpuMsPerCameraSecond(cpu, ran, sec),
+        ...memoryPerProcess(mem),
+      };
+    } finally {
+      for (const p of pulls) p.kill('SIGKILL');
+    }
+
+    // 2. The production camera source: RTSP + keyframe-only decode + select + scale/letterbox + pipe to Node.
+    const sources: CameraSource[] = mounts.map((m, k) =>
+      createCameraSource(
+        { id: `cam${k + 1}`, url: server.url(m), loop: false, intervalSec: INTERVAL_SEC, decode: 'keyframe' },
+        { width: model.width, height: model.height, pixelFormat: model.pixelFormat, ffmpeg },
+      ),
+    );
+    let frames = 0;
+    let measuring = false;
+    for (const s of sources) s.onFrame(() => void (measuring && frames++));
+    for (const s of sources) s.start();
+    try {
+      const liveBy = Date.now() + 20_000;
+      while (sources.some((s) => s.status.state !== 'live') && Date.now() < liveBy) await sleep(250);
+      await wait(warmupSec + 2, `camera source: ${n} × keyframe decode + scale to ${model.width}×${model.height}, warming up`);
+      const pids = sources.map((s) => s.pid).filter((p): p is number => p !== undefined);
+      const before = pids.map((p) => processCpuMs(p) ?? Number.NaN);
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      measuring = true;
+      await wait(decodeWindowSec, `camera source: ${n} × keyframe decode + scale, measuring`);
+      measuring = false;
+      const node = cpuUsageMs(cpu0);
+      const mem = pids.map(readMemory).filter((m) => m !== undefined);
+      const after = pids.map((p) => processCpuMs(p) ?? Number.NaN);
+      const sec = (performance.now() - t0) / 1000;
+      const { ran: ok, cpuMs: cpu } = cpuOverWindow(before, after);
+      if (ok < n) progress.note(`warning: only ${ok} of ${n} camera sources ran through the window`);
+      const ffmpegPerCamSec = cpuMsPerCameraSecond(cpu, ok, sec);
+      return {
+        ingest,
+        decode: {
+          streams: ok,
+          windowSec: sec,
+          ffmpegCpuMsPerCameraSecond: ffmpegPerCamSec,
+          nodeCpuMsPerCameraSecond: cpuMsPerCameraSecond(node, ok, sec),
+          decodeScaleCpuMsPerCameraSecond: ffmpegPerCamSec - ingest.cpuMsPerCameraSecond,
+          framesPerCameraMinute: (frames / Math.max(1, ok) / sec) * 60,
+          ...memoryPerProcess(mem),
+        },
+      };
+    } finally {
+      await Promise.all(sources.map((s) => s.stop()));
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+/** CPU-ms the processes used between two readings, and how many of them ran through (both readings present). */
+function cpuOverWindow(before: number[], after: number[]): { ran: number; cpuMs: number } {
+  const both = (k: number) => Number.isFinite(after[k]!) && Number.isFinite(before[k]!);
+  return { ran: before.filter((_, k) => both(k)).length, cpuMs: before.reduce((s, b, k) => s + (both(k) ? after[k]! - b : 0), 0) };
+}
+
+/** Mean VmRSS, RssAnon and PSS per process, MB. */
+function memoryPerProcess(mem: ProcMemory[]): { rssMbPerProcess: number; anonMbPerProcess: number; pssMbPerProcess: number } {
+  const mean = (kb: (m: ProcMemory) => number) => mem.reduce((s, m) => s + kb(m), 0) / 1024 / Math.max(1, mem.length);
+  return { rssMbPerProcess: mean((m) => m.rssKb), anonMbPerProcess: mean((m) => m.anonKb), pssMbPerProcess: mean((m) => m.pssKb) };
+}

@@ -1,0 +1,59 @@
+/**
+ * The stage table: CPU-ms per camera-second of each stage of the pipeline, from the stages measured before,
+ * plus the scene model and the burning check (measured here, in process), and their end-to-end sum. When the
+ * control plane was measured whole, it stands in the sum for the scoring and dispatch micro-benchmarks.
+ */
+import { measureBurningCheckCost } from './burning-check-cost.js';
+import type { IngestDecodeCost } from './ingest-cost.js';
+import { INTERVAL_SEC, PIPELINE_THREADS } from './plan.js';
+import type { InferenceRow, StageRow, ThroughputResult } from './result.js';
+import { measureSceneCost } from './scene-cost.js';
+import type { ScoringCost } from './scoring-cost.js';
+
+export interface MeasuredStages {
+  ingestDecode: IngestDecodeCost | undefined;
+  inferenceRows: InferenceRow[];
+  /** The model's batch: what the pipeline runs it with. */
+  pipelineBatch: number;
+  scoring: ScoringCost;
+  dispatch: ThroughputResult['stages']['dispatch'];
+  controlPlane: ThroughputResult['controlPlane'];
+}
+
+/** `stageSum` is undefined when ingest/decode or inference is missing; `omitted` gets a line for each gap. */
+export async function stageTable(m: MeasuredStages, omitted: string[]): Promise<{ table: StageRow[]; stageSum: number | undefined }> {
+  const { ingestDecode, inferenceRows, scoring, dispatch, controlPlane } = m;
+  // The pipeline's configuration: detector.threads defaults to 1, the batch is the model's.
+  const inf1 = inferenceRows.find((r) => r.threads === PIPELINE_THREADS && r.batch === m.pipelineBatch) ?? inferenceRows.find((r) => r.threads === 1 && r.batch === 1);
+  const table: StageRow[] = [];
+  if (ingestDecode) {
+    table.push({ stage: 'RTSP ingest (ffmpeg, RTSP/RTP over TCP, no decode)', cpuMsPerCameraSecond: ingestDecode.ingest.cpuMsPerCameraSecond, inSum: true, how: `${ingestDecode.ingest.streams} × ffmpeg -c copy -f null, /proc utime+stime` });
+    table.push({ stage: 'keyframe decode + scale to detector input (ffmpeg)', cpuMsPerCameraSecond: ingestDecode.decode.decodeScaleCpuMsPerCameraSecond, inSum: true, how: 'camera-source ffmpeg minus ingest-only ffmpeg' });
+    table.push({ stage: 'frame hand-off to Node (pipe, split, pair)', cpuMsPerCameraSecond: ingestDecode.decode.nodeCpuMsPerCameraSecond, inSum: true, how: 'process.cpuUsage() while only the camera sources ran' });
+  } else omitted.push('RTSP ingest, decode and hand-off stage costs');
+  if (inf1) table.push({ stage: `inference (${inf1.threads} thread, batch ${inf1.batch}, one frame per ${INTERVAL_SEC} s)`, cpuMsPerCameraSecond: inf1.cpuMsPerCameraSecond, inSum: true, how: `process.cpuUsage() over ${inf1.frames} frames: ${inf1.cpuMsPerFrame.toFixed(1)} CPU-ms/frame` });
+  table.push({ stage: 'scoring + dedupe (step)', cpuMsPerCameraSecond: scoring.cpuMsPerStep / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${scoring.steps} steps: ${(scoring.cpuMsPerStep * 1000).toFixed(1)} CPU-µs/step` });
+  const scene = measureSceneCost();
+  table.push({ stage: 'scene model (sceneStep on the 416² frame)', cpuMsPerCameraSecond: scene.cpuMsPerFrame / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${scene.frames} frames: ${scene.cpuMsPerFrame.toFixed(3)} CPU-ms/frame (target ≤ 1)` });
+  const burnCheck = await measureBurningCheckCost();
+  table.push({ stage: 'burning check, frame without a fire/smoke candidate', cpuMsPerCameraSecond: burnCheck.cpuMsPerFrame / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${burnCheck.frames} frames: ${(burnCheck.cpuMsPerFrame * 1000).toFixed(2)} CPU-µs/frame (target: ≤ 5 % of the camera's total; bursts only on candidates)` });
+  if (dispatch) {
+    table.push({ stage: 'dispatch, BullMQ (Node + redis-server)', cpuMsPerCameraSecond: dispatch.bullmq.cpuMsPerPublish * dispatch.publishesPerCameraSecond, inSum: true, how: `${dispatch.bullmq.cpuMsPerPublish.toFixed(2)} CPU-ms/publish × ${dispatch.publishesPerCameraSecond.toExponential(2)} publishes/camera-s` });
+    table.push({ stage: 'dispatch, embedded SQLite queue (alternative)', cpuMsPerCameraSecond: dispatch.embedded.cpuMsPerPublish * dispatch.publishesPerCameraSecond, inSum: false, how: `${dispatch.embedded.cpuMsPerPublish.toFixed(2)} CPU-ms/publish × the same rate` });
+  }
+  if (controlPlane) {
+    // The warm-loop micro-benchmarks above understate what these stages cost spread over time among other
+    // work (cold caches, timers, the open-events file): the sum takes the control plane measured whole.
+    for (const row of table) if (row.stage.startsWith('scoring') || row.stage.startsWith('dispatch')) row.inSum = false;
+    table.push({
+      stage: `control plane: scoring + dedupe + dispatch at ${controlPlane.cameras} cameras (measured together)`,
+      cpuMsPerCameraSecond: (controlPlane.coreShare * 1000) / controlPlane.cameras,
+      inSum: true,
+      how: `(Node + redis-server CPU) / wall / cameras in the real-time replay: ${(controlPlane.coreShare * 100).toFixed(2)}% of one core for ${controlPlane.cameras} cameras`,
+    });
+  }
+  const haveAll = !!ingestDecode && !!inf1;
+  const stageSum = haveAll ? table.filter((r) => r.inSum).reduce((s, r) => s + r.cpuMsPerCameraSecond, 0) : undefined;
+  if (!haveAll) omitted.push('end-to-end stage sum (a stage is missing)');
+  return { table, stageSum };
+}
