@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { anyViolationRate, clipStats, imageStats, scoreClip, type ClipEvent } from '../../bench/lib/real/score.js';
 import { checkRealTargets, RealTargetsSchema } from '../../bench/lib/real/targets.js';
 import { clipTimelineSvg } from '../../bench/lib/real/timeline-svg.js';
-import { readRealTruth } from '../../bench/lib/real/truth.js';
+import { readRealTruth, readRelabels, type BadEntry } from '../../bench/lib/real/truth.js';
+import { readFileSync } from 'node:fs';
 
 const ev = (type: ClipEvent['type'], openSec: number): ClipEvent => ({ type, openSec, startSec: openSec - 2, endSec: null, peakScore: 0.7 });
 
@@ -107,5 +108,25 @@ describe('bench:real truth files', () => {
     expect(t.clips).toEqual([]);
     expect(t.bad).toEqual([{ where: 'clips.json', message: 'is not a JSON array', fix: 'wrap the clip entries in [ … ]' }]);
     expect(t.has).toEqual({ clips: true, images: false });
+  });
+
+  it('a relabel list: each entry needs a known label and a reason; comments and blank lines are skipped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'real-truth-'));
+    const file = join(dir, 'relabels.csv');
+    writeFileSync(file, 'file,label,reason\n# a comment\n../a.jpg,none,fog, not fire\n../b.jpg,smoke,wrong\n../c.jpg,none,\n\n');
+    const bad: BadEntry[] = [];
+    const r = readRelabels(file, bad);
+    expect([...r]).toEqual([['../a.jpg', { label: 'none', reason: 'fog, not fire' }]]);
+    expect(bad.map((b) => b.where)).toEqual(['relabels.csv:4', 'relabels.csv:5']);
+    expect(bad[1]!.message).toBe('no reason given');
+  });
+
+  it("the repository's relabel list parses cleanly and says why for every still", () => {
+    const bad: BadEntry[] = [];
+    const file = join(import.meta.dirname, '../../bench/real-relabels.csv');
+    const r = readRelabels(file, bad);
+    expect(bad).toEqual([]);
+    expect(r.size).toBe(readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('../')).length);
+    for (const v of r.values()) expect(v.reason.length).toBeGreaterThan(20);
   });
 });

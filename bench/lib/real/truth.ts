@@ -135,3 +135,40 @@ export function readRealTruth(dir: string): RealTruth {
   const has = { clips: existsSync(path.join(dir, 'clips.json')), images: existsSync(path.join(dir, 'images.csv')) };
   return { dir, clips: has.clips ? readClips(dir, bad) : [], images: has.images ? readImages(dir, bad) : [], bad, has };
 }
+
+/** A still whose label in the data set we dispute, with what we take it to be and why. */
+export interface Relabel {
+  label: ImageLabel;
+  reason: string;
+}
+
+/**
+ * A relabel list: `file,label,reason` (file exactly as in images.csv, reason the rest of the line). Kept in the
+ * repository beside the benchmark so every disputed label is reviewed in the open, with its reason; bench:real
+ * reports the data set's own figures next to the relabelled ones.
+ */
+export function readRelabels(file: string, bad: BadEntry[]): Map<string, Relabel> {
+  const out = new Map<string, Relabel>();
+  const name = path.basename(file);
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  if (lines[0]?.trim().toLowerCase().replace(/\s/g, '') !== 'file,label,reason') {
+    bad.push({ where: `${name}:1`, message: `header is "${lines[0] ?? ''}"`, fix: 'the first line must be: file,label,reason' });
+    return out;
+  }
+  lines.slice(1).forEach((raw, k) => {
+    if (raw.trim() === '' || raw.startsWith('#')) return;
+    const [f, label, ...rest] = raw.split(',');
+    const where = `${name}:${k + 2}`;
+    if (!(IMAGE_LABELS as readonly string[]).includes(label?.trim() ?? '')) {
+      bad.push({ where, message: `label "${label ?? ''}" is not one of ${IMAGE_LABELS.join(' | ')}`, fix: `write the label as one of ${IMAGE_LABELS.join(', ')}` });
+      return;
+    }
+    const reason = rest.join(',').trim();
+    if (!reason) {
+      bad.push({ where, message: 'no reason given', fix: 'say why the data set\'s label is wrong in the third column' });
+      return;
+    }
+    out.set(f!.trim(), { label: label!.trim() as ImageLabel, reason });
+  });
+  return out;
+}
