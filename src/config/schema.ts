@@ -56,6 +56,14 @@ export const CameraSchema = z
       .enum(['keyframe', 'interval'])
       .default('keyframe')
       .describe('keyframe: decode only I-frames (cheapest; interval rounds up to the GOP); interval: decode all, keep one per intervalSec'),
+    // Optional rather than defaulted, so a CameraConfig written in code needs no transport; absent = ffmpeg.
+    transport: z
+      .enum(['ffmpeg', 'native'])
+      .optional()
+      .meta({ default: 'ffmpeg' })
+      .describe(
+        "How the camera is received (default ffmpeg). ffmpeg: one ffmpeg process per camera receives, decodes and letterboxes (any URL; clip ring). native (rtsp:// only, H.264/H.265 over TCP): Patrol's in-process RTSP client keeps only the newest keyframe and, when the camera is due, a decoder shared by all cameras decodes it — far less CPU and memory per camera. For now native analyzes keyframes only (a GOP longer than the interval sets the pace; decode: interval is not supported), writes no clip ring (events go out without clips), and speaks neither rtsps:// nor UDP",
+      ),
   })
   .strict();
 export type CameraConfig = z.infer<typeof CameraSchema>;

@@ -16,6 +16,20 @@ export function checkConfigSemantics(config: PatrolConfig): ConfigProblem[] {
     seen.add(cam.id);
     const unused = Object.keys(cam.intervals ?? {}).filter((v) => !cam.violations.includes(v as never));
     if (unused.length > 0) problems.push({ path: `cameras[${i}].intervals`, message: `sets an interval for ${unused.join(', ')}, which camera '${cam.id}' does not enable`, fix: `Add ${unused.join(', ')} to cameras[${i}].violations or remove it from intervals.` });
+    if (cam.transport === 'native' && !/^rtsp:\/\//i.test(cam.url)) {
+      problems.push({
+        path: `cameras[${i}].transport`,
+        message: `transport 'native' needs an rtsp:// url; camera '${cam.id}' has ${cam.url.split(':')[0]}://`,
+        fix: `Set cameras[${i}].transport to ffmpeg (or leave it out): the in-process client speaks plain rtsp:// only.`,
+      });
+    }
+    if (cam.transport === 'native' && cam.decode === 'interval') {
+      problems.push({
+        path: `cameras[${i}].decode`,
+        message: `camera '${cam.id}' asks for decode: interval, which transport 'native' does not do yet (it decodes keyframes only)`,
+        fix: `Set cameras[${i}].decode to keyframe, or cameras[${i}].transport to ffmpeg.`,
+      });
+    }
     const zoneIds = new Set<string>();
     cam.zones.forEach((zone, j) => {
       const path = `cameras[${i}].zones[${j}]`;

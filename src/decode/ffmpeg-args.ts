@@ -157,13 +157,16 @@ export function teeEscape(s: string, separators: string): string {
  */
 export function buildVideoFilter(o: Pick<DecodeArgsOptions, 'intervalSec' | 'width' | 'height' | 'pixelFormat' | 'features'>): string {
   const { width: w, height: h } = o;
-  return [
-    `select='${selectExpression(o.intervalSec)}'`,
-    o.features.showinfoChecksumOption ? 'showinfo=checksum=0' : 'showinfo',
-    `scale=${w}:${h}:force_original_aspect_ratio=decrease:flags=bilinear`,
-    `format=${o.pixelFormat}`,
-    `pad=${w}:${h}:0:0:color=${PAD_COLOR}`,
-  ].join(',');
+  return [`select='${selectExpression(o.intervalSec)}'`, o.features.showinfoChecksumOption ? 'showinfo=checksum=0' : 'showinfo', letterboxFilter({ width: w, height: h, pixelFormat: o.pixelFormat })].join(',');
+}
+
+/**
+ * The letterbox every decode path ends with (camera ffmpeg, keyframe decoder pool): bilinear scale into the
+ * W×H box keeping the aspect ratio, convert once, pad right and bottom with grey 114.
+ */
+export function letterboxFilter(o: Pick<DecodeArgsOptions, 'width' | 'height' | 'pixelFormat'>): string {
+  const { width: w, height: h } = o;
+  return [`scale=${w}:${h}:force_original_aspect_ratio=decrease:flags=bilinear`, `format=${o.pixelFormat}`, `pad=${w}:${h}:0:0:color=${PAD_COLOR}`].join(',');
 }
 
 /**

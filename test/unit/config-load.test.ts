@@ -136,3 +136,28 @@ detector:
     expect(() => parseConfig(cam('    intervals: { dumping: 5 }'), 'f.yaml', {})).toThrow(/cameras\[0\]\.intervals: sets an interval for dumping/);
   });
 });
+
+describe('camera transport', () => {
+  const cam = (url: string, extra = '') => `
+cameras:
+  - id: c1
+    url: ${url}
+${extra}
+detector:
+  manifest: m.json
+`;
+  it('defaults to ffmpeg and takes native for an rtsp:// camera', () => {
+    expect(parseConfig(cam('rtsp://10.0.0.1/s'), 'f.yaml', {}).cameras[0]!.transport ?? 'ffmpeg').toBe('ffmpeg');
+    expect(parseConfig(cam('rtsp://10.0.0.1/s', '    transport: native'), 'f.yaml', {}).cameras[0]!.transport).toBe('native');
+  });
+  it('names the field and the fix when native is set for a file or rtsps:// camera', () => {
+    for (const url of ['file://clip.mp4', 'rtsps://10.0.0.1/s']) {
+      const err = errorOf(() => parseConfig(cam(url, '    transport: native'), 'f.yaml', {}));
+      expect(err.message).toMatch(/cameras\[0\]\.transport: transport 'native' needs an rtsp:\/\/ url/);
+      expect(err.hint).toContain('Set cameras[0].transport to ffmpeg');
+    }
+  });
+  it('refuses decode: interval with native (keyframes only for now)', () => {
+    expect(() => parseConfig(cam('rtsp://10.0.0.1/s', '    transport: native\n    decode: interval'), 'f.yaml', {})).toThrow(/cameras\[0\]\.decode: .*keyframes only/);
+  });
+});
