@@ -2,7 +2,6 @@ import type { ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { CameraConfig } from '../config/schema.js';
 import { buildDecodeArgs, letterboxContentSize, type DecodeArgsOptions, type PixelFormat } from '../decode/ffmpeg-args.js';
 import { resolveFfmpeg, type FfmpegBinary } from '../decode/ffmpeg-path.js';
 import { diagnoseExit, FfmpegStderr, type ExitDiagnosis } from '../decode/ffmpeg-stderr.js';
@@ -13,93 +12,18 @@ import { cameraInput, type CameraInput } from './camera-input.js';
 import type { Frame } from '../contracts/frame.js';
 import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
 import { FrameQueue } from './frame-queue.js';
+import { NativeCameraSource } from './native-source.js';
+import type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 import { silentLog, type Log } from '../log/log.js';
 import { redactCredentials as redactUrl } from '../log/redact.js';
 import { decodeInputScript } from '../decode/ffmpeg-args.js';
 import { concatOptionsSupported, INPUT_SCRIPT_FD, spawnFfmpeg } from '../decode/secret-input.js';
 
-/** The camera fields a source uses (a full CameraConfig fits). */
-export type CameraSourceConfig = Pick<CameraConfig, 'id' | 'url' | 'loop' | 'intervalSec' | 'decode'>;
+export type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 
-export interface CameraSourceOptions {
-  /** Detector input size: frames are letterboxed to exactly this. */
-  width: number;
-  height: number;
-  pixelFormat: PixelFormat;
-  logger?: Log;
-  /** A specific ffmpeg binary; default: resolveFfmpeg() (FFMPEG_PATH, PATH, then the npm package). */
-  ffmpegPath?: string;
-  /** An already-resolved binary: start 1000 cameras without probing ffmpeg 1000 times. */
-  ffmpeg?: FfmpegBinary;
-  /** Wall clock, epoch ms (injectable for tests). */
-  clock?: () => number;
-  /** Uniform [0,1) for backoff jitter. */
-  random?: () => number;
-  /** Folder that relative `file://` paths resolve against (the config file's folder). Default: cwd. */
-  baseDir?: string;
-  /**
-   * File sources: read at the native frame rate and stamp frames with the wall clock (a stand-in live
-   * camera). Default: `camera.loop`. False = as fast as possible, timestamps from the file, back-pressure
-   * instead of drops (`patrol analyze`). RTSP is always real time.
-   */
-  realtime?: boolean;
-  /** Analyze mode: epoch ms of the file's pts 0. Default: the container's creation_time, else 0. */
-  startTimeMs?: number;
-  backoff?: Partial<BackoffOptions>;
-  /** No frame for this long (connecting or live) → kill ffmpeg and reconnect. Default max(20 s, 3 × interval). */
-  watchdogMs?: number;
-  /** RTSP socket I/O timeout handed to ffmpeg. Default 10 s. */
-  socketTimeoutMs?: number;
-  /**
-   * RTSP: how long ffmpeg reads before it starts decoding. ffmpeg's 5 s default makes a (re)connect take
-   * ≈ 6 s here; 1 s takes ≈ 3 s. Keep it at least one GOP for cameras whose SDP lacks the H.264 parameter
-   * sets (they only come in-band with a keyframe), or those cameras never start. Default: ffmpeg's.
-   */
-  analyzeDurationMs?: number;
-  /** Live at least this long before a failure → the backoff starts again from the base delay. Default 30 s. */
-  stableMs?: number;
-  /** Frames buffered per `frames()` iterator. Default 2. */
-  maxBuffered?: number;
-  /**
-   * Also keep the last `seconds` of the camera's compressed video in a ring of segments under `dir`
-   * (`ringDirFor(storage, cameraId)`), written by this same ffmpeg as a stream copy, for evidence clips
-   * (src/evidence/clip-ring.ts, clip-recorder.ts). Real-time sources only: ignored, with a warning, for a file
-   * read as fast as possible. Default: off.
-   */
-  ring?: RingConfig;
-}
-
-export type FrameListener = (frame: Frame) => void | Promise<unknown>;
-export type StatusListener = (status: SourceStatus) => void;
-
-/**
- * One camera: an ffmpeg child process that decodes, samples and letterboxes, supervised — it reconnects
- * with capped, jittered exponential backoff and reports every state change. Sources share nothing, so one
- * bad camera cannot disturb another.
- */
-export interface CameraSource {
-  readonly cameraId: string;
-  /** Current state (a copy). */
-  readonly status: SourceStatus;
-  /** pid of the running ffmpeg, if any (for CPU and memory measurement). */
-  readonly pid: number | undefined;
-  /** Resolves when the source is done for good: stop(), or the end of a non-looping file. */
-  readonly ended: Promise<void>;
-  start(): void;
-  /** Kills ffmpeg (SIGTERM, then SIGKILL after 2 s), cancels retries, ends all iterators. */
-  stop(): Promise<void>;
-  /**
-   * Every frame, as it arrives. A returned promise is awaited before more is read only when the source
-   * is not real time (analyze); live sources never wait for a slow consumer.
-   */
-  onFrame(listener: FrameListener): () => void;
-  onStatus(listener: StatusListener): () => void;
-  /** The same frames as an async iterator; `break` unsubscribes. */
-  frames(): AsyncIterableIterator<Frame>;
-}
-
+/** transport native: the in-process RTSP client and the shared decoder pool; otherwise one ffmpeg per camera. */
 export function createCameraSource(camera: CameraSourceConfig, opts: CameraSourceOptions): CameraSource {
-  return new FfmpegCameraSource(camera, opts);
+  return camera.transport === 'native' ? new NativeCameraSource(camera, opts) : new FfmpegCameraSource(camera, opts);
 }
 
 /** Per-process state: everything here dies with one ffmpeg child. */
