@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { CameraConfig, PatrolConfig } from '../config/schema.js';
 import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
+import { KeyframeDecoderPool } from '../decode/decoder-pool.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
 import type { Frame } from '../contracts/frame.js';
 import type { Box } from '../contracts/box.js';
@@ -114,6 +115,11 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   logger.info({ model: model.name, version: model.version, file: model.modelPath, input: `${model.inputWidth}x${model.inputHeight}`, batch: model.batch, threads: model.threads }, `detector loaded: ${model.name}`);
 
   const ffmpeg = resolveFfmpeg();
+  const pixelFormat = detector.manifest.input.channelOrder === 'BGR' ? 'bgr24' : 'rgb24';
+  // One keyframe decoder pool for the process's native cameras, made when the first one comes.
+  let decoderPool: KeyframeDecoderPool | undefined;
+  const poolFor = (camera: CameraConfig): KeyframeDecoderPool | undefined =>
+    camera.transport === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
   const rules = resolveRules(config.rules);
   const storageDir = config.storage.dir;
   const persist = opts.persistOpenEvents ?? mode === 'live';
@@ -163,13 +169,14 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     const source = createCameraSource(sourceCamera, {
       width: model.inputWidth,
       height: model.inputHeight,
-      pixelFormat: detector.manifest.input.channelOrder === 'BGR' ? 'bgr24' : 'rgb24',
+      pixelFormat,
       ffmpeg,
       logger: log,
       realtime: mode === 'live',
       startTimeMs: mode === 'once' ? startTimeMs : undefined,
       analyzeDurationMs: opts.rtspAnalyzeDurationMs,
       ring: clips ? { dir: clips.ringDir, seconds: ringSecondsFor() } : undefined,
+      decoderPool: poolFor(camera),
     });
     // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
@@ -247,6 +254,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       // Pending clips are cut with what the ring holds, and published, before the queue closes.
       await Promise.all([...clipRecorders.values()].map((c) => c.close()));
       await Promise.all([...analyzers.values()].map((a) => a.clipsSettled()));
+      await decoderPool?.close();
       await detector.release?.();
     })());
 
