@@ -7,7 +7,8 @@ import type { Detections } from '../../../src/contracts/detections.js';
 import type { FixtureRecording } from './inputs.js';
 
 export function cameraFor(c: number, intervalSec: number): CameraConfig {
-  return CameraSchema.parse({ id: `c${String(c).padStart(4, '0')}`, url: 'rtsp://bench/x', intervalSec });
+  // The replayed frames carry no pixels: the scene model has its own stage row, measured on real frames.
+  return CameraSchema.parse({ id: `c${String(c).padStart(4, '0')}`, url: 'rtsp://bench/x', intervalSec, scene: false });
 }
 
 /** The recorded detections of camera c's fixture for its s-th analyzed frame (cameras start at different frames). */
