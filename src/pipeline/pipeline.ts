@@ -158,7 +158,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       onError: (err, where) => log.error({ err, ...where }, 'could not write evidence file; the event goes out without it'),
     });
     // Clips need wall-clock video: live mode only (a file read at full speed has no ring).
-    const clips = mode === 'live' && opts.clips !== false ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log }) : undefined;
+    // Native cameras keep no clip ring yet (their packets never reach a segment writer): snapshots only.
+    if (mode === 'live' && opts.clips !== false && camera.transport === 'native') log.warn('transport native: events get snapshots but no video clip yet; set transport: ffmpeg on this camera for clips');
+    const clips = mode === 'live' && opts.clips !== false && camera.transport !== 'native' ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log }) : undefined;
     if (clips) clipRecorders.set(camera.id, clips);
     analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange, clips, sceneStore));
     if (check.enabled && burnThresholds.size > 0) {
