@@ -65,6 +65,8 @@ export interface BurningCheckStats {
   rejected: number;
   /** Candidates let through or dropped without a burst (rate limit or no burst source). */
   unchecked: number;
+  /** Of those, above the threshold but held back because the rate limit allowed no burst for them yet. */
+  deferred: number;
 }
 
 /**
@@ -76,7 +78,9 @@ export interface BurningCheckStats {
 export class BurningCheck {
   private cache: Cached[] = [];
   private lastBurstMs = -Infinity;
-  readonly stats: BurningCheckStats = { bursts: 0, confirmed: 0, rejected: 0, unchecked: 0 };
+  /** Whether this camera can give bursts at all; unknown until the first attempt. */
+  private burstsAvailable: boolean | undefined;
+  readonly stats: BurningCheckStats = { bursts: 0, confirmed: 0, rejected: 0, unchecked: 0, deferred: 0 };
 
   constructor(
     private readonly opts: BurningCheckOptions,
@@ -103,6 +107,13 @@ export class BurningCheck {
       const c = lookup(d);
       if (!c) {
         this.stats.unchecked++;
+        // Where bursts can be had, nothing passes unjudged: a look-alike that moves (orange clothing, a
+        // passing lamp) is a new box every frame and would slip through between rate-limited bursts. A real
+        // fire stays put and is judged at the next burst, at most everySec later.
+        if (this.burstsAvailable && d.score >= threshold) {
+          this.stats.deferred++;
+          return false;
+        }
         return d.score >= threshold;
       }
       return c.verdict.ok;
@@ -117,6 +128,7 @@ export class BurningCheck {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'burning check: burst decode failed; candidates under the threshold are dropped');
     }
+    this.burstsAvailable = b !== undefined;
     if (!b) return;
     this.stats.bursts++;
     const features = open.map((d) => ({ d, f: burnFeatures(b.frames, b.width, b.height, d.box) }));

@@ -149,6 +149,27 @@ describe('BurningCheck', () => {
     await c.verify(frame(12_000), dets([det('fire', 0.3, [0.0, 0.0, 0.1, 0.1])]));
     expect(calls).toBe(2);
   });
+
+  it('where bursts can be had, a box above the threshold that moved since the last burst waits for the next one', async () => {
+    const steady = burst(12, (_k, set) => rect(set, 52, 44, 80, 70));
+    const c = new BurningCheck(OPTS, THR, burstOf(steady));
+    // Orange clothing walking through: refuted where it was judged, a new box on each following frame.
+    expect((await c.verify(frame(0), dets([det('fire', 0.7, [0.1, 0.4, 0.2, 0.7])]))).items).toEqual([]);
+    expect((await c.verify(frame(2000), dets([det('fire', 0.7, [0.3, 0.4, 0.4, 0.7])]))).items).toEqual([]);
+    expect((await c.verify(frame(4000), dets([det('fire', 0.7, [0.5, 0.4, 0.6, 0.7])]))).items).toEqual([]);
+    expect(c.stats).toMatchObject({ bursts: 1, rejected: 1, deferred: 2 });
+    // The next burst judges it (refuted again here); a flame would be confirmed there and pass from then on.
+    await c.verify(frame(10_000), dets([det('fire', 0.7, [0.7, 0.4, 0.8, 0.7])]));
+    expect(c.stats.bursts).toBe(2);
+  });
+
+  it('a camera without bursts keeps trusting the threshold between frames (nothing is deferred)', async () => {
+    const c = new BurningCheck(OPTS, THR, async () => undefined);
+    await c.verify(frame(0), dets([det('fire', 0.9)]));
+    const out = await c.verify(frame(2000), dets([det('fire', 0.9, [0.3, 0.4, 0.4, 0.7])]));
+    expect(out.items.map((d) => d.score)).toEqual([0.9]);
+    expect(c.stats.deferred).toBe(0);
+  });
 });
 
 describe('keyframe probe', () => {
