@@ -41,6 +41,9 @@ ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (sm
 ap.add_argument("--sets", default="garbage,forest_fire,cctv_fire,indoor_fire")
 ap.add_argument("--repeat", default="cctv_fire:2",
                 help="oversample small sets, DS:N[,DS:N] (cctv_fire holds the street/CCTV fires the cameras see)")
+ap.add_argument("--hard-negatives", default="",
+                help="FILE:N — images listed in FILE (paths relative to the data folder, from mine_negatives.py) "
+                     "appear N times per epoch: where the model called fire or smoke on an unlabelled train image")
 ap.add_argument("--init", help="fine-tune: start from this checkpoint's EMA weights with a fresh optimizer and "
                                "schedule (e.g. checkpoints/latest.pt, the state that made 0.2.0)")
 ap.add_argument("--kd", type=float, default=1.0,
@@ -91,6 +94,12 @@ for spec in filter(None, args.repeat.split(",")):
     extra = [it for it in items if os.path.relpath(it[0], DATA).split(os.sep)[0] == name]
     items += extra * (int(times) - 1)
     log(f"--repeat: {name} x{times} ({len(extra)} images)")
+if args.hard_negatives:
+    hn_file, hn_times = args.hard_negatives.rsplit(":", 1)
+    wanted = set(l.strip() for l in open(hn_file) if l.strip())
+    extra = [it for it in items if os.path.relpath(it[0], DATA) in wanted]
+    items += extra * (int(hn_times) - 1)
+    log(f"--hard-negatives: {len(extra)} of {len(wanted)} listed images x{hn_times}")
 ds = TrainSet(items, args.size, paste_prob=args.paste)
 log(f"copy-paste bank: {len(ds.bank)} fire instances, p={args.paste}")
 n_lab = sum(len(x[2]) for x in items)

@@ -1,0 +1,71 @@
+"""Hard negatives for fire and smoke: train images where the model calls fire or smoke and no fire or smoke is
+labelled — red watermarks, orange flower beds, stickers and signs in the garbage photos, fog-free CCTV frames.
+Writes one path per line (relative to the data folder) for `train.py --hard-negatives FILE:N`.
+
+  /usr/bin/python3 mine_negatives.py --ckpt checkpoints/ft2.pt --out cache/hard_negatives.txt [--fire 0.2 --smoke 0.3]
+
+Train splits only (valid splits and ../shared/data/real are never looked at), so the measured sets stay unseen.
+"""
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+
+from common import DATA, NUM_CLASSES, NAMES, list_split, letterbox, read_labels, to_tensor_np, dataset_of
+from yolox import YOLOXNano
+
+import cv2
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--ckpt", required=True)
+ap.add_argument("--out", required=True)
+ap.add_argument("--sets", default="garbage,cctv_fire")
+ap.add_argument("--fire", type=float, default=0.2, help="fire score that makes an unlabelled image a hard negative")
+ap.add_argument("--smoke", type=float, default=0.3)
+ap.add_argument("--batch", type=int, default=8)
+args = ap.parse_args()
+torch.set_num_threads(2)
+
+ck = torch.load(args.ckpt, map_location="cpu")
+sd = ck.get("ema") or ck["model"]
+model = YOLOXNano(NUM_CLASSES)
+model.load_state_dict({k: v.float() for k, v in sd.items()})
+model.eval()
+FIRE, SMOKE = NAMES.index("fire"), NAMES.index("smoke")
+
+paths = []
+for ds in args.sets.split(","):
+    for p in list_split(ds, "train"):
+        lab = read_labels(p, ds)
+        # An image with any fire or smoke box is not a negative, whatever else the model says there.
+        if len(lab) and np.isin(lab[:, 0], (FIRE, SMOKE)).any():
+            continue
+        paths.append(p)
+print(f"{len(paths)} train images without fire or smoke labels in {args.sets}")
+
+hard = []
+t0 = time.time()
+with torch.no_grad():
+    for i in range(0, len(paths), args.batch):
+        chunk = paths[i:i + args.batch]
+        x = np.stack([to_tensor_np(letterbox(cv2.imread(p))[0]) for p in chunk])
+        out = model(torch.from_numpy(x))
+        score = out[..., 4:5] * out[..., 5:]
+        fire = score[..., FIRE].max(-1).values
+        smoke = score[..., SMOKE].max(-1).values
+        for p, f, s in zip(chunk, fire.tolist(), smoke.tolist()):
+            if f >= args.fire or s >= args.smoke:
+                hard.append((os.path.relpath(p, DATA), f, s))
+        if (i // args.batch) % 50 == 0:
+            print(f"{i + len(chunk)}/{len(paths)} images, {len(hard)} hard negatives, {time.time() - t0:.0f}s", flush=True)
+
+os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+with open(args.out, "w") as f:
+    for rel, fs, ss in hard:
+        f.write(f"{rel}\n")
+by = {}
+for rel, _, _ in hard:
+    by[dataset_of(os.path.join(DATA, rel))] = by.get(dataset_of(os.path.join(DATA, rel)), 0) + 1
+print(f"wrote {len(hard)} hard negatives to {args.out} ({by}) in {time.time() - t0:.0f}s")
