@@ -32,6 +32,12 @@ export interface DecodedKeyframe {
   sourceHeight: number;
   contentWidth: number;
   contentHeight: number;
+  /**
+   * Decoding forward: false when the request made fewer pictures than access units (the stream reorders
+   * frames, or an open GOP's leading pictures could not be decoded): `data` is then the last picture it made,
+   * not necessarily the one asked for, after a timeout. Always true for a keyframe alone.
+   */
+  complete: boolean;
 }
 
 interface SizeGroup {
@@ -51,7 +57,7 @@ export class KeyframeDecoderPool {
   private readonly idleMs: number;
   private readonly reaper: NodeJS.Timeout;
   private closed = false;
-  private retired: KeyframeDecoderStats = { decoded: 0, failed: 0, starts: 0, strayFrames: 0 };
+  private retired: KeyframeDecoderStats = { decoded: 0, failed: 0, starts: 0, strayFrames: 0, shortRequests: 0 };
 
   constructor(private readonly opts: DecoderPoolOptions) {
     if (!Number.isInteger(opts.width) || !Number.isInteger(opts.height) || opts.width <= 0 || opts.height <= 0) {
@@ -83,7 +89,7 @@ export class KeyframeDecoderPool {
   get stats(): KeyframeDecoderStats & { decoders: number } {
     const all = [...this.groups.values()].flatMap((g) => g.decoders.map((d) => d.stats));
     const sum = (k: keyof KeyframeDecoderStats): number => all.reduce((s, x) => s + x[k], this.retired[k]);
-    return { decoded: sum('decoded'), failed: sum('failed'), starts: sum('starts'), strayFrames: sum('strayFrames'), decoders: all.length };
+    return { decoded: sum('decoded'), failed: sum('failed'), starts: sum('starts'), strayFrames: sum('strayFrames'), shortRequests: sum('shortRequests'), decoders: all.length };
   }
 
   /**
@@ -92,15 +98,24 @@ export class KeyframeDecoderPool {
    * decoder gives no frame in time.
    */
   async decode(codec: KeyframeCodec, accessUnit: Buffer): Promise<DecodedKeyframe> {
+    return this.decodeForward(codec, accessUnit, []);
+  }
+
+  /**
+   * Decodes forward from a keyframe: the keyframe (as for decode()) and the access units that follow it in
+   * decoding order, up to the wanted one, go to one decoder as one request; resolves with the last picture
+   * (the wanted one). For cameras whose keyframes come further apart than their analysis interval.
+   */
+  async decodeForward(codec: KeyframeCodec, keyframe: Buffer, following: readonly Buffer[]): Promise<DecodedKeyframe> {
     if (this.closed) throw new KeyframeDecodeError('decoder pool closed');
-    const { data, width: sourceWidth, height: sourceHeight } = prepareKeyframe(codec, accessUnit);
+    const { data, width: sourceWidth, height: sourceHeight } = prepareKeyframe(codec, keyframe);
     const decoder = this.decoderFor(codec, sourceWidth, sourceHeight);
     if (decoder.pending >= (this.opts.maxQueuePerDecoder ?? 64)) {
       throw new KeyframeDecodeError(`keyframe decoder overloaded (${decoder.pending} keyframes waiting for ${codec} ${sourceWidth}×${sourceHeight})`);
     }
-    const frame = await decoder.decode(data);
+    const { frame, complete } = await decoder.decodeUnits([data, ...following]);
     const content = letterboxContentSize(sourceWidth, sourceHeight, this.opts.width, this.opts.height);
-    return { data: frame, sourceWidth, sourceHeight, contentWidth: content.width, contentHeight: content.height };
+    return { data: frame, sourceWidth, sourceHeight, contentWidth: content.width, contentHeight: content.height, complete };
   }
 
   async close(): Promise<void> {

@@ -40,9 +40,27 @@ export class KeyframeDecodeError extends Error {
 
 interface Request {
   data: Buffer;
-  resolve: (frame: Buffer) => void;
+  /** Frames this request makes (one per access unit); the last one is its answer. */
+  expected: number;
+  received: number;
+  last: Buffer | undefined;
+  timeoutMs: number;
+  resolve: (out: DecodedUnits) => void;
   reject: (err: Error) => void;
 }
+
+/** A request's answer: its last picture, and whether every access unit made one. */
+export interface DecodedUnits {
+  frame: Buffer;
+  /** False: fewer pictures than access units (reordered B-frames dropped, open-GOP leading pictures, a broken slice). */
+  complete: boolean;
+}
+
+/** nal_unit_type 36 (EOS_NUT), layer 0, tid 1. */
+const H265_END_OF_SEQUENCE = Buffer.from([0, 0, 0, 1, 0x48, 0x01]);
+
+/** Extra time a forward request gets per access unit after the keyframe (a P-frame decodes in well under 1 ms). */
+const FORWARD_MS_PER_ACCESS_UNIT = 10;
 
 type DecoderChild = ChildProcessByStdio<Writable, Readable, Readable>;
 
@@ -60,6 +78,8 @@ export interface KeyframeDecoderStats {
   starts: number;
   /** Frames that came with no request waiting (never handed to anyone). */
   strayFrames: number;
+  /** Forward requests that made fewer frames than access units (answered with the last frame at the timeout). */
+  shortRequests: number;
 }
 
 /**
@@ -78,7 +98,7 @@ export class KeyframeDecoder {
   private readonly frameBytes: number;
   private readonly timeoutMs: number;
   private readonly log: Log;
-  readonly stats: KeyframeDecoderStats = { decoded: 0, failed: 0, starts: 0, strayFrames: 0 };
+  readonly stats: KeyframeDecoderStats = { decoded: 0, failed: 0, starts: 0, strayFrames: 0, shortRequests: 0 };
 
   constructor(private readonly opts: KeyframeDecoderOptions) {
     this.frameBytes = opts.width * opts.height * 3;
@@ -95,11 +115,33 @@ export class KeyframeDecoder {
     return this.proc?.exited ? undefined : this.proc?.child.pid;
   }
 
-  /** `data`: one keyframe access unit, Annex-B, parameter sets first. Resolves with one W×H×3 frame. */
-  decode(data: Buffer): Promise<Buffer> {
+  /**
+   * `data`: one keyframe access unit, Annex-B, parameter sets first. Resolves with one W×H×3 frame.
+   *
+   * Decoding forward: an array of access units — the keyframe first, then the ones that follow it in
+   * decoding order — goes in as one request (an access unit delimiter after each, so each comes out at
+   * once) and resolves with the last picture; the ones before it are read and dropped. Every access unit
+   * makes one frame when the stream declares no reorder delay (the pool rewrites the SPS); one that makes
+   * fewer (B-frames the decoder reorders after all, a slice it cannot decode) ends at the timeout with the
+   * last frame it did make, and the process is replaced so that nothing it still holds reaches the next request.
+   */
+  decode(data: Buffer | readonly Buffer[]): Promise<Buffer> {
+    return this.decodeUnits(Buffer.isBuffer(data) ? [data] : data).then((r) => r.frame);
+  }
+
+  /** As decode(), saying whether the request made a picture for every access unit. */
+  decodeUnits(units: readonly Buffer[]): Promise<DecodedUnits> {
     if (this.closed) return Promise.reject(new KeyframeDecodeError('decoder closed'));
+    if (units.length === 0) return Promise.reject(new KeyframeDecodeError('no access unit to decode'));
+    const aud = ACCESS_UNIT_DELIMITER[this.opts.codec];
+    // H.265: an end of sequence after the last access unit makes the next request's keyframe start afresh —
+    // a CRA is then decoded as the first picture (POC reset, its RASL pictures skipped), not as a picture
+    // continuing this request's sequence (measured: a forward request from a CRA came out one picture short).
+    const last = this.opts.codec === 'h265' ? [H265_END_OF_SEQUENCE, aud] : [aud];
+    const joined = Buffer.concat(units.flatMap((u, i) => (i === units.length - 1 ? [u, ...last] : [u, aud])));
+    const timeoutMs = this.timeoutMs + (units.length - 1) * FORWARD_MS_PER_ACCESS_UNIT;
     return new Promise((resolve, reject) => {
-      this.queue.push({ data, resolve, reject });
+      this.queue.push({ data: joined, expected: units.length, received: 0, last: undefined, timeoutMs, resolve, reject });
       this.next();
     });
   }
@@ -128,10 +170,21 @@ export class KeyframeDecoder {
     const proc = this.proc && !this.proc.exited ? this.proc : this.startProcess();
     this.inFlight = req;
     this.timer = setTimeout(() => {
-      this.fail(new KeyframeDecodeError(`no frame from the keyframe decoder in ${this.timeoutMs} ms${this.lastError(proc)}`));
+      if (req.last && this.inFlight === req) {
+        // A forward request short of frames: the newest picture it made is still the best answer there is.
+        this.stats.shortRequests++;
+        this.log.warn({ codec: this.opts.codec, expected: req.expected, received: req.received }, 'forward decode made fewer frames than access units; the decoder restarts');
+        clearTimeout(this.timer);
+        this.inFlight = undefined;
+        this.stats.decoded++;
+        req.resolve({ frame: req.last, complete: false });
+        this.replaceProcess();
+        return;
+      }
+      this.fail(new KeyframeDecodeError(`no frame from the keyframe decoder in ${req.timeoutMs} ms${this.lastError(proc)}`));
       proc.child.kill('SIGKILL');
-    }, this.timeoutMs);
-    proc.child.stdin.write(Buffer.concat([req.data, ACCESS_UNIT_DELIMITER[this.opts.codec]]));
+    }, req.timeoutMs);
+    proc.child.stdin.write(req.data);
   }
 
   private startProcess(): Process {
@@ -172,10 +225,13 @@ export class KeyframeDecoder {
       this.stats.strayFrames++;
       return;
     }
+    req.received++;
+    req.last = frame;
+    if (req.received < req.expected) return;
     clearTimeout(this.timer);
     this.inFlight = undefined;
     this.stats.decoded++;
-    req.resolve(frame);
+    req.resolve({ frame, complete: true });
     this.next();
   }
 
@@ -184,7 +240,11 @@ export class KeyframeDecoder {
     this.stats.failed++;
     this.log.warn({ codec: this.opts.codec, err: err.message }, 'keyframe decode failed; the decoder restarts');
     this.failInFlight(err);
-    // Whatever this process still holds may belong to the failed request: the next one gets a fresh process.
+    this.replaceProcess();
+  }
+
+  /** Whatever this process still holds may belong to the request that just ended: the next one gets a fresh process. */
+  private replaceProcess(): void {
     const proc = this.proc;
     this.proc = undefined;
     if (proc && !proc.exited) proc.child.kill('SIGKILL');

@@ -300,6 +300,26 @@ export function readSps(codec: KeyframeCodec, nal: Buffer): SpsInfo {
   return { width, height };
 }
 
+/**
+ * The reorder delay an SPS declares (H.264 max_num_reorder_frames, H.265 the highest sub-layer's
+ * sps_max_num_reorder_pics): > 0 means the stream may carry B-frames. Undefined when the SPS does not say
+ * (H.264 without bitstream_restriction). Throws SpsError on an SPS it cannot read.
+ */
+export function declaredReorderDelay(codec: KeyframeCodec, nal: Buffer): number | undefined {
+  const { rbsp, parsed } = parse(codec, nal);
+  if (parsed.addRestriction) return undefined;
+  // H.264: [reorder]; H.265: [reorder, latency] per sub-layer.
+  const reorderFields = codec === 'h264' ? parsed.delayFields : parsed.delayFields.filter((_, i) => i % 2 === 0);
+  if (reorderFields.length === 0) return undefined;
+  return Math.max(
+    ...reorderFields.map((f) => {
+      const r = new BitReader(rbsp);
+      r.pos = f.start;
+      return r.ue();
+    }),
+  );
+}
+
 /** The same SPS declaring no reorder delay (see the file comment). Throws SpsError on an SPS it cannot read. */
 export function withoutReorderDelay(codec: KeyframeCodec, nal: Buffer): Buffer {
   const { rbsp, parsed } = parse(codec, nal);

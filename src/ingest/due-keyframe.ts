@@ -4,9 +4,9 @@
  * the held keyframe if that one is newer than the last taken, otherwise the next keyframe the moment it
  * arrives. Pure: the caller passes the wall clock in, and arms a timer for `nextDueAt`.
  *
- * Keyframe-only: when keyframes come further apart than the interval, every keyframe is taken and the GOP
- * sets the pace; `longGop` reports it. Decoding forward from the last keyframe to the due frame is not done
- * (yet). Due times chain from the previous take, not from a fixed grid, so a camera that was late (decoder
+ * When keyframes come further apart than the interval (`longGop`), every keyframe is taken, and in between
+ * the caller may decode forward from the last keyframe to its newest frame: `takeForward` says whether that
+ * frame is due (gop-buffer.ts holds the access units). Due times chain from the previous take, not from a fixed grid, so a camera that was late (decoder
  * busy, GOP longer than the interval) is not analyzed twice in a row to catch up.
  */
 export interface HeldKeyframe<T> {
@@ -25,6 +25,8 @@ export class DueKeyframe<T> {
   private lastTakenStreamMs: number | undefined;
   private lastTakenAt: number | undefined;
   private previousStreamMs: number | undefined;
+  /** Wall clock of the newest keyframe's arrival. */
+  private lastKeyframeAt: number | undefined;
   private readonly gaps: number[] = [];
 
   /**
@@ -64,6 +66,7 @@ export class DueKeyframe<T> {
       }
     }
     this.previousStreamMs = streamMs;
+    this.lastKeyframeAt = now;
     this.held = { keyframe, receivedAt: now, streamMs };
     return this.takeIfDue(now);
   }
@@ -77,6 +80,29 @@ export class DueKeyframe<T> {
     const gop = this.gopMs;
     if (held && gop !== undefined && now >= held.receivedAt + gop - this.toleranceMs) return undefined;
     return this.takeIfDue(now);
+  }
+
+  /** The stream time of the last frame taken (keyframe or forward); undefined before the first. */
+  get lastTakenMs(): number | undefined {
+    return this.lastTakenStreamMs;
+  }
+
+  /**
+   * The due time came and take() gave nothing: may a frame after the last keyframe, at `streamMs`, be taken
+   * instead (decoded forward from the keyframe)? Yes when the camera is due, the frame is newer than the last
+   * taken, and the next keyframe is not expected about now (it is fresher and cheaper: its arrival is taken).
+   * A yes records the take, as take() does.
+   */
+  takeForward(streamMs: number, now: number): boolean {
+    const due = this.nextDueAt;
+    if (due !== undefined && now < due - this.toleranceMs) return false;
+    if (this.lastTakenStreamMs !== undefined && streamMs <= this.lastTakenStreamMs) return false;
+    const gop = this.gopMs;
+    if (gop !== undefined && this.lastKeyframeAt !== undefined && now >= this.lastKeyframeAt + gop - this.toleranceMs) return false;
+    this.lastTakenStreamMs = streamMs;
+    this.lastTakenAt = now;
+    if (this.held && this.held.streamMs <= streamMs) this.held = undefined;
+    return true;
   }
 
   private takeIfDue(now: number): HeldKeyframe<T> | undefined {
@@ -99,6 +125,7 @@ export class DueKeyframe<T> {
     this.lastTakenStreamMs = undefined;
     this.lastTakenAt = undefined;
     this.previousStreamMs = undefined;
+    this.lastKeyframeAt = undefined;
     this.gaps.length = 0;
   }
 }

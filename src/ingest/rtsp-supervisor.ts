@@ -12,6 +12,8 @@ export interface SessionLike {
   on(event: 'accessUnit', listener: (au: AccessUnit) => void): unknown;
   on(event: 'error', listener: (err: RtspError) => void): unknown;
   on(event: 'state', listener: (state: string) => void): unknown;
+  /** Access units the depacketizer dropped (a lost packet, oversize): what breaks decoding forward. */
+  readonly stats?: { droppedAccessUnits: number; oversizeAccessUnits: number };
 }
 
 export interface RtspSupervisorOptions {
@@ -88,6 +90,12 @@ export class RtspSupervisor {
   /** Drops the current connection and reconnects after the backoff, reporting `reason` (a watchdog's). */
   restart(reason: string): void {
     this.killCurrent?.(reason);
+  }
+
+  /** Access units the current session dropped so far (lost packets, oversize); 0 between sessions. */
+  get droppedAccessUnits(): number {
+    const st = this.session?.stats;
+    return st ? st.droppedAccessUnits + st.oversizeAccessUnits : 0;
   }
 
   /** Frames are coming: counts towards "stable" (the backoff resets after stableMs of this). */
