@@ -184,6 +184,7 @@ async function main(): Promise<number> {
       stages: {
         ingest: ingestDecode?.ingest,
         decode: ingestDecode?.decode,
+        nativeIngest: ingestDecode?.native,
         inference: { rows: inferenceRows, note: batchModel.note },
         scoring: { cameras: plan.scoring.cameras, steps: scoring.steps, cpuMsPerStep: scoring.cpuMsPerStep, cpuMsPerCameraSecond: scoring.cpuMsPerStep / INTERVAL_SEC, changes: scoring.changes.length },
         dispatch,

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KeyframeDecoderPool } from '../../../src/decode/decoder-pool.js';
 import type { FfmpegBinary } from '../../../src/decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSource } from '../../../src/ingest/camera-source.js';
 import { cpuMsPerCameraSecond, cpuUsageMs, processCpuMs, readMemory, type ProcMemory } from './cpu.js';
@@ -16,20 +17,26 @@ import type { StageProgress } from './stage-progress.js';
 export interface IngestDecodeCost {
   ingest: NonNullable<ThroughputResult['stages']['ingest']>;
   decode: NonNullable<ThroughputResult['stages']['decode']>;
+  /** The same N streams with `transport: native`; undefined when that measurement failed (see nativeError). */
+  native?: NonNullable<ThroughputResult['stages']['nativeIngest']>;
+  nativeError?: string;
 }
+
+type Model = { width: number; height: number; pixelFormat: 'rgb24' | 'bgr24' };
+type Wait = (sec: number, detail: string) => Promise<void>;
 
 /** RTSP ingest (ffmpeg -c copy -f null) and the real camera source (keyframe decode + scale), on N mounts. */
 export async function measureIngestAndDecode(
   plan: Plan,
   clip: string,
   ffmpeg: FfmpegBinary,
-  model: { width: number; height: number; pixelFormat: 'rgb24' | 'bgr24' },
+  model: Model,
   progress: StageProgress,
 ): Promise<IngestDecodeCost> {
   const { streams: n, warmupSec, windowSec, decodeWindowSec } = plan.ingest;
   const mounts = Array.from({ length: n }, (_, k) => `cam${k + 1}`);
   const server = await RtspLoad.start({ mounts, clip, ffmpeg: ffmpeg.path });
-  const total = warmupSec * 2 + windowSec + decodeWindowSec + 4;
+  const total = warmupSec * 3 + windowSec + decodeWindowSec * 2 + 6;
   let elapsed = 0;
   const wait = async (sec: number, detail: string) => {
     for (let s = 0; s < sec; s++) {
@@ -75,6 +82,7 @@ export async function measureIngestAndDecode(
     let frames = 0;
     let measuring = false;
     for (const s of sources) s.onFrame(() => void (measuring && frames++));
+    let decode: IngestDecodeCost['decode'];
     for (const s of sources) s.start();
     try {
       const liveBy = Date.now() + 20_000;
@@ -94,23 +102,104 @@ export async function measureIngestAndDecode(
       const { ran: ok, cpuMs: cpu } = cpuOverWindow(before, after);
       if (ok < n) progress.note(`warning: only ${ok} of ${n} camera sources ran through the window`);
       const ffmpegPerCamSec = cpuMsPerCameraSecond(cpu, ok, sec);
-      return {
-        ingest,
-        decode: {
-          streams: ok,
-          windowSec: sec,
-          ffmpegCpuMsPerCameraSecond: ffmpegPerCamSec,
-          nodeCpuMsPerCameraSecond: cpuMsPerCameraSecond(node, ok, sec),
-          decodeScaleCpuMsPerCameraSecond: ffmpegPerCamSec - ingest.cpuMsPerCameraSecond,
-          framesPerCameraMinute: (frames / Math.max(1, ok) / sec) * 60,
-          ...memoryPerProcess(mem),
-        },
+      decode = {
+        streams: ok,
+        windowSec: sec,
+        ffmpegCpuMsPerCameraSecond: ffmpegPerCamSec,
+        nodeCpuMsPerCameraSecond: cpuMsPerCameraSecond(node, ok, sec),
+        decodeScaleCpuMsPerCameraSecond: ffmpegPerCamSec - ingest.cpuMsPerCameraSecond,
+        framesPerCameraMinute: (frames / Math.max(1, ok) / sec) * 60,
+        ...memoryPerProcess(mem),
       };
     } finally {
       await Promise.all(sources.map((s) => s.stop()));
     }
+
+    // 3. The same N streams with transport native: the in-process RTSP client and one shared keyframe decoder
+    // pool. Never fails the stage: an error is reported beside the ffmpeg figures.
+    try {
+      const native = await measureNative(mounts, server, ffmpeg, model, plan, wait, progress);
+      return { ingest, decode, native };
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      progress.note(`native ingest measurement failed: ${msg}`);
+      return { ingest, decode, nativeError: msg.split('\n')[0] };
+    }
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * `transport: native` on the same mounts, clip and window as the camera-source run: CPU = this Node process
+ * (process.cpuUsage: RTSP client, depacketizing, GOP handling, frame hand-off) + the pool's decoder processes
+ * (/proc; a decoder started during the window counts from 0). Memory per camera = growth of this process's RSS
+ * over the run / N + the pool's RSS (and PSS) / N.
+ */
+async function measureNative(mounts: string[], server: RtspLoad, ffmpeg: FfmpegBinary, model: Model, plan: Plan, wait: Wait, progress: StageProgress): Promise<NonNullable<IngestDecodeCost['native']>> {
+  const n = mounts.length;
+  const { warmupSec, decodeWindowSec } = plan.ingest;
+  const rss0 = process.memoryUsage().rss;
+  const pool = new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.width, height: model.height, pixelFormat: model.pixelFormat });
+  let sources: CameraSource[] = [];
+  try {
+    sources = mounts.map((m, k) =>
+      createCameraSource(
+        { id: `cam${k + 1}`, url: server.url(m), loop: false, intervalSec: INTERVAL_SEC, decode: 'keyframe', transport: 'native' },
+        { width: model.width, height: model.height, pixelFormat: model.pixelFormat, ffmpeg, decoderPool: pool },
+      ),
+    );
+    let frames = 0;
+    let measuring = false;
+    for (const s of sources) s.onFrame(() => void (measuring && frames++));
+    for (const s of sources) s.start();
+    const liveBy = Date.now() + 20_000;
+    while (sources.some((s) => s.status.state !== 'live') && Date.now() < liveBy) await sleep(250);
+    await wait(warmupSec + 2, `native source: ${n} × in-process RTSP + shared keyframe decoder pool, warming up`);
+    const pids0 = pool.pids;
+    const before = new Map(pids0.map((p) => [p, processCpuMs(p) ?? Number.NaN]));
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    measuring = true;
+    await wait(decodeWindowSec, `native source: ${n} × in-process RTSP + shared decoder pool, measuring`);
+    measuring = false;
+    const node = cpuUsageMs(cpu0);
+    const rss1 = process.memoryUsage().rss;
+    const pids1 = pool.pids;
+    const mem = pids1.map(readMemory).filter((m) => m !== undefined);
+    let poolCpu = 0;
+    let lost = 0;
+    for (const p of new Set([...pids0, ...pids1])) {
+      const a = processCpuMs(p);
+      const b = before.has(p) ? before.get(p)! : 0;
+      if (a === undefined || !Number.isFinite(b)) lost++;
+      else poolCpu += a - b;
+    }
+    const sec = (performance.now() - t0) / 1000;
+    if (lost) progress.note(`warning: ${lost} decoder process(es) of the native pool exited during the window (their CPU is not counted)`);
+    const live = sources.filter((s) => s.status.state === 'live').length;
+    if (live < n) progress.note(`warning: only ${live} of ${n} native sources were live at the end of the window`);
+    const sumKb = (kb: (m: ProcMemory) => number) => mem.reduce((s, m) => s + kb(m), 0) / 1024;
+    const nodeRssGrowthMbPerCamera = (rss1 - rss0) / 1024 / 1024 / n;
+    const poolRssMbPerCamera = sumKb((m) => m.rssKb) / n;
+    return {
+      streams: n,
+      liveAtEnd: live,
+      windowSec: sec,
+      cpuMsPerCameraSecond: cpuMsPerCameraSecond(node + poolCpu, n, sec),
+      nodeCpuMsPerCameraSecond: cpuMsPerCameraSecond(node, n, sec),
+      poolCpuMsPerCameraSecond: cpuMsPerCameraSecond(poolCpu, n, sec),
+      decoders: pids1.length,
+      framesPerCamera: frames / n,
+      framesPerCameraMinute: (frames / n / sec) * 60,
+      nodeRssGrowthMbPerCamera,
+      poolRssMbPerCamera,
+      poolPssMbPerCamera: sumKb((m) => m.pssKb) / n,
+      memoryMbPerCamera: nodeRssGrowthMbPerCamera + poolRssMbPerCamera,
+    };
+  } finally {
+    await Promise.all(sources.map((s) => s.stop()));
+    await pool.close();
   }
 }
 

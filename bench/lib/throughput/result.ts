@@ -81,6 +81,28 @@ export interface ThroughputResult {
       decodeScaleCpuMsPerCameraSecond: number;
       framesPerCameraMinute: number;
     } & MemoryFigures;
+    /**
+     * The same streams with `transport: native` (in-process RTSP client + one shared keyframe decoder pool):
+     * Node CPU (process.cpuUsage) + the pool's decoder processes, per camera-second over N cameras; not in the sum.
+     */
+    nativeIngest?: {
+      streams: number;
+      liveAtEnd: number;
+      windowSec: number;
+      cpuMsPerCameraSecond: number;
+      nodeCpuMsPerCameraSecond: number;
+      poolCpuMsPerCameraSecond: number;
+      decoders: number;
+      framesPerCamera: number;
+      framesPerCameraMinute: number;
+      /** Growth of the bench process's RSS over the native run / N, MB. */
+      nodeRssGrowthMbPerCamera: number;
+      /** Σ decoder RSS / N, MB. */
+      poolRssMbPerCamera: number;
+      poolPssMbPerCamera: number;
+      /** nodeRssGrowthMbPerCamera + poolRssMbPerCamera. */
+      memoryMbPerCamera: number;
+    };
     inference?: { rows: InferenceRow[]; note: string };
     scoring?: { cameras: number; steps: number; cpuMsPerStep: number; cpuMsPerCameraSecond: number; changes: number };
     dispatch?: {

@@ -20,6 +20,21 @@ export interface MeasuredStages {
   controlPlane: ThroughputResult['controlPlane'];
 }
 
+export const NATIVE_INGEST_STAGE = 'native ingest + keyframe decode (in-process client, shared decoder pool)';
+
+/** The native row's explanation: its parts and its ratio to the ffmpeg camera source on the same streams. */
+function nativeHow(c: IngestDecodeCost): string {
+  const nat = c.native!;
+  const ff = c.decode.ffmpegCpuMsPerCameraSecond;
+  const ffAll = ff + c.decode.nodeCpuMsPerCameraSecond;
+  return (
+    `${nat.streams} × transport native, same clip, server and window (${nat.windowSec.toFixed(0)} s): Node ${nat.nodeCpuMsPerCameraSecond.toFixed(3)} (process.cpuUsage()) + ${nat.decoders} pool decoder(s) ${nat.poolCpuMsPerCameraSecond.toFixed(3)} (/proc); ` +
+    `${(nat.cpuMsPerCameraSecond / ff).toFixed(2)}× ffmpeg's RTSP ingest + keyframe decode + scale (${ff.toFixed(3)}), ${(nat.cpuMsPerCameraSecond / ffAll).toFixed(2)}× with its hand-off (${ffAll.toFixed(3)}); ` +
+    `${nat.framesPerCameraMinute.toFixed(1)} frames/camera-min (ffmpeg ${c.decode.framesPerCameraMinute.toFixed(1)}); ` +
+    `${nat.memoryMbPerCamera.toFixed(1)} MB/camera (Node RSS growth ${nat.nodeRssGrowthMbPerCamera.toFixed(1)} + pool RSS ${nat.poolRssMbPerCamera.toFixed(1)}; pool PSS ${nat.poolPssMbPerCamera.toFixed(1)}) vs ${c.decode.rssMbPerProcess.toFixed(1)} MB RSS (${c.decode.pssMbPerProcess.toFixed(1)} PSS) per ffmpeg`
+  );
+}
+
 /** `stageSum` is undefined when ingest/decode or inference is missing; `omitted` gets a line for each gap. */
 export async function stageTable(m: MeasuredStages, omitted: string[]): Promise<{ table: StageRow[]; stageSum: number | undefined }> {
   const { ingestDecode, inferenceRows, scoring, dispatch, controlPlane } = m;
@@ -30,6 +45,9 @@ export async function stageTable(m: MeasuredStages, omitted: string[]): Promise<
     table.push({ stage: 'RTSP ingest (ffmpeg, RTSP/RTP over TCP, no decode)', cpuMsPerCameraSecond: ingestDecode.ingest.cpuMsPerCameraSecond, inSum: true, how: `${ingestDecode.ingest.streams} × ffmpeg -c copy -f null, /proc utime+stime` });
     table.push({ stage: 'keyframe decode + scale to detector input (ffmpeg)', cpuMsPerCameraSecond: ingestDecode.decode.decodeScaleCpuMsPerCameraSecond, inSum: true, how: 'camera-source ffmpeg minus ingest-only ffmpeg' });
     table.push({ stage: 'frame hand-off to Node (pipe, split, pair)', cpuMsPerCameraSecond: ingestDecode.decode.nodeCpuMsPerCameraSecond, inSum: true, how: 'process.cpuUsage() while only the camera sources ran' });
+    const nat = ingestDecode.native;
+    if (nat) table.push({ stage: NATIVE_INGEST_STAGE, cpuMsPerCameraSecond: nat.cpuMsPerCameraSecond, inSum: false, how: nativeHow(ingestDecode) });
+    else omitted.push(`native ingest (transport: native) beside the ffmpeg ingest rows: ${ingestDecode.nativeError ?? 'not measured'}`);
   } else omitted.push('RTSP ingest, decode and hand-off stage costs');
   if (inf1) table.push({ stage: `inference (${inf1.threads} thread, batch ${inf1.batch}, one frame per ${INTERVAL_SEC} s)`, cpuMsPerCameraSecond: inf1.cpuMsPerCameraSecond, inSum: true, how: `process.cpuUsage() over ${inf1.frames} frames: ${inf1.cpuMsPerFrame.toFixed(1)} CPU-ms/frame` });
   table.push({ stage: 'scoring + dedupe (step)', cpuMsPerCameraSecond: scoring.cpuMsPerStep / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${scoring.steps} steps: ${(scoring.cpuMsPerStep * 1000).toFixed(1)} CPU-µs/step` });

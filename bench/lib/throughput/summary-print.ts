@@ -9,6 +9,14 @@ export function printSummary(r: ThroughputResult, out: string): void {
   L.push('Stage costs (CPU-ms per camera-second):');
   for (const s of r.stageTable) L.push(`  ${s.stage.padEnd(62)} ${s.cpuMsPerCameraSecond.toFixed(3).padStart(8)}${s.inSum ? '' : '  (not in sum)'}`);
   if (r.stageSumCpuMsPerCameraSecond !== undefined) L.push(`  ${'end to end (sum)'.padEnd(62)} ${r.stageSumCpuMsPerCameraSecond.toFixed(3).padStart(8)}  → ${(1000 / r.stageSumCpuMsPerCameraSecond).toFixed(0)} streams/core`);
+  const nat = r.stages.nativeIngest;
+  const dec = r.stages.decode;
+  if (nat && dec) {
+    L.push(
+      `  native vs ffmpeg camera source: CPU ${(nat.cpuMsPerCameraSecond / dec.ffmpegCpuMsPerCameraSecond).toFixed(2)}× (${nat.cpuMsPerCameraSecond.toFixed(3)} vs ${dec.ffmpegCpuMsPerCameraSecond.toFixed(3)}), ` +
+        `${nat.framesPerCameraMinute.toFixed(1)} vs ${dec.framesPerCameraMinute.toFixed(1)} frames/camera-min, ${nat.memoryMbPerCamera.toFixed(1)} vs ${dec.rssMbPerProcess.toFixed(1)} MB/camera`,
+    );
+  }
   for (const s of r.live?.steps ?? []) {
     L.push(`Live K=${String(s.k).padStart(3)}: ${s.sustained ? 'sustained    ' : 'NOT sustained'} ${s.cpuMsPerCameraSecond.toFixed(2)} CPU-ms/camera-s, misses ${(s.misses.ratio * 100).toFixed(2)}%, p95 ${(s.latency.p95 / 1000).toFixed(2)} s, ${s.rssMb.perStream.toFixed(1)} MB/stream`);
   }

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { IngestDecodeCost } from '../../bench/lib/throughput/ingest-cost.js';
+import { NATIVE_INGEST_STAGE, stageTable } from '../../bench/lib/throughput/stage-table.js';
+
+const mem = { rssMbPerProcess: 20, anonMbPerProcess: 8, pssMbPerProcess: 10 };
+const base: IngestDecodeCost = {
+  ingest: { streams: 4, windowSec: 10, cpuMsPerCameraSecond: 2, ...mem },
+  decode: { streams: 4, windowSec: 12, ffmpegCpuMsPerCameraSecond: 6, nodeCpuMsPerCameraSecond: 0.5, decodeScaleCpuMsPerCameraSecond: 4, framesPerCameraMinute: 10, ...mem },
+};
+const native: NonNullable<IngestDecodeCost['native']> = {
+  streams: 4, liveAtEnd: 4, windowSec: 12, cpuMsPerCameraSecond: 1.5, nodeCpuMsPerCameraSecond: 1, poolCpuMsPerCameraSecond: 0.5, decoders: 1,
+  framesPerCamera: 2, framesPerCameraMinute: 10, nodeRssGrowthMbPerCamera: 1, poolRssMbPerCamera: 3, poolPssMbPerCamera: 2, memoryMbPerCamera: 4,
+};
+const rest = { inferenceRows: [{ threads: 1, batch: 1, frames: 8, cpuMsPerFrame: 50, wallMsPerFrame: 50, cpuMsPerCameraSecond: 10 }], pipelineBatch: 1, scoring: { cameras: 10, steps: 10, cpuMsPerStep: 0.01, cpuMsPerCameraSecond: 0.002, changes: [] }, dispatch: undefined, controlPlane: undefined };
+
+describe('bench:throughput native ingest row', () => {
+  it('sits beside the ffmpeg rows, out of the sum, with its ratio to the ffmpeg camera source', async () => {
+    const omitted: string[] = [];
+    const withNative = await stageTable({ ingestDecode: { ...base, native }, ...rest }, omitted);
+    const without = await stageTable({ ingestDecode: base, ...rest }, []);
+    const row = withNative.table.find((r) => r.stage === NATIVE_INGEST_STAGE)!;
+    expect(row.inSum).toBe(false);
+    expect(row.cpuMsPerCameraSecond).toBe(1.5);
+    expect(row.how).toContain('0.25× ffmpeg');
+    expect(withNative.table.filter((r) => r.stage !== NATIVE_INGEST_STAGE).map((r) => r.stage)).toEqual(without.table.map((r) => r.stage));
+    // The sum is the ffmpeg path's, unchanged by the native row (scene/burning are re-measured: compare the ingest part).
+    const ffmpegRows = (t: typeof row[]) => t.filter((r) => r.inSum && /ingest|decode|hand-off/.test(r.stage)).reduce((s, r) => s + r.cpuMsPerCameraSecond, 0);
+    expect(ffmpegRows(withNative.table)).toBe(ffmpegRows(without.table));
+    expect(omitted).toEqual([]);
+  });
+
+  it('a failed native run is listed in omitted, the ffmpeg rows stay', async () => {
+    const omitted: string[] = [];
+    const { table, stageSum } = await stageTable({ ingestDecode: { ...base, nativeError: 'boom' }, ...rest }, omitted);
+    expect(table.some((r) => r.stage === NATIVE_INGEST_STAGE)).toBe(false);
+    expect(stageSum).toBeDefined();
+    expect(omitted.some((o) => o.includes('native') && o.includes('boom'))).toBe(true);
+  });
+});
