@@ -177,11 +177,8 @@ def main():
         fwd = lambda x: run_onnx_node(args.onnx, x, threads=args.threads)
         classes = range(NUM_CLASSES)
     else:
-        from yolox import YOLOXNano
-        ck = torch.load(args.ckpt, map_location="cpu")
-        m = YOLOXNano(NUM_CLASSES)
-        m.load_state_dict({k: v.float() for k, v in (ck.get("ema") or ck["model"]).items()})
-        m.eval()
+        from yolox import load_student
+        m, _ = load_student(args.ckpt, NUM_CLASSES)
         fwd = lambda x: m(torch.from_numpy(x)).detach()
         classes = range(NUM_CLASSES)
     with torch.no_grad():

@@ -20,7 +20,7 @@ import cv2
 import torch
 from common import (CLASSES, NAMES, NUM_CLASSES, REPO, HERE, SIZE, list_split, letterbox, to_tensor_np,
                     run_onnx_node)
-from yolox import YOLOXNano, decode
+from yolox import decode, load_student
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--ckpt", default=os.path.join(HERE, "runs", "main", "best.pt"))
@@ -33,11 +33,7 @@ ap.add_argument("--trained", help="how the weights were trained, for the manifes
 args = ap.parse_args()
 torch.set_num_threads(2)
 
-ck = torch.load(args.ckpt, map_location="cpu")
-sd = ck.get("ema") or ck["model"]
-model = YOLOXNano(NUM_CLASSES)
-model.load_state_dict({k: v.float() for k, v in sd.items()})
-model.eval()
+model, ck = load_student(args.ckpt, NUM_CLASSES)
 
 tmp = args.out + ".tmp"
 torch.onnx.export(model, torch.zeros(1, 3, SIZE, SIZE), tmp, opset_version=args.opset, input_names=["images"],

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from common import DATA, NUM_CLASSES, NAMES, list_split, letterbox, read_labels, to_tensor_np, dataset_of
-from yolox import YOLOXNano
+from yolox import load_student
 
 import cv2
 
@@ -28,11 +28,7 @@ ap.add_argument("--batch", type=int, default=8)
 args = ap.parse_args()
 torch.set_num_threads(2)
 
-ck = torch.load(args.ckpt, map_location="cpu")
-sd = ck.get("ema") or ck["model"]
-model = YOLOXNano(NUM_CLASSES)
-model.load_state_dict({k: v.float() for k, v in sd.items()})
-model.eval()
+model, _ = load_student(args.ckpt, NUM_CLASSES)
 FIRE, SMOKE = NAMES.index("fire"), NAMES.index("smoke")
 
 paths = []

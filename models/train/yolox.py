@@ -229,6 +229,15 @@ def onnx_convs(path):
     return convs
 
 
+def load_student(path, num_classes):
+    """A training checkpoint's weights (the EMA when it has one) in an eval-mode YOLOXNano; also the checkpoint."""
+    ck = torch.load(path, map_location="cpu")
+    model = YOLOXNano(num_classes)
+    model.load_state_dict({k: v.float() for k, v in (ck.get("ema") or ck["model"]).items()})
+    model.eval()
+    return model, ck
+
+
 def load_teacher(path, num_classes=80, class_map=None):
     """Build a YOLOXNano with weights from the teacher ONNX.
 

@@ -4,6 +4,7 @@ import { EventSchema, type PatrolEvent } from '../contracts/event.js';
 import type { FleetKeys } from './keys.js';
 import type { Log } from '../log/log.js';
 import { SAVE_FENCED } from './scripts.js';
+import { WriteChains } from './write-chains.js';
 
 const Stored = z.object({ cameraId: z.string(), savedAt: z.number(), events: z.array(EventSchema) });
 
@@ -22,7 +23,7 @@ const KEEP_MS = 7 * 24 * 3600_000;
  */
 export class RedisOpenEvents {
   private readonly prefetched = new Map<string, PatrolEvent[]>();
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly chains = new WriteChains();
   refused = 0;
   failed = 0;
 
@@ -75,16 +76,11 @@ export class RedisOpenEvents {
         this.logger.warn({ camera: cameraId, err: err instanceof Error ? err.message : String(err) }, `could not save open events of camera ${cameraId} to Redis`);
       }
     };
-    const next = (this.chains.get(cameraId) ?? Promise.resolve()).then(write);
-    this.chains.set(cameraId, next);
-    void next.finally(() => {
-      if (this.chains.get(cameraId) === next) this.chains.delete(cameraId);
-    });
+    this.chains.add(cameraId, write);
   }
 
   /** Waits until every save already made for this camera (or all cameras) reached Redis or failed. */
-  async flush(cameraId?: string): Promise<void> {
-    if (cameraId !== undefined) await this.chains.get(cameraId);
-    else await Promise.all(this.chains.values());
+  flush(cameraId?: string): Promise<void> {
+    return this.chains.flush(cameraId);
   }
 }

@@ -4,6 +4,7 @@ import { decodeScene, encodeScene, MAX_SCENE_RESUME_GAP_MS, type ScenePort } fro
 import type { SceneState } from '../scene/model.js';
 import type { FleetKeys } from './keys.js';
 import { SAVE_FENCED } from './scripts.js';
+import { WriteChains } from './write-chains.js';
 
 /**
  * Scene models in Redis, so the next owner of a camera continues its reference (and the regions it
@@ -15,7 +16,7 @@ import { SAVE_FENCED } from './scripts.js';
 export class RedisScenes implements ScenePort {
   readonly saveEveryMs = 5 * 60_000;
   private readonly prefetched = new Map<string, SceneState>();
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly chains = new WriteChains();
   refused = 0;
   failed = 0;
 
@@ -64,15 +65,11 @@ export class RedisScenes implements ScenePort {
         this.logger.warn({ camera: cameraId, err: err instanceof Error ? err.message : String(err) }, `could not save the scene model of camera ${cameraId} to Redis`);
       }
     };
-    const next = (this.chains.get(cameraId) ?? Promise.resolve()).then(write);
-    this.chains.set(cameraId, next);
-    void next.finally(() => {
-      if (this.chains.get(cameraId) === next) this.chains.delete(cameraId);
-    });
+    this.chains.add(cameraId, write);
   }
 
-  async flush(cameraId?: string): Promise<void> {
-    if (cameraId !== undefined) await this.chains.get(cameraId);
-    else await Promise.all(this.chains.values());
+  /** Waits until every save already made for this camera (or all cameras) reached Redis or failed. */
+  flush(cameraId?: string): Promise<void> {
+    return this.chains.flush(cameraId);
   }
 }

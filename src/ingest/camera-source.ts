@@ -11,7 +11,7 @@ import { DEFAULT_BACKOFF, nextBackoffMs, type BackoffOptions } from './backoff.j
 import { cameraInput, type CameraInput } from './camera-input.js';
 import type { Frame } from '../contracts/frame.js';
 import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
-import { FrameQueue } from './frame-queue.js';
+import { SourceSubscribers } from './source-subscribers.js';
 import { NativeCameraSource } from './native-source.js';
 import type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 import { silentLog, type Log } from '../log/log.js';
@@ -82,10 +82,7 @@ class FfmpegCameraSource implements CameraSource {
   private finished = false;
   private attempt = 0;
   private liveSince: number | undefined;
-  private readonly frameListeners = new Set<FrameListener>();
-  private readonly statusListeners = new Set<StatusListener>();
-  private readonly queues = new Set<FrameQueue>();
-  private pendingDeliveries = 0;
+  private readonly subscribers: SourceSubscribers;
 
   constructor(
     private readonly camera: CameraSourceConfig,
@@ -99,6 +96,7 @@ class FfmpegCameraSource implements CameraSource {
     this.clock = opts.clock ?? Date.now;
     this.loop = this.input.kind === 'file' && camera.loop;
     this.realtime = this.input.kind === 'rtsp' || (opts.realtime ?? camera.loop);
+    this.subscribers = new SourceSubscribers(camera.id, this.log, this.realtime, opts.maxBuffered ?? 2, () => this.updateFlow());
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff, random: opts.random ?? opts.backoff?.random };
     this.watchdogMs = opts.watchdogMs ?? Math.max(20_000, 3_000 * camera.intervalSec);
     this.stableMs = opts.stableMs ?? 30_000;
@@ -147,25 +145,15 @@ class FfmpegCameraSource implements CameraSource {
   }
 
   onFrame(listener: FrameListener): () => void {
-    this.frameListeners.add(listener);
-    return () => this.frameListeners.delete(listener);
+    return this.subscribers.onFrame(listener);
   }
 
   onStatus(listener: StatusListener): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.subscribers.onStatus(listener);
   }
 
   frames(): AsyncIterableIterator<Frame> {
-    const q = new FrameQueue(
-      Math.max(1, this.opts.maxBuffered ?? 2),
-      this.realtime,
-      () => this.updateFlow(),
-      (done) => this.queues.delete(done),
-    );
-    if (this.finished) q.end();
-    else this.queues.add(q);
-    return q;
+    return this.subscribers.frames();
   }
 
   private async doStop(): Promise<void> {
@@ -309,33 +297,7 @@ class FfmpegCameraSource implements CameraSource {
     } else {
       this.current.lastFrameAt = now;
     }
-    this.deliver(frame);
-  }
-
-  private deliver(frame: Frame): void {
-    for (const listener of this.frameListeners) {
-      let result: unknown;
-      try {
-        result = listener(frame);
-      } catch (err) {
-        this.log.error({ cameraId: this.cameraId, err }, 'frame listener threw');
-        continue;
-      }
-      if (result instanceof Promise) {
-        if (this.realtime) {
-          result.catch((err: unknown) => this.log.error({ cameraId: this.cameraId, err }, 'frame listener failed'));
-          continue;
-        }
-        this.pendingDeliveries++;
-        result
-          .catch((err: unknown) => this.log.error({ cameraId: this.cameraId, err }, 'frame listener failed'))
-          .finally(() => {
-            this.pendingDeliveries--;
-            this.updateFlow();
-          });
-      }
-    }
-    for (const q of this.queues) q.push(frame);
+    this.subscribers.deliver(frame);
     this.updateFlow();
   }
 
@@ -343,7 +305,7 @@ class FfmpegCameraSource implements CameraSource {
   private updateFlow(): void {
     const run = this.run;
     if (!run || run.ended || this.realtime) return;
-    const blocked = this.pendingDeliveries > 0 || [...this.queues].some((q) => q.full);
+    const blocked = this.subscribers.blocked;
     if (blocked && !run.paused) run.child.stdout.pause();
     else if (!blocked && run.paused) run.child.stdout.resume();
     run.paused = blocked;
@@ -448,8 +410,7 @@ class FfmpegCameraSource implements CameraSource {
     this.finished = true;
     this.clearTimers();
     this.setStatus({ state: 'stopped', reason, attempt: this.attempt, lastFrameAt: this.current.lastFrameAt });
-    for (const q of this.queues) q.end();
-    this.queues.clear();
+    this.subscribers.end();
     this.resolveEnded();
   }
 
@@ -466,12 +427,6 @@ class FfmpegCameraSource implements CameraSource {
     if (s.state === 'live' && previous !== 'live') {
       this.log.info({ cameraId: this.cameraId, state: 'live', attempt: s.attempt }, `camera ${this.cameraId} live`);
     }
-    for (const listener of this.statusListeners) {
-      try {
-        listener(this.status);
-      } catch (err) {
-        this.log.error({ cameraId: this.cameraId, err }, 'status listener threw');
-      }
-    }
+    this.subscribers.status(this.status);
   }
 }

@@ -8,7 +8,7 @@ import { silentLog, type Log } from '../log/log.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 import { DueKeyframe, type HeldKeyframe } from './due-keyframe.js';
-import { FrameQueue } from './frame-queue.js';
+import { SourceSubscribers } from './source-subscribers.js';
 import { GopBuffer, type ForwardRequest, type GopBufferOptions, type GopBufferStats } from './gop-buffer.js';
 import type { AccessUnit } from './rtsp/session.js';
 import { RtspSupervisor, type SessionLike } from './rtsp-supervisor.js';
@@ -76,10 +76,7 @@ export class NativeCameraSource implements CameraSource {
   private lastDecodeError: string | undefined;
   private longGopNote: string | undefined;
   private longGopMode: 'forward' | 'keyframes' | undefined;
-  private readonly frameListeners = new Set<FrameListener>();
-  private readonly statusListeners = new Set<StatusListener>();
-  private readonly queues = new Set<FrameQueue>();
-  private readonly maxBuffered: number;
+  private readonly subscribers: SourceSubscribers;
 
   constructor(camera: CameraSourceConfig, opts: CameraSourceOptions, hooks: NativeSourceHooks = {}) {
     this.cameraId = camera.id;
@@ -101,7 +98,7 @@ export class NativeCameraSource implements CameraSource {
     this.due = new DueKeyframe(this.intervalMs);
     this.gop = new GopBuffer(hooks.forward);
     this.watchdogMs = opts.watchdogMs ?? Math.max(20_000, 3 * this.intervalMs);
-    this.maxBuffered = Math.max(1, opts.maxBuffered ?? 2);
+    this.subscribers = new SourceSubscribers(camera.id, this.log, true, opts.maxBuffered ?? 2);
     const socketTimeoutMs = opts.socketTimeoutMs ?? 10_000;
     const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...opts.backoff, random: opts.random ?? opts.backoff?.random };
     this.supervisor = new RtspSupervisor(
@@ -158,20 +155,15 @@ export class NativeCameraSource implements CameraSource {
   }
 
   onFrame(listener: FrameListener): () => void {
-    this.frameListeners.add(listener);
-    return () => this.frameListeners.delete(listener);
+    return this.subscribers.onFrame(listener);
   }
 
   onStatus(listener: StatusListener): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.subscribers.onStatus(listener);
   }
 
   frames(): AsyncIterableIterator<Frame> {
-    const q = new FrameQueue(this.maxBuffered, true, () => undefined, (done) => this.queues.delete(done));
-    if (this.finished) q.end();
-    else this.queues.add(q);
-    return q;
+    return this.subscribers.frames();
   }
 
   private onConnecting(attempt: number): void {
@@ -330,16 +322,7 @@ export class NativeCameraSource implements CameraSource {
     this.supervisor.markLive();
     if (this.current.state !== 'live') this.setStatus({ state: 'live', attempt: this.supervisor.attempt, lastFrameAt: now, reason: this.longGopNote });
     else this.current.lastFrameAt = now;
-    for (const listener of this.frameListeners) {
-      try {
-        const result = listener(frame);
-        // Live: never wait for a slow consumer (the mailbox keeps the freshest frame).
-        if (result instanceof Promise) result.catch((err: unknown) => this.log.error({ cameraId: this.cameraId, err }, 'frame listener failed'));
-      } catch (err) {
-        this.log.error({ cameraId: this.cameraId, err }, 'frame listener threw');
-      }
-    }
-    for (const q of this.queues) q.push(frame);
+    this.subscribers.deliver(frame);
   }
 
   private noteLongGop(): void {
@@ -382,8 +365,7 @@ export class NativeCameraSource implements CameraSource {
     this.finished = true;
     this.clearTimers();
     this.setStatus({ state: 'stopped', reason: 'stopped', attempt: this.supervisor.attempt, lastFrameAt: this.current.lastFrameAt });
-    for (const q of this.queues) q.end();
-    this.queues.clear();
+    this.subscribers.end();
     this.resolveEnded();
   }
 
@@ -398,13 +380,7 @@ export class NativeCameraSource implements CameraSource {
     const previous = this.current.state;
     this.current = { cameraId: this.cameraId, ...s, lastFrameAt: s.lastFrameAt ?? this.current.lastFrameAt };
     if (s.state === 'live' && previous !== 'live') this.log.info({ cameraId: this.cameraId, state: 'live', attempt: s.attempt, transport: 'native' }, `camera ${this.cameraId} live`);
-    for (const listener of this.statusListeners) {
-      try {
-        listener(this.status);
-      } catch (err) {
-        this.log.error({ cameraId: this.cameraId, err }, 'status listener threw');
-      }
-    }
+    this.subscribers.status(this.status);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { NormalHereNotice } from '../contracts/scene-feedback.js';
-import { applyNormalHere, rereferenceOnShift } from './shift-rereference.js';
+import { applyNormalHere, rereferenceOnShift } from './scene-hooks.js';
 import { mkdirSync } from 'node:fs';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
@@ -41,7 +41,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const tracker = new CameraStateTracker(`${hostname()}-${process.pid}`);
     // A reviewer's "normal here" goes straight to this process's scene models.
     const sceneFeedback = {
-      normalHere: async (n: NormalHereNotice) => (pipeline && applyNormalHere((id, b) => pipeline!.acceptAsNormal(id, b), n.cameraId, n.boxes) ? ('applied' as const) : ('not-analyzed' as const)),
+      normalHere: async (n: NormalHereNotice) => (applyNormalHere(pipeline, n) ? ('applied' as const) : ('not-analyzed' as const)),
     };
     if (opts.review && config.review.enabled && !opts.once) review = await startReview({ config, queue, logger, getCameraStatus: (id) => tracker.get(id), sceneFeedback });
     const startedAt = Date.now();

@@ -15,7 +15,7 @@ import { CameraRegistry, cameraFingerprint } from '../fleet/registry.js';
 import { CameraStateTracker, syncAlerts } from '../fleet/camera-state.js';
 import { CameraStatePublisher } from '../fleet/camera-state-board.js';
 import { NormalHereReader } from '../fleet/scene-feedback.js';
-import { applyNormalHere, rereferenceOnShift } from './shift-rereference.js';
+import { applyNormalHere, rereferenceOnShift } from './scene-hooks.js';
 
 export interface WorkerOptions {
   config: PatrolConfig;
@@ -141,7 +141,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   await l.start();
   states.start();
   // Reviewers' "normal here" from `patrol serve`, for the cameras this worker analyzes.
-  const normalHere = new NormalHereReader(redis, keys, (n) => applyNormalHere((id, b) => pipeline.acceptAsNormal(id, b), n.cameraId, n.boxes), logger, heartbeatMs);
+  const normalHere = new NormalHereReader(redis, keys, (n) => applyNormalHere(pipeline, n), logger, heartbeatMs);
   await normalHere.start();
   logger.info({ ttlMs, heartbeatMs, prefix: keys.prefix, redis: redactRedisUrl(opts.redisUrl) }, `worker ${workerId} joined the fleet`);
 

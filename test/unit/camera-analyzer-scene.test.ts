@@ -7,7 +7,7 @@ import { CameraAnalyzer, type EvidencePort, type OpenEventsPort } from '../../sr
 import type { PatrolEvent } from '../../src/contracts/event.js';
 import type { SceneState } from '../../src/scene/model.js';
 import { decodeScene, encodeScene, MAX_SCENE_RESUME_GAP_MS, type ScenePort } from '../../src/scene/snapshot.js';
-import { applyNormalHere, rereferenceOnShift } from '../../src/pipeline/shift-rereference.js';
+import { applyNormalHere, rereferenceOnShift } from '../../src/pipeline/scene-hooks.js';
 import { resolveRules } from '../../src/score/rules.js';
 import { render, type SynthObject } from './scene-synthetic.js';
 
@@ -43,7 +43,7 @@ describe('a reviewer\'s "normal here" reaches the camera\'s scene model', () => 
     const opened = published.filter((m) => m.kind === 'opened');
     expect(opened).toHaveLength(1);
     const boxes = opened[0]!.event.bestBoxes.map((b) => b.box);
-    expect(applyNormalHere((id, b) => (id === 'cam1' ? a.acceptAsNormal(b) : false), 'cam1', boxes)).toBe(true);
+    expect(applyNormalHere({ acceptAsNormal: (id, b) => (id === 'cam1' ? a.acceptAsNormal(b) : false) }, { cameraId: 'cam1', boxes })).toBe(true);
     await feed(a, 30, 50, () => [PILE]);
     expect(published.filter((m) => m.kind === 'ended').map((m) => m.event.id)).toEqual([opened[0]!.event.id]);
     // And it does not come back as a new event while it stays.
@@ -60,7 +60,7 @@ describe('a reviewer\'s "normal here" reaches the camera\'s scene model', () => 
 
   it('before the first frame there is no scene model to teach', () => {
     const { a } = analyzer();
-    expect(applyNormalHere((_, b) => a.acceptAsNormal(b), 'cam1', [[0.1, 0.1, 0.3, 0.3]])).toBe(false);
+    expect(applyNormalHere({ acceptAsNormal: (_, b) => a.acceptAsNormal(b) }, { cameraId: 'cam1', boxes: [[0.1, 0.1, 0.3, 0.3]] })).toBe(false);
   });
 });
 

@@ -1,3 +1,6 @@
+import type { NormalHereNotice } from '../contracts/scene-feedback.js';
+import type { Pipeline } from './pipeline.js';
+
 /**
  * A view that moved (camera health: shifted) is a new baseline for the scene model, not a scene full of new
  * objects. Returns the per-frame check: it re-references once when the alert rises, not on every frame it stays.
@@ -12,9 +15,9 @@ export function rereferenceOnShift(isShifted: (cameraId: string) => boolean, rer
   };
 }
 
-/** The pipeline's "normal here": applies each box to the camera's scene model; true if any took. */
-export function applyNormalHere(accept: (cameraId: string, box: [number, number, number, number]) => boolean, cameraId: string, boxes: readonly [number, number, number, number][]): boolean {
+/** A reviewer's "normal here" on this process's pipeline: each box goes to the camera's scene model; true if any took. */
+export function applyNormalHere(pipeline: Pick<Pipeline, 'acceptAsNormal'> | undefined, notice: Pick<NormalHereNotice, 'cameraId' | 'boxes'>): boolean {
   let any = false;
-  for (const b of boxes) any = accept(cameraId, b) || any;
+  for (const b of notice.boxes) any = (pipeline?.acceptAsNormal(notice.cameraId, b) ?? false) || any;
   return any;
 }
