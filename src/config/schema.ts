@@ -72,6 +72,10 @@ export const DetectorSchema = z
   .object({
     manifest: z.string().describe('Path to the model manifest (models/NAME.json); the manifest names the .onnx file'),
     threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime intra-op threads per session'),
+    cropCheck: z
+      .boolean()
+      .default(true)
+      .describe("Run the manifest's crop check (a small classifier that looks again at each fire box and shrinks the score of look-alikes: red signs, orange flowers, lamps); false trusts the detector's score alone. Models without one ignore it"),
     burningCheck: z
       .object({
         enabled: z.boolean().default(true).describe('Second-stage check of fire and smoke: a short burst of consecutive frames must show a flickering flame (or smoke beside one); off trusts the detector alone'),

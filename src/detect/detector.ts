@@ -3,6 +3,7 @@ import { PatrolError } from '../errors.js';
 import type { Frame } from '../contracts/frame.js';
 import { checkModelIo, checkOutputDims, type ModelRef } from './check-model.js';
 import type { Detections } from '../contracts/detections.js';
+import { CropCheck } from './crop-check.js';
 import { loadManifest } from './load-manifest.js';
 import type { ModelManifest } from './manifest.js';
 import { type PostprocessSpec, postprocess, postprocessSpec } from './postprocess.js';
@@ -27,6 +28,8 @@ export interface DetectorOptions {
   scoreThreshold?: number;
   /** Per-class thresholds replacing the manifest's for these labels (the burning check's lower candidate thresholds). */
   classThresholds?: Readonly<Record<string, number>>;
+  /** Run the manifest's crop check when it has one (default true); false measures the detector alone. */
+  cropCheck?: boolean;
 }
 
 /** What the detector runs, for logs and summaries ("which model it ran"). */
@@ -41,6 +44,8 @@ export interface DetectorInfo {
   batch: number;
   dynamicBatch: boolean;
   threads: number;
+  /** Classes whose boxes the manifest's crop check looks at again; empty when it has none or it is off. */
+  cropChecked: string[];
 }
 
 interface BatchBuffer {
@@ -64,6 +69,7 @@ export class Detector {
 
   private constructor(
     private readonly session: InferenceSession,
+    private readonly cropCheck: CropCheck | undefined,
     manifest: ModelManifest,
     info: DetectorInfo,
     scoreThreshold: number | undefined,
@@ -113,11 +119,13 @@ export class Detector {
           'newer than onnxruntime-node supports). Re-export it as described in models/README.md.',
       );
     }
+    let cropCheck: CropCheck | undefined;
     try {
+      if (opts.cropCheck !== false) cropCheck = await CropCheck.load(m, loaded.manifestPath, { verifySha256: opts.verifySha256, threads });
       const { needsProbe } = checkModelIo(session, m, ref);
       const dynamicBatch = m.input.batch === 'dynamic';
       const batch = dynamicBatch ? Math.max(1, opts.maxBatch ?? 8) : (m.input.batch as number);
-      const detector = new Detector(session, m, {
+      const detector = new Detector(session, cropCheck, m, {
         name: m.name,
         version: m.version,
         modelPath,
@@ -127,6 +135,7 @@ export class Detector {
         batch,
         dynamicBatch,
         threads,
+        cropChecked: cropCheck ? (m.cropCheck?.classes ?? []).map((c) => c.name) : [],
       }, opts.scoreThreshold, opts.classThresholds);
       // Symbolic output dims: learn the real ones from one inference on a blank batch.
       if (needsProbe) {
@@ -137,6 +146,7 @@ export class Detector {
       return detector;
     } catch (err) {
       await session.release().catch(() => undefined);
+      await cropCheck?.release().catch(() => undefined);
       throw err;
     }
   }
@@ -158,6 +168,7 @@ export class Detector {
     // Let calls already queued finish first.
     await this.tail;
     await this.session.release();
+    await this.cropCheck?.release();
   }
 
   private async detectNow(frames: readonly Frame[]): Promise<Detections[]> {
@@ -172,10 +183,9 @@ export class Detector {
       chunk.forEach((f, k) => hwcToChw(f.data, plane, this.transform(f.pixelFormat), buf.data, k * 3 * plane));
       const out = await this.infer(buf);
       const per = out.data.length / (out.dims[0] ?? 1);
-      chunk.forEach((f, k) => {
-        const items = postprocess(out.data.subarray(k * per, (k + 1) * per), this.spec, f);
-        results.push({ cameraId: f.cameraId, timestamp: f.timestamp, model: this.info.name, items });
-      });
+      let items = chunk.map((f, k) => postprocess(out.data.subarray(k * per, (k + 1) * per), this.spec, f));
+      if (this.cropCheck) items = await this.cropCheck.apply(chunk, items, this.spec.decode.thresholds);
+      chunk.forEach((f, k) => results.push({ cameraId: f.cameraId, timestamp: f.timestamp, model: this.info.name, items: items[k]! }));
     }
     return results;
   }

@@ -53,12 +53,40 @@ export const ModelManifestSchema = z
         'Groups of class names that label the same object in alternative ways (e.g. [["garbage_bin","overflow"]]): ' +
           'NMS runs across each group, so one object keeps only its best label',
       ),
+    cropCheck: z
+      .object({
+        file: z.string().min(1).describe("The check's ONNX file, relative to the manifest's folder"),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('Checked at load when present'),
+        input: z.string().default('crops').describe('Input tensor: [N,3,size,size] float32 in the model\'s channel order, 0–255'),
+        output: z.string().default('yes').describe('Output tensor: [N,K] probability that the crop shows the class, one column per entry of classes'),
+        classes: z
+          .array(
+            z.object({
+              name: z.string(),
+              threshold: z.number().gt(0).lt(1).describe('Probability at which a box passes unchanged; under it its score shrinks in proportion'),
+            }).strict(),
+          )
+          .min(1)
+          .describe("Classes whose boxes the check looks at again, in the order of the output's columns"),
+        size: z.number().int().positive().default(64).describe('Crop side in pixels'),
+        grow: z.number().min(1).default(1.3).describe('Box grown by this factor around its centre before cutting'),
+        minSide: z.number().positive().default(12).describe('Smallest crop side in model-input pixels'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'A second look at each box of some classes: a small classifier on the box\'s crop rescales its score, so ' +
+          'look-alikes the detector mistakes for the class (red signs for fire) fall under the threshold',
+      ),
     license: z.string(),
     provenance: z.string().describe('Where the weights came from and how they were trained'),
   })
   .strict()
   .superRefine((m, ctx) => {
     const names = new Set(m.classes.map((c) => c.name));
+    m.cropCheck?.classes.forEach(({ name }, i) => {
+      if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['cropCheck', 'classes', i, 'name'], message: `"${name}" is not one of this model's classes` });
+    });
     const seen = new Set<string>();
     m.exclusiveClasses.forEach((group, g) =>
       group.forEach((name, i) => {

@@ -109,10 +109,11 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const burnThresholds = await burningThresholds(config.detector.manifest);
   const detector = await Detector.load(config.detector.manifest, {
     threads: config.detector.threads,
+    cropCheck: config.detector.cropCheck,
     classThresholds: check.enabled ? Object.fromEntries([...burnThresholds].map(([label, t]) => [label, t * check.candidateRatio])) : undefined,
   });
   const model = detector.info;
-  logger.info({ model: model.name, version: model.version, file: model.modelPath, input: `${model.inputWidth}x${model.inputHeight}`, batch: model.batch, threads: model.threads }, `detector loaded: ${model.name}`);
+  logger.info({ model: model.name, version: model.version, file: model.modelPath, input: `${model.inputWidth}x${model.inputHeight}`, batch: model.batch, threads: model.threads, cropChecked: model.cropChecked }, `detector loaded: ${model.name}`);
 
   const ffmpeg = resolveFfmpeg();
   const pixelFormat = detector.manifest.input.channelOrder === 'BGR' ? 'bgr24' : 'rgb24';

@@ -69,6 +69,15 @@ describe('parseManifest', () => {
     expect(e.message).toMatch(/exclusiveClasses\[1\]\[1\]: "garbage_bin" is in more than one group/);
   });
 
+  it('a crop check fills its defaults and must name classes of this model', () => {
+    const check = { file: 'check.onnx', classes: [{ name: 'garbage', threshold: 0.4 }] };
+    expect(parseManifest({ ...valid, cropCheck: check }, 'm.json').cropCheck).toEqual({ ...check, input: 'crops', output: 'yes', size: 64, grow: 1.3, minSide: 12 });
+    const e = errorOf(() => parseManifest({ ...valid, cropCheck: { ...check, classes: [{ name: 'fire', threshold: 0.4 }] } }, 'm.json'));
+    expect(e.message).toMatch(/cropCheck\.classes\[0\]\.name: "fire" is not one of this model's classes/);
+    const t = errorOf(() => parseManifest({ ...valid, cropCheck: { ...check, classes: [{ name: 'garbage', threshold: 1 }] } }, 'm.json'));
+    expect(t.message).toMatch(/cropCheck\.classes\[0\]\.threshold: expected < 1, got 1/);
+  });
+
   it('reports missing fields and a malformed sha256', () => {
     const { license: _l, ...noLicense } = valid;
     const e = errorOf(() => parseManifest({ ...noLicense, sha256: 'abc' }, 'm.json'));
