@@ -22,10 +22,10 @@ function errorOf(fn: () => unknown): PatrolError {
 }
 
 describe('tour mode config', () => {
-  it('fills the defaults: revisit 60 s, priority 1, no hours; 8 visits at once, 10 s for the first keyframe', () => {
+  it('fills the defaults: revisit 60 s, priority 1, no hours; 32 visits at once, 10 s for the first keyframe', () => {
     const c = parseConfig(cam('    transport: native\n    tour: {}'), 'f.yaml', {});
     expect(c.cameras[0]!.tour).toEqual({ revisitSec: 60, priority: 1, hours: [] });
-    expect(c.tour).toEqual({ maxVisits: 8, visitTimeoutSec: 10, missTolerance: 0.5 });
+    expect(c.tour).toEqual({ maxVisits: 32, visitTimeoutSec: 10, missTolerance: 0.5 });
     expect(parseConfig(cam('    transport: native'), 'f.yaml', {}).cameras[0]!.tour).toBeUndefined();
   });
 
