@@ -140,6 +140,7 @@ export class TourCameraSource implements CameraSource {
       if (this.heldSource === source && s.state !== 'stopped') this.setStatus({ state: s.state, reason: s.reason, attempt: s.attempt, retryAt: s.retryAt, lastFrameAt: s.lastFrameAt });
     });
     this.log.info({ cameraId: this.cameraId }, `camera ${this.cameraId}: held open (candidate or open event); off the tour until it ends`);
+    this.setStatus({ ...this.current });
     source.start();
   }
 
@@ -151,7 +152,7 @@ export class TourCameraSource implements CameraSource {
     if (this.stopping) return;
     this.runner.release(this.cameraId);
     this.log.info({ cameraId: this.cameraId }, `camera ${this.cameraId}: released back to the tour`);
-    if (this.current.state === 'live') this.setStatus({ ...this.current, reason: undefined });
+    this.setStatus({ ...this.current });
   }
 
   private onVisitFrame(f: TourFrame): void {
@@ -171,10 +172,9 @@ export class TourCameraSource implements CameraSource {
       sourceHeight: f.decoded.sourceHeight,
     };
     const now = this.clock();
-    if (this.current.state !== 'live') {
-      this.setStatus({ state: 'live', attempt: 0, lastFrameAt: now });
-      this.log.info({ cameraId: this.cameraId, state: 'live', transport: 'native', tour: true }, `camera ${this.cameraId} live (toured)`);
-    } else this.current.lastFrameAt = now;
+    if (this.current.state !== 'live') this.log.info({ cameraId: this.cameraId, state: 'live', transport: 'native', tour: true }, `camera ${this.cameraId} live (toured)`);
+    // A status per visit: what the Cameras page and the fleet's camera state show (last visit, next due, misses).
+    this.setStatus({ state: 'live', attempt: 0, lastFrameAt: now });
     this.subscribers.deliver(frame);
   }
 
