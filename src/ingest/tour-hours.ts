@@ -1,7 +1,7 @@
 import { WEEKDAYS, type CameraTourConfig, type TourHours } from '../config/schema.js';
 
 /** Wall-clock fields in a time zone: weekday (0 = mon) and minutes since midnight. */
-interface LocalTime {
+export interface LocalTime {
   weekday: number;
   minutes: number;
 }

@@ -7,7 +7,7 @@ import { DEFAULT_BACKOFF, nextBackoffMs, type BackoffOptions } from './backoff.j
 import { diagnoseSessionEnd, type Diagnosis, type SessionLike } from './rtsp-supervisor.js';
 import type { RtspError } from './rtsp/errors.js';
 import { RtspSession, type AccessUnit, type RtspSessionOptions } from './rtsp/session.js';
-import { localTimeIn, tourPriority } from './tour-hours.js';
+import { localTimeIn, tourPriority, type LocalTime } from './tour-hours.js';
 import { chooseVisits, dueAt, failed, isMiss, nextWakeAt, released, visited, type TourEntry } from './tour-schedule.js';
 
 export interface TourRunnerOptions {
@@ -91,7 +91,7 @@ export class TourRunner {
   private readonly log: Log;
   private readonly clock: () => number;
   private readonly backoff: BackoffOptions;
-  private readonly localTime: (epochMs: number) => { weekday: number; minutes: number };
+  private readonly localTime: (epochMs: number) => LocalTime;
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -125,7 +125,7 @@ export class TourRunner {
   add(spec: TourCameraSpec, sink: TourSink): void {
     if (this.closed) return;
     if (this.cameras.has(spec.id)) throw new Error(`camera ${spec.id} is already toured`);
-    const intervalMs = this.intervalMs(spec, this.clock());
+    const intervalMs = this.intervalMs(spec, spec.tour.hours.length > 0 ? this.localTime(this.clock()) : undefined);
     this.cameras.set(spec.id, { spec, sink, entry: { id: spec.id, intervalMs, held: false, visiting: false }, visits: 0, misses: 0, failures: 0 });
     this.schedule();
   }
@@ -177,8 +177,9 @@ export class TourRunner {
     await Promise.all([...this.inFlight]);
   }
 
-  private intervalMs(spec: TourCameraSpec, now: number): number {
-    const p = spec.tour.hours.length > 0 ? tourPriority(spec.tour, this.localTime(now)) : spec.tour.priority;
+  /** The revisit interval with the priority now (market hours need the local time). */
+  private intervalMs(spec: TourCameraSpec, local: LocalTime | undefined): number {
+    const p = local && spec.tour.hours.length > 0 ? tourPriority(spec.tour, local) : spec.tour.priority;
     return (spec.tour.revisitSec * 1000) / p;
   }
 
@@ -192,8 +193,7 @@ export class TourRunner {
     if (hasHours) {
       const local = this.localTime(now);
       for (const c of this.cameras.values()) {
-        if (c.spec.tour.hours.length === 0) continue;
-        const intervalMs = (c.spec.tour.revisitSec * 1000) / tourPriority(c.spec.tour, local);
+        const intervalMs = this.intervalMs(c.spec, local);
         if (intervalMs !== c.entry.intervalMs) c.entry = { ...c.entry, intervalMs };
       }
     }

@@ -135,8 +135,9 @@ export class TourCameraSource implements CameraSource {
     const source = new NativeCameraSource({ ...this.camera, transport: 'native' }, { ...this.opts, decoderPool: this.runner.pool });
     this.heldSource = source;
     source.onFrame((frame) => this.subscribers.deliver(frame));
-    // The held session's states are the camera's; a visit's status while held would be stale.
+    // The held session's states are the camera's (a live camera stays live while its held session connects).
     source.onStatus((s) => {
+      if (s.state === 'connecting' && this.current.state === 'live') return;
       if (this.heldSource === source && s.state !== 'stopped') this.setStatus({ state: s.state, reason: s.reason, attempt: s.attempt, retryAt: s.retryAt, lastFrameAt: s.lastFrameAt });
     });
     this.log.info({ cameraId: this.cameraId }, `camera ${this.cameraId}: held open (candidate or open event); off the tour until it ends`);
