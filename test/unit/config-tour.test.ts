@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { PatrolError } from '../../src/errors.js';
+import { errorOf } from '../support/patrol-error.js';
 
 const cam = (extra: string, url = 'rtsp://10.0.0.1/s', top = ''): string => `
 cameras:
@@ -11,15 +11,6 @@ detector:
   manifest: m.json
 ${top}`;
 
-function errorOf(fn: () => unknown): PatrolError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PatrolError) return err;
-    throw err;
-  }
-  throw new Error('expected a PatrolError');
-}
 
 describe('tour mode config', () => {
   it('fills the defaults: revisit 60 s, priority 1, no hours; 32 visits at once, 10 s for the first keyframe', () => {
