@@ -4,6 +4,7 @@ import type { Frame } from '../contracts/frame.js';
 import { KeyframeDecoderPool } from '../decode/decoder-pool.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { silentLog, type Log } from '../log/log.js';
+import { decodedFrame } from './decoded-frame.js';
 import { NativeCameraSource } from './native-source.js';
 import type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 import { SourceSubscribers } from './source-subscribers.js';
@@ -158,20 +159,7 @@ export class TourCameraSource implements CameraSource {
 
   private onVisitFrame(f: TourFrame): void {
     if (this.stopping || this.heldSource) return;
-    const pool = this.runner.pool;
-    const frame: Frame = {
-      cameraId: this.cameraId,
-      timestamp: f.receivedAt,
-      ptsMs: f.streamMs,
-      data: f.decoded.data,
-      pixelFormat: pool.pixelFormat,
-      width: pool.width,
-      height: pool.height,
-      contentWidth: f.decoded.contentWidth,
-      contentHeight: f.decoded.contentHeight,
-      sourceWidth: f.decoded.sourceWidth,
-      sourceHeight: f.decoded.sourceHeight,
-    };
+    const frame = decodedFrame(this.cameraId, this.runner.pool, f.decoded, f);
     const now = this.clock();
     if (this.current.state !== 'live') this.log.info({ cameraId: this.cameraId, state: 'live', transport: 'native', tour: true }, `camera ${this.cameraId} live (toured)`);
     // A status per visit: what the Cameras page and the fleet's camera state show (last visit, next due, misses).
