@@ -25,6 +25,8 @@ export class TourCameraSource implements CameraSource {
   private readonly clock: () => number;
   private readonly runner: TourRunner;
   private readonly ownsRunner: boolean;
+  /** A runner of its own made its own pool too (none was given). */
+  private readonly ownsPool: boolean;
   private readonly subscribers: SourceSubscribers;
   private current: SourceStatus;
   private started = false;
@@ -45,6 +47,7 @@ export class TourCameraSource implements CameraSource {
     this.log = opts.logger ?? silentLog;
     this.clock = opts.clock ?? Date.now;
     this.ownsRunner = !opts.tour;
+    this.ownsPool = !opts.tour && !opts.decoderPool;
     this.runner =
       opts.tour ??
       new TourRunner({
@@ -96,10 +99,8 @@ export class TourCameraSource implements CameraSource {
       await this.holdChain;
       await this.heldSource?.stop();
       this.heldSource = undefined;
-      if (this.ownsRunner) {
-        await this.runner.close();
-        await this.runner.pool.close();
-      }
+      if (this.ownsRunner) await this.runner.close();
+      if (this.ownsPool) await this.runner.pool.close();
       this.setStatus({ state: 'stopped', reason: 'stopped', attempt: this.current.attempt });
       this.subscribers.end();
       this.resolveEnded();

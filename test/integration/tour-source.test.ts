@@ -176,4 +176,15 @@ describe('tour mode against GStreamer: visit in turn, connect, first keyframe, d
     const released = held.source.status.tour!;
     expect(released.nextDueAt).toBeDefined();
   }, 120_000);
+
+  it('a toured camera on a tour of its own (no runner given) visits on its own and leaves the given decoder pool open', async () => {
+    const source = createCameraSource(tourCamera('solo', server.url('t2'), 2), { ...SIZE, decoderPool: pool, socketTimeoutMs: 5_000 });
+    const frames: Frame[] = [];
+    source.onFrame((f) => void frames.push(f));
+    source.start();
+    await until('two visits', () => frames.length >= 2, 20_000, () => source.status);
+    await source.stop();
+    expect(source.status.state).toBe('stopped');
+    expect(pool.pids.length).toBeGreaterThan(0);
+  }, 60_000);
 });
