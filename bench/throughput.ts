@@ -46,6 +46,7 @@ import { StageProgress } from './lib/throughput/stage-progress.js';
 import { stageTable } from './lib/throughput/stage-table.js';
 import { printSummary } from './lib/throughput/summary-print.js';
 import { checkThroughputTargets, missedLines, ThroughputTargetsSchema } from './lib/throughput/targets.js';
+import { measureTour, type TourCost } from './lib/throughput/tour-cost.js';
 
 interface Args {
   quick: boolean;
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
   const loadStart = loadAverage1();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'patrol-bench-throughput-'));
   const omitted: string[] = [];
-  const progress = new StageProgress(8);
+  const progress = new StageProgress(9);
   const cleanup = () => rmSync(tmp, { recursive: true, force: true });
   process.once('exit', cleanup);
   try {
@@ -145,7 +146,18 @@ async function main(): Promise<number> {
       omitted.push(`RTSP ingest and decode stages: ${(err as Error).message.split('\n')[0]}`);
     }
 
-    // 8. Live ramp.
+    // 8. Tour mode: one worker's visit capacity on its own mounts (never fails the bench: an error is listed).
+    const tourRevisitSec = targets.tour?.revisitSec ?? 60;
+    progress.stage(`tour mode: ${plan.tour.mounts} mounts every ${plan.tour.revisitSec} s, ${plan.tour.slots} visit slots`);
+    let tour: TourCost | undefined;
+    try {
+      tour = await measureTour(plan, clip, ffmpeg, { width: info.inputWidth, height: info.inputHeight, pixelFormat }, tourRevisitSec, progress);
+    } catch (err) {
+      progress.note(`tour stage failed: ${(err as Error).message}`);
+      omitted.push(`tour mode: ${(err as Error).message.split('\n')[0]}`);
+    }
+
+    // 9. Live ramp.
     progress.stage(`live run: K ramp ${plan.live.ks.join(', ')} (stops at > ${targets.maxIntervalMissRatio * 100}% misses or p95 > ${targets.maxEventLatencyP95Ms / 1000} s)`);
     const ramp = await runLiveRamp(plan, clip, ffmpeg.path, args.model, targets, progress, omitted);
 
@@ -161,6 +173,7 @@ async function main(): Promise<number> {
           ? { k: lastLive.k, sustained: lastLive.sustained, cpuMsPerCameraSecond: lastLive.cpuMsPerCameraSecond, missRatio: lastLive.misses.ratio, latencyP95Ms: lastLive.latency.p95, rssMbPerStream: lastLive.rssMb.perStream }
           : undefined,
         controlPlane: controlPlane ? { cameras: controlPlane.cameras, coreShare: controlPlane.coreShare, publishP95Ms: controlPlane.publishLatency.p95 } : undefined,
+        tour: tour && { camerasPerRevisit: tour.projection.camerasPerRevisit, note: tourNote(tour) },
       },
       targets,
     );
@@ -185,6 +198,7 @@ async function main(): Promise<number> {
         ingest: ingestDecode?.ingest,
         decode: ingestDecode?.decode,
         nativeIngest: ingestDecode?.native,
+        tour,
         inference: { rows: inferenceRows, note: batchModel.note },
         scoring: { cameras: plan.scoring.cameras, steps: scoring.steps, cpuMsPerStep: scoring.cpuMsPerStep, cpuMsPerCameraSecond: scoring.cpuMsPerStep / INTERVAL_SEC, changes: scoring.changes.length },
         dispatch,
@@ -211,6 +225,11 @@ async function main(): Promise<number> {
   }
 }
 
+/** How the tour figure was reached: measured slots and mounts, the bound that holds, projected to the default slots. */
+function tourNote(t: TourCost): string {
+  const p = t.projection;
+  return `${t.visits} visits of ${t.camerasVisited}/${t.mounts} mounts in ${t.windowSec.toFixed(0)} s with ${t.slots} slots, ${t.visitSec.mean.toFixed(2)} s and ${t.cpuMsPerVisit.toFixed(1)} CPU-ms per visit; ${p.bound}-bound at ${p.slots} slots on ${p.cores} cores`;
+}
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main().then(
   (code) => {

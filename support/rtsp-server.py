@@ -84,6 +84,9 @@ def main():
     ap.add_argument("--feed", help="MPEG-TS clip: start one looping ffmpeg RTP feeder per mount")
     ap.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg binary for --feed")
     ap.add_argument("--parent-watch", action="store_true", help="exit when stdin reaches end of file")
+    ap.add_argument("--client-threads", type=int, default=0,
+                    help="serve clients on up to N threads (default GStreamer's 1: a DESCRIBE that prepares a mount's media, "
+                         "waiting for its keyframe, holds up every other client; tour mode's many short visits need more)")
     args = ap.parse_args()
     if not args.mount:
         ap.error("give at least one --mount NAME=UDPPORT")
@@ -92,6 +95,8 @@ def main():
     server = GstRtspServer.RTSPServer()
     server.set_address(args.address)
     server.set_service(str(args.port))
+    if args.client_threads > 0:
+        server.get_thread_pool().set_max_threads(args.client_threads)
     mounts = server.get_mount_points()
 
     if args.auth:

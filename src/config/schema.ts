@@ -29,6 +29,38 @@ export const ZoneSchema = z
   .strict();
 export type ZoneConfig = z.infer<typeof ZoneSchema>;
 
+/** "HH:MM", 24-hour clock. */
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a time of day as HH:MM (24-hour, e.g. 06:30)');
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+export const TourHoursSchema = z
+  .object({
+    from: ClockTime.describe('Start of the window, HH:MM in tour.timezone'),
+    to: ClockTime.describe('End of the window, HH:MM (exclusive); before `from` = the window runs past midnight'),
+    days: z.array(z.enum(WEEKDAYS)).min(1).optional().describe('Weekdays the window applies on (the day it starts); default every day'),
+    priority: z.number().min(1).max(100).describe('Priority inside the window (replaces the camera\'s priority while it is higher): 3 = visited three times as often'),
+  })
+  .strict();
+export type TourHours = z.infer<typeof TourHoursSchema>;
+
+export const CameraTourSchema = z
+  .object({
+    revisitSec: z.number().min(1).max(86_400).default(60).describe('Visit the camera at least once per this many seconds (priority 1)'),
+    priority: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(1)
+      .describe('How much more often than revisitSec the camera is visited: a hotspot at 2 is visited every revisitSec / 2; under overload every camera is visited less often, in proportion'),
+    hours: z.array(TourHoursSchema).default([]).describe('Time windows (market hours) that raise the priority, e.g. {from: "06:00", to: "09:00", priority: 3}'),
+  })
+  .strict()
+  .describe(
+    'Tour mode (轮巡, transport native, rtsp:// only) for cameras whose violations are slow (stall, dumping): the camera is not held open; a tour worker visits it in turn (connect, first keyframe, analyze, disconnect). While a candidate or an open event is on the camera it is held open like any native camera (analyzed every intervalSec) and returns to the tour when it ends',
+  );
+export type CameraTourConfig = z.infer<typeof CameraTourSchema>;
+
 export const CameraSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'),
@@ -64,6 +96,7 @@ export const CameraSchema = z
       .describe(
         "How the camera is received (default ffmpeg). ffmpeg: one ffmpeg process per camera receives, decodes and letterboxes (any URL; clip ring). native (rtsp:// only, H.264/H.265 over TCP): Patrol's in-process RTSP client keeps only the newest keyframe and, when the camera is due, a decoder shared by all cameras decodes it — far less CPU and memory per camera. For now native analyzes keyframes only (a GOP longer than the interval sets the pace; decode: interval is not supported), writes no clip ring (events go out without clips), and speaks neither rtsps:// nor UDP",
       ),
+    tour: CameraTourSchema.optional(),
   })
   .strict();
 export type CameraConfig = z.infer<typeof CameraSchema>;
@@ -136,6 +169,43 @@ export const FleetSchema = z
   .describe('Camera workers across processes and machines (`patrol worker`), and the metrics/health endpoint of every role');
 export type FleetConfig = z.infer<typeof FleetSchema>;
 
+/** Defaults of the `tour` section. */
+export const TOUR_DEFAULTS = { maxVisits: 32, visitTimeoutSec: 10, missTolerance: 0.5 } as const;
+
+export const TourSchema = z
+  .object({
+    maxVisits: z.number().int().min(1).max(1000).default(TOUR_DEFAULTS.maxVisits).describe('Most tour visits in progress at once in this process (connections open for visits; held cameras do not count). A visit lasts the connect plus the wait for the next keyframe (≈ 1–2 s on a 2 s GOP): 32 visit 1000 cameras a minute'),
+    visitTimeoutSec: z
+      .number()
+      .min(1)
+      .max(120)
+      .default(TOUR_DEFAULTS.visitTimeoutSec)
+      .describe('A visit that has no keyframe (with its parameter sets) this long after it began fails and the camera backs off; at least one GOP plus the connect time'),
+    timezone: z
+      .string()
+      .refine((tz) => validTimeZone(tz), 'an IANA time zone such as Asia/Shanghai')
+      .optional()
+      .describe("Time zone of the cameras' tour.hours windows (IANA, e.g. Asia/Shanghai); default the machine's"),
+    missTolerance: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(TOUR_DEFAULTS.missTolerance)
+      .describe('A visit that begins later than its due time plus this share of the revisit interval counts as an interval miss'),
+  })
+  .strict()
+  .describe('Tour mode settings of each process (see cameras[].tour)');
+export type TourConfig = z.infer<typeof TourSchema>;
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const REVIEW_DEFAULTS = {
   enabled: true,
   host: '127.0.0.1',
@@ -207,6 +277,7 @@ export const ConfigSchema = z
       .default({ level: 'info' }),
     // Fleet: `patrol worker` leases cameras from Redis; every role serves /metrics, /healthz, /readyz.
     fleet: FleetSchema.default(FLEET_DEFAULTS),
+    tour: TourSchema.default(TOUR_DEFAULTS),
   })
   .strict();
 

@@ -30,6 +30,16 @@ export function checkConfigSemantics(config: PatrolConfig): ConfigProblem[] {
         fix: `Set cameras[${i}].decode to keyframe, or cameras[${i}].transport to ffmpeg.`,
       });
     }
+    if (cam.tour && cam.transport !== 'native') {
+      problems.push({
+        path: `cameras[${i}].tour`,
+        message: `camera '${cam.id}' is toured, which needs transport 'native'${cam.transport ? ` (it has ${cam.transport})` : ''}`,
+        fix: `Add transport: native to cameras[${i}] (its url must be rtsp://), or remove cameras[${i}].tour to hold the camera open.`,
+      });
+    }
+    cam.tour?.hours.forEach((h, j) => {
+      if (h.from === h.to) problems.push({ path: `cameras[${i}].tour.hours[${j}]`, message: `the window from ${h.from} to ${h.to} is empty`, fix: 'Give the window a different end (to), e.g. from: "06:00", to: "09:00".' });
+    });
     const zoneIds = new Set<string>();
     cam.zones.forEach((zone, j) => {
       const path = `cameras[${i}].zones[${j}]`;

@@ -13,6 +13,34 @@ export interface SourceStatus {
   /** When the next reconnect is due (epoch ms), while in backoff. */
   retryAt?: number;
   lastFrameAt?: number;
+  /** Toured cameras (cameras[].tour): the tour's bookkeeping. */
+  tour?: TourStatus;
+}
+
+/**
+ * A toured camera between and during visits: its state is live while visits bring frames (backoff or failed
+ * when one fails), and this says when it was seen and is due.
+ */
+export const TourStatusSchema = z.object({
+  revisitSec: z.number().describe('the revisit interval now, priority and market hours applied'),
+  lastVisitAt: z.number().optional().describe('when the last successful visit began (epoch ms)'),
+  nextDueAt: z.number().optional().describe('when the next visit is due (epoch ms); absent while held open'),
+  visits: z.number().int().describe('successful visits'),
+  misses: z.number().int().describe('visits that began later than their revisit interval allows'),
+  held: z.boolean().describe('held open (a candidate or an open event): connected and analyzed every intervalSec until it ends'),
+});
+export type TourStatus = z.infer<typeof TourStatusSchema>;
+
+/** One tour visit, for metrics: how long it took and whether it came late. */
+export interface TourVisitReport {
+  cameraId: string;
+  ok: boolean;
+  startedAt: number;
+  /** From the connect to the decoded keyframe (or the failure). */
+  durationMs: number;
+  /** It began later than the camera's revisit interval allows (tour.missTolerance). */
+  miss: boolean;
+  reason?: string;
 }
 
 /** The picture checks camera health runs (observe/camera-health.ts); an open one is an alert on the Cameras page. */
@@ -42,5 +70,6 @@ export const CameraRuntimeSchema = z.object({
   fps: z.number().optional().describe('frames analyzed per second over the last minute'),
   alerts: z.array(CameraAlertSchema).optional(),
   updatedAt: z.number().optional().describe('when the worker last published this (epoch ms)'),
+  tour: TourStatusSchema.optional(),
 });
 export type CameraRuntimeStatus = z.infer<typeof CameraRuntimeSchema>;

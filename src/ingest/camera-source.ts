@@ -13,6 +13,7 @@ import type { Frame } from '../contracts/frame.js';
 import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
 import { SourceSubscribers } from './source-subscribers.js';
 import { NativeCameraSource } from './native-source.js';
+import { TourCameraSource } from './tour-source.js';
 import type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 import { silentLog, type Log } from '../log/log.js';
 import { redactCredentials as redactUrl } from '../log/redact.js';
@@ -21,8 +22,12 @@ import { concatOptionsSupported, INPUT_SCRIPT_FD, spawnFfmpeg } from '../decode/
 
 export type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 
-/** transport native: the in-process RTSP client and the shared decoder pool; otherwise one ffmpeg per camera. */
+/**
+ * transport native: the in-process RTSP client and the shared decoder pool, visited in turn when toured
+ * (cameras[].tour); otherwise one ffmpeg per camera.
+ */
 export function createCameraSource(camera: CameraSourceConfig, opts: CameraSourceOptions): CameraSource {
+  if (camera.transport === 'native' && camera.tour) return new TourCameraSource(camera, opts);
   return camera.transport === 'native' ? new NativeCameraSource(camera, opts) : new FfmpegCameraSource(camera, opts);
 }
 

@@ -7,6 +7,7 @@ import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
 import type { BackoffOptions } from './backoff.js';
 import type { RingConfig } from './ring-writer.js';
 import type { Log } from '../log/log.js';
+import type { TourRunner } from './tour-runner.js';
 
 /*
  * What every camera source is and takes, apart from the implementations (camera-source.ts: one ffmpeg per
@@ -14,7 +15,7 @@ import type { Log } from '../log/log.js';
  */
 
 /** The camera fields a source uses (a full CameraConfig fits). */
-export type CameraSourceConfig = Pick<CameraConfig, 'id' | 'url' | 'loop' | 'intervalSec' | 'decode'> & Partial<Pick<CameraConfig, 'transport'>>;
+export type CameraSourceConfig = Pick<CameraConfig, 'id' | 'url' | 'loop' | 'intervalSec' | 'decode'> & Partial<Pick<CameraConfig, 'transport' | 'tour'>>;
 
 export interface CameraSourceOptions {
   /** Detector input size: frames are letterboxed to exactly this. */
@@ -67,6 +68,11 @@ export interface CameraSourceOptions {
    * source's). Default: a pool of the source's own, stopped with it.
    */
   decoderPool?: KeyframeDecoderPool;
+  /**
+   * Toured cameras (cameras[].tour): the process's tour, whose visit slots all toured cameras share (its pool
+   * is their decoder pool). Default: a tour of the camera's own, one visit at a time, stopped with it.
+   */
+  tour?: TourRunner;
 }
 
 export type FrameListener = (frame: Frame) => void | Promise<unknown>;
@@ -95,4 +101,9 @@ export interface CameraSource {
   onStatus(listener: StatusListener): () => void;
   /** The same frames as an async iterator; `break` unsubscribes. */
   frames(): AsyncIterableIterator<Frame>;
+  /**
+   * Toured cameras only: hold the camera open (a candidate or an open event is on it) or return it to the
+   * tour. The pipeline calls it after every analyzed frame of the camera.
+   */
+  setHeld?(held: boolean): void;
 }

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Detections } from '../contracts/detections.js';
 import type { Frame } from '../contracts/frame.js';
-import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
+import type { SourceState, SourceStatus, TourVisitReport } from '../contracts/camera-status.js';
 import type { EventChange } from '../contracts/event.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
 import { BudgetMeter, IntervalTracker } from './analysis-meters.js';
@@ -44,6 +44,10 @@ export class PatrolMetrics {
   readonly leaseChanges: Counter<'change'>;
   readonly fenced: Counter<'what'>;
   readonly info: Gauge<'role' | 'worker' | 'model'>;
+  readonly tourVisits: Counter<'camera' | 'result'>;
+  readonly tourVisitSeconds: Histogram<'result'>;
+  readonly tourMisses: Counter<'camera'>;
+  readonly tourCameras: Gauge<'held'>;
 
   readonly intervals = new IntervalTracker();
   readonly budget = new BudgetMeter();
@@ -166,6 +170,33 @@ export class PatrolMetrics {
       labelNames: ['what'],
       registers,
     });
+    this.tourVisits = new Counter({ name: 'patrol_tour_visits_total', help: 'Tour visits per toured camera, by result (ok: a keyframe decoded; failed: refused, 401/404, no keyframe in time)', labelNames: ['camera', 'result'], registers });
+    this.tourVisitSeconds = new Histogram({
+      name: 'patrol_tour_visit_seconds',
+      help: 'Duration of a tour visit: connect, first keyframe, disconnect and decode (mostly the wait for the next keyframe)',
+      labelNames: ['result'],
+      buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 20],
+      registers,
+    });
+    this.tourMisses = new Counter({
+      name: 'patrol_tour_interval_misses_total',
+      help: 'Tour visits that began later than the camera\'s revisit interval (priority applied) plus tour.missTolerance: the tour is over capacity (add visit slots or workers, or lengthen revisitSec)',
+      labelNames: ['camera'],
+      registers,
+    });
+    this.tourCameras = new Gauge({
+      name: 'patrol_tour_cameras',
+      help: 'Toured cameras of this process: held open (a candidate or open event) or touring',
+      labelNames: ['held'],
+      registers,
+      collect() {
+        let held = 0;
+        let touring = 0;
+        for (const s of self.statuses.values()) if (s.tour) s.tour.held ? held++ : touring++;
+        this.set({ held: 'true' }, held);
+        this.set({ held: 'false' }, touring);
+      },
+    });
   }
 
   setQueue(queue: DispatchQueue): void {
@@ -209,13 +240,21 @@ export class PatrolMetrics {
     if (s.state !== 'live') this.intervals.reset(s.cameraId);
   }
 
+  tourVisit(v: TourVisitReport): void {
+    const result = v.ok ? 'ok' : 'failed';
+    this.tourVisits.inc({ camera: v.cameraId, result });
+    this.tourVisitSeconds.observe({ result }, v.durationMs / 1000);
+    if (v.miss) this.tourMisses.inc({ camera: v.cameraId });
+  }
+
   eventChange(change: EventChange): void {
     this.events.inc({ type: change.event.type, kind: change.kind });
   }
 
   /** A camera left this process (lease released or lost): drop its series so they do not linger. */
   forgetCamera(cameraId: string): void {
-    for (const m of [this.framesDecoded, this.framesAnalyzed, this.framesSkipped, this.intervalMisses, this.lastAnalyzedAge, this.lastFrameAge]) m.remove({ camera: cameraId });
+    for (const m of [this.framesDecoded, this.framesAnalyzed, this.framesSkipped, this.intervalMisses, this.lastAnalyzedAge, this.lastFrameAge, this.tourMisses]) m.remove({ camera: cameraId });
+    for (const result of ['ok', 'failed']) this.tourVisits.remove({ camera: cameraId, result });
     for (const state of STATES) this.cameraState.remove({ camera: cameraId, state });
     for (const check of ['frozen', 'dark', 'blurred', 'shifted']) this.cameraHealth.remove({ camera: cameraId, check });
     this.decoded.delete(cameraId);

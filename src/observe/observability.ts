@@ -3,7 +3,7 @@ import type { PatrolConfig } from '../config/schema.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
 import type { Detections } from '../contracts/detections.js';
 import type { Frame } from '../contracts/frame.js';
-import type { SourceStatus } from '../contracts/camera-status.js';
+import type { SourceStatus, TourVisitReport } from '../contracts/camera-status.js';
 import type { EventChange } from '../contracts/event.js';
 import { PatrolError } from '../errors.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -33,6 +33,7 @@ export interface ObservedHooks {
   onChange: (change: EventChange) => void;
   onAnalyzed: (frame: Frame, detections: Detections) => void;
   onBatch: (size: number, ms: number) => void;
+  onTourVisit: (visit: TourVisitReport) => void;
 }
 
 /**
@@ -56,7 +57,8 @@ export class Observability {
     this.metrics = new PatrolMetrics(opts.role);
     this.health = new HealthMonitor(opts.logger.child({ part: 'camera-health' }), this.metrics);
     if (opts.queue) this.metrics.setQueue(opts.queue);
-    for (const c of opts.config.cameras) this.intervals.set(c.id, c.intervalSec * 1000);
+    // A toured camera asks for one analysis per revisit (priority applied); held open it gets more, never a miss.
+    for (const c of opts.config.cameras) this.intervals.set(c.id, c.tour ? (c.tour.revisitSec * 1000) / c.tour.priority : c.intervalSec * 1000);
     this.metrics.setCameraIntervals({ intervalMs: (id) => this.intervals.get(id) });
   }
 
@@ -70,6 +72,7 @@ export class Observability {
         this.health.observe(frame);
       },
       onBatch: (size, ms) => this.metrics.batch(size, ms),
+      onTourVisit: (visit) => this.metrics.tourVisit(visit),
     };
   }
 

@@ -49,6 +49,8 @@ export interface AnalyzerCounters {
 export class CameraAnalyzer {
   private state: CameraScoreState;
   readonly counters: AnalyzerCounters = { frames: 0, opened: 0, ended: 0 };
+  /** The last analyzed frame left a candidate or an open event on the camera (a toured camera stays connected). */
+  attention = false;
 
   constructor(
     readonly camera: CameraConfig,
@@ -152,6 +154,7 @@ export class CameraAnalyzer {
     const detections = this.withScene(frame, raw);
     const result = step(this.state, { detections, analyzedAt: frame.timestamp }, { camera: this.camera, rules: this.rules });
     this.state = result.state;
+    this.attention = result.tracks.some((t) => t.event !== null || t.candidate !== null);
     this.evidence.observe(result.tracks, frame);
     if (this.sceneStore && this.scene && (result.changes.length > 0 || this.scene.lastAt - this.sceneSavedAt >= this.sceneStore.saveEveryMs)) this.saveScene();
     if (result.changes.length === 0) return;

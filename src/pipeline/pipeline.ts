@@ -5,10 +5,11 @@ import type { CameraConfig, PatrolConfig } from '../config/schema.js';
 import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { KeyframeDecoderPool } from '../decode/decoder-pool.js';
+import { TourRunner } from '../ingest/tour-runner.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
 import type { Frame } from '../contracts/frame.js';
 import type { Box } from '../contracts/box.js';
-import type { SourceStatus } from '../contracts/camera-status.js';
+import type { SourceStatus, TourVisitReport } from '../contracts/camera-status.js';
 import type { Detections } from '../contracts/detections.js';
 import { resolveRules } from '../score/rules.js';
 import type { EventChange, PatrolEvent } from '../contracts/event.js';
@@ -47,6 +48,8 @@ export interface PipelineOptions {
   onChange?: (change: EventChange) => void;
   /** Every source status change (for metrics and health). */
   onStatus?: (status: SourceStatus) => void;
+  /** Every tour visit of a toured camera (cameras[].tour), as it ends (for metrics). */
+  onTourVisit?: (visit: TourVisitReport) => void;
   /** Every decoded frame, before the mailbox (for metrics). */
   onFrame?: (cameraId: string) => void;
   /** Evidence clips from a per-camera ring of recent video (live mode). Default true. */
@@ -121,6 +124,20 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   let decoderPool: KeyframeDecoderPool | undefined;
   const poolFor = (camera: CameraConfig): KeyframeDecoderPool | undefined =>
     camera.transport === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
+  // One tour for the process's toured cameras: they share its visit slots and the decoder pool.
+  let tourRunner: TourRunner | undefined;
+  const tourFor = (camera: CameraConfig): TourRunner | undefined =>
+    camera.transport === 'native' && camera.tour
+      ? (tourRunner ??= new TourRunner({
+          pool: poolFor(camera)!,
+          maxVisits: config.tour.maxVisits,
+          visitTimeoutMs: config.tour.visitTimeoutSec * 1000,
+          missTolerance: config.tour.missTolerance,
+          timeZone: config.tour.timezone,
+          log: logger.child({ part: 'tour' }),
+          onVisit: opts.onTourVisit,
+        }))
+      : undefined;
   const rules = resolveRules(config.rules);
   const storageDir = config.storage.dir;
   const persist = opts.persistOpenEvents ?? mode === 'live';
@@ -163,7 +180,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     if (mode === 'live' && opts.clips !== false && camera.transport === 'native') log.warn('transport native: events get snapshots but no video clip yet; set transport: ffmpeg on this camera for clips');
     const clips = mode === 'live' && opts.clips !== false && camera.transport !== 'native' ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log }) : undefined;
     if (clips) clipRecorders.set(camera.id, clips);
-    analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange, clips, sceneStore));
+    // A toured camera is analyzed once per revisit: the scorer must not take that gap for an outage.
+    const scored = camera.tour ? { ...camera, intervalSec: Math.max(camera.intervalSec, camera.tour.revisitSec) } : camera;
+    analyzers.set(camera.id, new CameraAnalyzer(scored, rules, queue, evidence, openStore, onChange, clips, sceneStore));
     if (check.enabled && burnThresholds.size > 0) {
       const burst = camera.violations.includes('burning') ? burstSourceFor(camera, mode, ffmpeg.path, clips?.ringDir) : async () => undefined;
       burningChecks.set(camera.id, new BurningCheck(check, burnThresholds, burst, log));
@@ -180,6 +199,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       analyzeDurationMs: opts.rtspAnalyzeDurationMs,
       ring: clips ? { dir: clips.ringDir, seconds: ringSecondsFor() } : undefined,
       decoderPool: poolFor(camera),
+      tour: tourFor(camera),
     });
     // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
@@ -240,6 +260,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       const checked = (await burningChecks.get(frame.cameraId)?.verify(frame, detections)) ?? detections;
       opts.onAnalyzed?.(frame, checked);
       await analyzer.handle(frame, checked);
+      // A toured camera with a candidate or an open event stays connected (pre- and post-roll) until it ends.
+      sources.get(frame.cameraId)?.setHeld?.(analyzer.attention);
     },
     onError: (err, frames) => logger.error({ err, cameras: frames.map((f) => f.cameraId) }, 'analysis failed for these frames; continuing'),
   });
@@ -257,6 +279,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       // Pending clips are cut with what the ring holds, and published, before the queue closes.
       await Promise.all([...clipRecorders.values()].map((c) => c.close()));
       await Promise.all([...analyzers.values()].map((a) => a.clipsSettled()));
+      await tourRunner?.close();
       await decoderPool?.close();
       await detector.release?.();
     })());

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig, substituteEnv } from '../../src/config/load-config.js';
-import { PatrolError } from '../../src/errors.js';
+import { errorOf } from '../support/patrol-error.js';
 
 const base = `
 cameras:
@@ -17,15 +17,6 @@ detector:
   manifest: ../models/patrol-det.json
 `;
 
-function errorOf(fn: () => unknown): PatrolError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PatrolError) return err;
-    throw err;
-  }
-  throw new Error('expected a PatrolError');
-}
 
 describe('config loader', () => {
   it('accepts a minimal config and fills defaults', () => {

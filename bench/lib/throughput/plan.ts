@@ -23,6 +23,11 @@ export interface Plan {
   controlPlane: { cameras: number; prerollSteps: number; windowSec: number };
   ingest: { streams: number; warmupSec: number; windowSec: number; decodeWindowSec: number };
   live: { ks: number[]; warmupSec: number; windowSec: number; budgetSec: number };
+  /**
+   * Tour mode: N mounts toured with S visit slots, each revisited every revisitSec (seconds apart, like a real
+   * tour: the test server re-prepares a mount's media after its last client left, which a camera does not).
+   */
+  tour: { mounts: number; slots: number; revisitSec: number; warmupSec: number; windowSec: number };
 }
 
 export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
@@ -37,6 +42,7 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         controlPlane: { cameras: 1000, prerollSteps: 48, windowSec: 15 },
         ingest: { streams: 4, warmupSec: 3, windowSec: 10, decodeWindowSec: 12 },
         live: { ks: [4, 8], warmupSec: 6, windowSec: 18, budgetSec: 100 },
+        tour: { mounts: 6, slots: 4, revisitSec: 4, warmupSec: 3, windowSec: 20 },
       }
     : {
         mode: 'full',
@@ -48,6 +54,7 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         controlPlane: { cameras: 1000, prerollSteps: 60, windowSec: 60 },
         ingest: { streams: 8, warmupSec: 4, windowSec: 20, decodeWindowSec: 30 },
         live: { ks: [16, 32, 64, 96, 128, 192, 256], warmupSec: 6, windowSec: 30, budgetSec: 360 },
+        tour: { mounts: 24, slots: 16, revisitSec: 4, warmupSec: 5, windowSec: 60 },
       };
   if (maxStreams !== undefined) p.live.ks = p.live.ks.filter((k) => k <= maxStreams);
   if (maxStreams !== undefined && !p.live.ks.includes(maxStreams) && (p.live.ks.length === 0 || maxStreams > p.live.ks.at(-1)!)) p.live.ks.push(maxStreams);

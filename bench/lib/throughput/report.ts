@@ -53,6 +53,18 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
       '',
     );
   }
+  if (st.tour) {
+    const t = st.tour;
+    const p = t.projection;
+    L.push(
+      `Tour mode (\`cameras[].tour\`: connect, first keyframe, TEARDOWN, decode in the shared pool; not in the sum): ${t.mounts} mounts toured by one TourRunner with ${t.slots} visit slots, each every ${t.revisitSec} s, for ${f(t.windowSec, 0)} s: ` +
+        `${t.visits} visits (${t.failedVisits} failed, ${t.misses} late) of ${t.camerasVisited} cameras, ${f(t.visitsPerSecond, 2)} visits/s, at most ${t.maxConnections} connections open; visit ${f(t.visitSec.mean, 2)} s mean, ${f(t.visitSec.p50, 2)} p50, ${f(t.visitSec.p95, 2)} p95 (connect, DESCRIBE to PLAY, the wait for a keyframe, TEARDOWN); ` +
+        `${f(t.cpuMsPerVisit, 2)} CPU-ms per visit (Node ${f(t.nodeCpuMsPerVisit, 2)} + decoder pool ${f(t.poolCpuMsPerVisit, 2)}). ` +
+        `One worker at tour.maxVisits ${p.slots}: ${f(p.slotBoundVisitsPerSecond, 1)} visits/s by the slots, ${f(p.cpuBoundVisitsPerSecond, 0)} by ${p.cores} cores' CPU → **${f(p.camerasPerRevisit, 0)} cameras each visited every ${p.revisitSec} s** (${p.bound}-bound); ` +
+        `${f(p.camerasPerRevisitGopWait, 0)} if every visit also waited half a ${p.gopSec} s GOP for its keyframe (the test server sends its held keyframe at PLAY; a camera may start at its next IDR).`,
+      '',
+    );
+  }
   if (st.inference) {
     const rows = st.inference.rows;
     const batches = [...new Set(rows.map((x) => x.batch))].sort((a, b) => a - b);

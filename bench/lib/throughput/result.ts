@@ -3,6 +3,7 @@ import type { Summary } from '../shared/percentile.js';
 import type { LineFit, Projection } from './projection.js';
 import type { TargetCheck } from './targets.js';
 import type { MissResult } from './live-metrics.js';
+import type { TourCost } from './tour-cost.js';
 
 export interface StageRow {
   stage: string;
@@ -103,6 +104,8 @@ export interface ThroughputResult {
       /** nodeRssGrowthMbPerCamera + poolRssMbPerCamera. */
       memoryMbPerCamera: number;
     };
+    /** Tour mode: one TourRunner touring N mounts with S slots, saturated; capacity projected to tour.maxVisits. */
+    tour?: TourCost;
     inference?: { rows: InferenceRow[]; note: string };
     scoring?: { cameras: number; steps: number; cpuMsPerStep: number; cpuMsPerCameraSecond: number; changes: number };
     dispatch?: {

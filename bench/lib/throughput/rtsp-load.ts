@@ -19,6 +19,8 @@ export interface RtspLoadOptions {
   /** MPEG-TS clip each feeder loops in real time. */
   clip: string;
   ffmpeg: string;
+  /** Server threads for clients (support/rtsp-server.py --client-threads); default GStreamer's one. */
+  clientThreads?: number;
 }
 
 export class RtspLoad {
@@ -32,7 +34,7 @@ export class RtspLoad {
     const port = await blockPort('tcp');
     const udp: Array<[string, number]> = [];
     for (const m of o.mounts) udp.push([m, await blockPort('udp-pair')]);
-    const args = [SERVER_SCRIPT, '--port', String(port), '--parent-watch', ...udp.flatMap(([m, p]) => ['--mount', `${m}=${p}`])];
+    const args = [SERVER_SCRIPT, '--port', String(port), '--parent-watch', ...udp.flatMap(([m, p]) => ['--mount', `${m}=${p}`]), ...(o.clientThreads ? ['--client-threads', String(o.clientThreads)] : [])];
     // stdin stays open: --parent-watch ends the server when this process dies, however it dies.
     const server = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';

@@ -17,6 +17,13 @@ export function printSummary(r: ThroughputResult, out: string): void {
         `${nat.framesPerCameraMinute.toFixed(1)} vs ${dec.framesPerCameraMinute.toFixed(1)} frames/camera-min, ${nat.memoryMbPerCamera.toFixed(1)} vs ${dec.rssMbPerProcess.toFixed(1)} MB/camera`,
     );
   }
+  const tour = r.stages.tour;
+  if (tour) {
+    L.push(
+      `Tour: ${tour.visits} visits of ${tour.mounts} mounts with ${tour.slots} slots in ${tour.windowSec.toFixed(0)} s, ${tour.visitSec.mean.toFixed(2)} s and ${tour.cpuMsPerVisit.toFixed(2)} CPU-ms per visit → ` +
+        `${tour.projection.camerasPerRevisit.toFixed(0)} cameras per ${tour.projection.revisitSec} s at ${tour.projection.slots} slots (${tour.projection.bound}-bound)`,
+    );
+  }
   for (const s of r.live?.steps ?? []) {
     L.push(`Live K=${String(s.k).padStart(3)}: ${s.sustained ? 'sustained    ' : 'NOT sustained'} ${s.cpuMsPerCameraSecond.toFixed(2)} CPU-ms/camera-s, misses ${(s.misses.ratio * 100).toFixed(2)}%, p95 ${(s.latency.p95 / 1000).toFixed(2)} s, ${s.rssMb.perStream.toFixed(1)} MB/stream`);
   }

@@ -14,6 +14,8 @@ export const ThroughputTargetsSchema = z
     maxRssMbPerStream: z.number().positive(),
     /** A live step is sustained while its interval-miss ratio stays at or under this. */
     maxIntervalMissRatio: z.number().min(0).max(1),
+    /** Tour mode: cameras one worker visits, each at least once per revisitSec. */
+    tour: z.object({ cameras: z.number().int().positive(), revisitSec: z.number().positive() }).strict().optional(),
   })
   .strict();
 export type ThroughputTargets = z.infer<typeof ThroughputTargetsSchema>;
@@ -32,6 +34,8 @@ export interface ThroughputMeasured {
     rssMbPerStream: number;
   };
   controlPlane?: { cameras: number; coreShare: number; publishP95Ms: number };
+  /** Tour mode: cameras one worker visits per target revisit interval (projected to tour.maxVisits slots). */
+  tour?: { camerasPerRevisit: number; note: string };
 }
 
 export interface TargetCheck {
@@ -69,6 +73,9 @@ export function checkThroughputTargets(m: ThroughputMeasured, t: ThroughputTarge
     check('control-plane-publish-p95', `publish latency p95 at ${t.controlPlane.cameras} cameras (frame due → BullMQ accepted)`,
       m.controlPlane && m.controlPlane.cameras >= t.controlPlane.cameras ? m.controlPlane.publishP95Ms : undefined, '<=', t.maxEventLatencyP95Ms, 'ms'),
   ];
+  if (t.tour) {
+    checks.push(check('tour-cameras', `tour mode: cameras one worker visits, each at least every ${t.tour.revisitSec} s`, m.tour?.camerasPerRevisit, '>=', t.tour.cameras, 'cameras', m.tour?.note));
+  }
   return checks;
 }
 

@@ -37,6 +37,7 @@ export interface CameraViewModel {
   fps?: number;
   alerts: CameraAlert[];
   updatedAt?: number;
+  tour?: CameraRuntimeStatus['tour'];
 }
 
 export function cameraView(c: CameraConfig, status: CameraRuntimeStatus | undefined, liveView: boolean): CameraViewModel {
@@ -54,6 +55,6 @@ export function cameraView(c: CameraConfig, status: CameraRuntimeStatus | undefi
   if (status?.reason) view.reason = redactCredentials(status.reason).replace(/([?&](?:user|username|password|pwd|pass)=)[^&\s]*/gi, '$1***');
   if (status?.lastFrameAt !== undefined) view.lastFrameAt = status.lastFrameAt;
   if (status?.retryAt !== undefined) view.retryAt = status.retryAt;
-  for (const k of ['worker', 'since', 'fps', 'updatedAt'] as const) if (status?.[k] !== undefined) (view as unknown as Record<string, unknown>)[k] = status[k];
+  for (const k of ['worker', 'since', 'fps', 'updatedAt', 'tour'] as const) if (status?.[k] !== undefined) (view as unknown as Record<string, unknown>)[k] = status[k];
   return view;
 }

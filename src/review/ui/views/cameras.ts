@@ -77,6 +77,7 @@ export function renderCameras(root: HTMLElement, ctx: Ctx): View {
         c.since ? [h('dt', {}, t('camera.since')), h('dd', { class: 'camera-since' }, at(c.since))] : null,
         c.worker ? [h('dt', {}, t('camera.worker')), h('dd', { class: 'mono camera-worker' }, c.worker)] : null,
         c.fps !== undefined ? [h('dt', {}, t('camera.fps')), h('dd', { class: 'camera-fps' }, c.fps.toFixed(2))] : null,
+        c.tour ? [h('dt', {}, t('camera.tour')), h('dd', { class: 'camera-tour' }, tourLine(c.tour))] : null,
         h('dt', {}, t('camera.lastFrame')),
         h('dd', {}, c.lastFrameAt ? at(c.lastFrameAt) : '—'),
         c.retryAt ? [h('dt', {}, t('camera.retryAt')), h('dd', {}, clock(c.retryAt))] : null,
@@ -94,6 +95,14 @@ export function renderCameras(root: HTMLElement, ctx: Ctx): View {
       h('div', { class: 'card-actions' }, button),
       liveBox,
     );
+  }
+
+  /** Tour mode: held open, or every N s with its visits, misses and when it is next due. */
+  function tourLine(tour: NonNullable<Camera['tour']>): string {
+    const every = t('camera.tourEvery').replace('{s}', String(Math.round(tour.revisitSec)));
+    const counts = `${t('camera.tourVisits')} ${tour.visits} · ${t('camera.tourMisses')} ${tour.misses}`;
+    if (tour.held) return `${t('camera.tourHeld')} · ${counts}`;
+    return `${every} · ${counts}${tour.nextDueAt ? ` · ${t('camera.tourNext')} ${clock(tour.nextDueAt)}` : ''}`;
   }
 
   async function load() {

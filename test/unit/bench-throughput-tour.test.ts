@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { checkThroughputTargets, ThroughputTargetsSchema } from '../../bench/lib/throughput/targets.js';
+import { projectTour } from '../../bench/lib/throughput/tour-cost.js';
+
+describe('bench:throughput tour row', () => {
+  it('projects one worker from the visit duration and CPU per visit: the smaller of the slot and CPU bounds', () => {
+    // 32 slots, 0.5 s a visit: 64 visits/s by the slots; 2 cores at 10 CPU-ms a visit: 200/s by the CPU.
+    const p = projectTour({ meanVisitSec: 0.5, cpuMsPerVisit: 10 }, 32, 2, 60);
+    expect(p.bound).toBe('slots');
+    expect(p.camerasPerRevisit).toBeCloseTo(64 * 60);
+    // Half a 2 s GOP more per visit: 32 / 1.5 s.
+    expect(p.camerasPerRevisitGopWait).toBeCloseTo((32 / 1.5) * 60);
+    const cpu = projectTour({ meanVisitSec: 0.5, cpuMsPerVisit: 100 }, 32, 2, 60);
+    expect(cpu.bound).toBe('cpu');
+    expect(cpu.camerasPerRevisit).toBeCloseTo(20 * 60);
+  });
+
+  it('checks the tour target when bench/targets.json has one, and counts an unmeasured tour as missed', () => {
+    const base = { minStreamsPerCore: 100, controlPlane: { cameras: 1000, maxCoreShare: 0.05 }, maxEventLatencyP95Ms: 3000, maxRssMbPerStream: 20, maxIntervalMissRatio: 0.01 };
+    expect(checkThroughputTargets({}, ThroughputTargetsSchema.parse(base)).some((c) => c.id === 'tour-cameras')).toBe(false);
+    const t = ThroughputTargetsSchema.parse({ ...base, tour: { cameras: 1000, revisitSec: 60 } });
+    const met = checkThroughputTargets({ tour: { camerasPerRevisit: 2400, note: 'n' } }, t).find((c) => c.id === 'tour-cameras')!;
+    expect(met).toMatchObject({ ok: true, value: 2400, target: 1000, op: '>=' });
+    expect(met.what).toContain('every 60 s');
+    expect(checkThroughputTargets({ tour: { camerasPerRevisit: 999, note: 'n' } }, t).find((c) => c.id === 'tour-cameras')!.ok).toBe(false);
+    expect(checkThroughputTargets({}, t).find((c) => c.id === 'tour-cameras')).toMatchObject({ ok: false, note: 'not measured' });
+  });
+});
