@@ -154,4 +154,14 @@ describe('SpanCapture and ClipSpans', () => {
     expect(span.units).toHaveLength(100);
     expect(span.shortBecause).toMatch(/cut short/);
   });
+
+  it('keeps small access units in buffers of their own (a slice of the shared pool would pin its 8 KiB slab)', async () => {
+    const slab = Buffer.alloc(8192, 1);
+    const fresh = new ClipSpans({ keepMs: 10_000 });
+    fresh.push({ codec: 'h264', data: slab.subarray(100, 300), keyframe: true, timestampMs: 0, parameterSets: { sps: [SPS] } }, T0, false);
+    fresh.connectionEnded('done');
+    const got = (await fresh.span(T0 - 1_000, T0 + 1_000))!;
+    expect(got.units[0]!.data.equals(slab.subarray(100, 300))).toBe(true);
+    expect(got.units[0]!.data.buffer.byteLength).toBe(200);
+  });
 });
