@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { Detections } from '../../src/contracts/detections.js';
-import type { DispatchMessage } from '../../src/contracts/dispatch-message.js';
 import type { Frame } from '../../src/contracts/frame.js';
 import type { SourceStatus } from '../../src/contracts/camera-status.js';
 import { createDispatchQueue } from '../../src/dispatch/create-queue.js';
@@ -14,8 +11,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { startPipeline } from '../../src/pipeline/pipeline.js';
 import { TestRtspServer } from '../../support/rtsp.js';
 import { testClip } from '../support/clip.js';
-import { binsAsDumpingManifest, PATROL_DET_MANIFEST } from '../support/test-model.js';
-import { fixtureVideo } from '../../support/fixture-video.js';
+import { PATROL_DET_MANIFEST } from '../support/test-model.js';
+import { binStandingClip, expectClipUpdate, runUntilClip } from '../support/pipeline-clip.js';
 
 describe('pipeline, live, with a native camera (transport: native) and an ffmpeg one side by side', () => {
   let dir: string;
@@ -76,57 +73,14 @@ storage:
   }, 90_000);
 
   it('a native camera\'s event gets its clip: the event goes out, then an update with a playable MP4 cut from the packet ring', async () => {
-    const clip = join(dir, 'bin-standing.ts');
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', '30', '-i', fixtureVideo('bin_present', 'ts'), '-t', '60', '-c', 'copy', clip]);
-    const bins = await TestRtspServer.start({ mounts: ['bins'], clip });
-    const storageDir = join(dir, 'var-clip');
+    const bins = await TestRtspServer.start({ mounts: ['bins'], clip: binStandingClip(dir) });
     try {
-      const config = parseConfig(
-        `cameras:
-  - id: native-bins
-    url: ${bins.url('bins')}
-    transport: native
-    violations: [dumping]
-    scene: false
-    intervalSec: 1
-detector:
-  manifest: ${binsAsDumpingManifest()}
-rules:
-  dumping: { dwellSec: 3, hits: 2, window: 3, endAfterSec: 60, cooldownSec: 60 }
-storage:
-  dir: ${storageDir}
-`,
-        join(dir, 'native-clip.yaml'),
-        {},
-      );
-      const logger = createLogger({ level: 'warn', pretty: false });
-      const queue = createDispatchQueue({ name: 'q', storageDir, logger });
-      const got: DispatchMessage[] = [];
-      await queue.consume(async (m) => void got.push(m));
-      const pipeline = await startPipeline({ config, logger, queue, mode: 'live' });
-      const deadline = Date.now() + 75_000;
-      while (!got.some((m) => m.event.evidence.clip) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-      await pipeline.stop();
-      await queue.close();
-
-      const opened = got.filter((m) => m.kind === 'opened');
-      expect(opened).toHaveLength(1);
-      expect(opened[0]!.event.evidence.snapshot).toBeDefined();
-      const withClip = got.find((m) => m.event.evidence.clip);
-      expect(withClip, 'an update with the clip').toBeDefined();
-      expect(withClip!.kind).toBe('updated');
-      expect(withClip!.event.id).toBe(opened[0]!.event.id);
-      const rel = withClip!.event.evidence.clip!;
-      const file = join(storageDir, rel);
-      expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(withClip!.event.evidence.sha256[rel]);
-      const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration,format_name:stream=codec_name', '-of', 'json', file], { encoding: 'utf8' })) as {
-        format: { duration: string; format_name: string };
-        streams: Array<{ codec_name: string }>;
-      };
-      expect(probe.format.format_name).toContain('mp4');
-      expect(probe.streams[0]!.codec_name).toBe('h264');
+      const storageDir = join(dir, 'var-clip');
+      const got = await runUntilClip(dir, storageDir, `id: native-bins\n    url: ${bins.url('bins')}\n    transport: native`, 75_000);
+      const probe = expectClipUpdate(got, storageDir);
+      expect(probe.codec).toBe('h264');
       // Pre-roll from the keyframe before (the camera was live a few seconds only), post-roll 10 s.
-      expect(Number(probe.format.duration)).toBeGreaterThan(10);
+      expect(probe.duration).toBeGreaterThan(10);
     } finally {
       await bins.stop();
     }
