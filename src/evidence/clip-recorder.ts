@@ -204,9 +204,20 @@ export class ClipRecorder {
   private async record(event: PatrolEvent, hurried: Promise<void>): Promise<ClipEvidence | undefined> {
     const { fromMs, toMs } = this.window(event);
     const fields = { eventId: event.id, cameraId: event.cameraId, fromMs, toMs };
-    if (this.opts.spans) return this.cutNow(event, fromMs, toMs, fields, await this.opts.spans.span(fromMs, toMs, hurried));
-    const ringDir = this.ringDir!;
     const deadline = toMs + this.settleMs;
+    if (this.opts.spans) {
+      // A stream that stalls without dropping its connection still ends the wait, at the ring's settle deadline.
+      const late = new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.max(0, deadline - this.clock()));
+        timer.unref();
+        void hurried.then(() => {
+          clearTimeout(timer);
+          r();
+        });
+      });
+      return this.cutNow(event, fromMs, toMs, fields, await this.opts.spans.span(fromMs, toMs, late));
+    }
+    const ringDir = this.ringDir!;
     let stop = false;
     void hurried.then(() => (stop = true));
     // Wait for the post-roll, then for the segment holding its end to complete.

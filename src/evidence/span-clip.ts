@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ClipSpan } from '../contracts/clip-span.js';
+import type { ClipSpan, ClipSpanUnit } from '../contracts/clip-span.js';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
+import { isRaslPicture } from '../decode/annex-b.js';
 import { runFfmpeg, syncAndHash, type CutClip } from './clip-cut.js';
 import { writeMpegTs } from './mpegts-writer.js';
 import { syncDir } from './store-files.js';
@@ -28,7 +29,7 @@ export async function writeSpanClip(o: WriteSpanClipOptions): Promise<CutClip> {
   await mkdir(dirname(o.outPath), { recursive: true });
   const tmp = join(dirname(o.outPath), `.${randomBytes(6).toString('hex')}.${process.pid}.clip.tmp`);
   try {
-    const ts = Buffer.concat(writeMpegTs(span.codec, span.units));
+    const ts = Buffer.concat(writeMpegTs(span.codec, withoutLeadingRasl(span)));
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-f', 'mpegts', '-i', 'pipe:0'];
     args.push('-map', '0:v:0', '-c', 'copy', '-an', '-sn', '-dn', '-movflags', '+faststart', '-f', 'mp4', '-y', tmp);
     const { codec } = await runFfmpeg(ffmpegPath, args, o.timeoutMs ?? 60_000, [ts]);
@@ -40,4 +41,15 @@ export async function writeSpanClip(o: WriteSpanClipOptions): Promise<CutClip> {
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * H.265 open GOP: the RASL pictures right after the clip's first CRA reference the GOP before it, which the
+ * clip does not hold; they are left out (a decoder drops them anyway, a player may show them broken).
+ */
+export function withoutLeadingRasl(span: Pick<ClipSpan, 'codec' | 'units'>): ClipSpanUnit[] {
+  if (span.codec !== 'h265') return span.units;
+  let end = 1;
+  while (end < span.units.length && isRaslPicture(span.units[end]!.data)) end++;
+  return end === 1 ? span.units : [span.units[0]!, ...span.units.slice(end)];
 }

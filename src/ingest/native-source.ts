@@ -1,7 +1,7 @@
 import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
 import type { Frame } from '../contracts/frame.js';
 import { KeyframeDecoderPool, type DecodedKeyframe } from '../decode/decoder-pool.js';
-import { nalType, splitNalUnits } from '../decode/annex-b.js';
+import { isRaslPicture } from '../decode/annex-b.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { declaredReorderDelay } from '../decode/sps.js';
 import { silentLog, type Log } from '../log/log.js';
@@ -196,7 +196,7 @@ export class NativeCameraSource implements CameraSource {
     this.clipSpans?.push(au, now, lost);
     const entry = { unit: au, bytes: au.data.length, streamMs: au.timestampMs, receivedAt: now };
     if (!au.keyframe) {
-      if (this.forwardWanted && !(au.codec === 'h265' && isRasl(au.data))) this.gop.follow(entry, lost);
+      if (this.forwardWanted && !(au.codec === 'h265' && isRaslPicture(au.data))) this.gop.follow(entry, lost);
       return;
     }
     this.seen.keyframes++;
@@ -216,7 +216,7 @@ export class NativeCameraSource implements CameraSource {
    * Decoding forward counts on one picture per access unit in decoding order (the decoder is told there is
    * no reorder delay), so an H.264 stream that declares B-frames is analyzed at the keyframes' pace instead.
    * (H.265 open GOPs: the RASL pictures after a CRA, which reference the GOP before and make no picture when
-   * decoding starts at the CRA, are never kept; see isRasl.) A stream that does not declare its B-frames is found out by its first forward
+   * decoding starts at the CRA, are never kept; see isRaslPicture.) A stream that does not declare its B-frames is found out by its first forward
    * request coming back short (after the decoder's timeout); so is anything else that makes fewer pictures.
    */
   private checkForwardable(au: AccessUnit): void {
@@ -391,15 +391,4 @@ export class NativeCameraSource implements CameraSource {
     if (s.state === 'live' && previous !== 'live') this.log.info({ cameraId: this.cameraId, state: 'live', attempt: s.attempt, transport: 'native' }, `camera ${this.cameraId} live`);
     this.subscribers.status(this.status);
   }
-}
-
-/**
- * An H.265 RASL picture (nal_unit_type 8 or 9): a leading picture of a CRA that references the GOP before
- * it, so it is not decoded (and makes no picture) when decoding starts at that CRA. Trailing pictures never
- * reference it: a forward request leaves it out.
- */
-function isRasl(annexB: Buffer): boolean {
-  const vcl = splitNalUnits(annexB).find((n) => nalType('h265', n) < 32);
-  const type = vcl ? nalType('h265', vcl) : undefined;
-  return type === 8 || type === 9;
 }

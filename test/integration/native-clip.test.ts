@@ -83,7 +83,14 @@ async function clipOf(id: string, url: string, codec: 'h264' | 'hevc'): Promise<
   expect(p.duration).toBeGreaterThan((toMs - fromMs) / 1000 - 0.3);
   expect(p.duration).toBeLessThan((toMs - fromMs) / 1000 + 2.3);
   const cpu = process.cpuUsage(cpu0);
-  console.log(`native clip ${codec}: ${cut.bytes} bytes, ${p.duration.toFixed(2)} s for a ${(toMs - fromMs) / 1000} s span; ring held ${held} bytes for 8 s at 512 kbit/s; node CPU during the request ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms`);
+  // Every picture decodes without a complaint. Not asserted for the H.265 feed: the test server stamps RTP with
+  // arrival (decoding-order) times, not the B-frames' presentation times, and its loop seam breaks references
+  // (ffmpeg reading the server directly reports the same "Could not find ref with POC").
+  if (codec === 'h264') {
+    const decoded = await run(ffmpeg, ['-hide_banner', '-v', 'error', '-i', resolveInStorage(storage, clip!.relPath), '-f', 'null', '-']);
+    expect(decoded.stderr.trim()).toBe('');
+  }
+  console.log(`native clip ${codec}: ${cut.bytes} bytes, ${p.duration.toFixed(2)} s for a ${(toMs - fromMs) / 1000} s span; the ring held ${held} bytes (≈ 6 s at 512 kbit/s); node CPU during the request ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms`);
   await recorder.close();
 }
 
