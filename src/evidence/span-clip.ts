@@ -29,7 +29,7 @@ export async function writeSpanClip(o: WriteSpanClipOptions): Promise<CutClip> {
   await mkdir(dirname(o.outPath), { recursive: true });
   const tmp = join(dirname(o.outPath), `.${randomBytes(6).toString('hex')}.${process.pid}.clip.tmp`);
   try {
-    const ts = Buffer.concat(writeMpegTs(span.codec, withoutLeadingRasl(span)));
+    const ts = spanToMpegTs(span);
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-f', 'mpegts', '-i', 'pipe:0'];
     args.push('-map', '0:v:0', '-c', 'copy', '-an', '-sn', '-dn', '-movflags', '+faststart', '-f', 'mp4', '-y', tmp);
     const { codec } = await runFfmpeg(ffmpegPath, args, o.timeoutMs ?? 60_000, [ts]);
@@ -41,6 +41,11 @@ export async function writeSpanClip(o: WriteSpanClipOptions): Promise<CutClip> {
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** The span as one MPEG-TS stream, each unit with its RTP time (what ffmpeg reads for clips and bursts). */
+export function spanToMpegTs(span: Pick<ClipSpan, 'codec' | 'units'>): Buffer {
+  return Buffer.concat(writeMpegTs(span.codec, withoutLeadingRasl(span)));
 }
 
 /**

@@ -181,8 +181,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     if (clips) clipRecorders.set(camera.id, clips);
     analyzers.set(camera.id, new CameraAnalyzer(camera, rules, queue, evidence, openStore, onChange, clips, sceneStore));
     if (check.enabled && burnThresholds.size > 0) {
-      // A native camera has no ring folder to decode a burst from: its candidates under the threshold are not promoted.
-      const burst = camera.violations.includes('burning') ? burstSourceFor(camera, mode, ffmpeg.path, ringDir) : async () => undefined;
+      const burst = camera.violations.includes('burning') ? burstSourceFor(camera, mode, ffmpeg.path, ringDir, source.clipSpans) : async () => undefined;
       burningChecks.set(camera.id, new BurningCheck(check, burnThresholds, burst, log));
     }
     // The source logs its own state changes; the pipeline only records them.
