@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PacketRing, type RingUnit } from '../../src/ingest/packet-ring.js';
 import { SpanCapture } from '../../src/ingest/span-capture.js';
 import { ClipSpans } from '../../src/ingest/clip-spans.js';
+import { UnitSlab } from '../../src/ingest/unit-slab.js';
 
 const T0 = 1_700_000_000_000;
 const SPS = Buffer.from([0x67, 0x42, 0x00, 0x1e]);
@@ -162,6 +163,27 @@ describe('SpanCapture and ClipSpans', () => {
     fresh.connectionEnded('done');
     const got = (await fresh.span(T0 - 1_000, T0 + 1_000))!;
     expect(got.units[0]!.data.equals(slab.subarray(100, 300))).toBe(true);
-    expect(got.units[0]!.data.buffer.byteLength).toBe(200);
+    expect(got.units[0]!.data.buffer).not.toBe(slab.buffer);
+  });
+
+  it('UnitSlab: small units are copied side by side into chunks of the ring\'s own, large ones get their own buffer', () => {
+    const s = new UnitSlab(1024);
+    const pool = Buffer.alloc(8192, 3);
+    const a = s.copy(pool.subarray(0, 100));
+    const b = s.copy(pool.subarray(100, 300));
+    expect(a.buffer).toBe(b.buffer);
+    expect(a.buffer.byteLength).toBe(1024);
+    expect(b.byteOffset).toBe(100);
+    expect(b.equals(pool.subarray(100, 300))).toBe(true);
+    // The chunk is full: the next one starts a new chunk.
+    const c = s.copy(pool.subarray(0, 250));
+    s.copy(pool.subarray(0, 250));
+    const d = s.copy(pool.subarray(0, 250));
+    expect(c.buffer).toBe(a.buffer);
+    expect(d.buffer).not.toBe(a.buffer);
+    const big = s.copy(pool.subarray(0, 600));
+    expect(big.buffer.byteLength).toBe(600);
+    const whole = Buffer.allocUnsafeSlow(600);
+    expect(s.copy(whole)).toBe(whole);
   });
 });
