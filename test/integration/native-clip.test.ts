@@ -70,25 +70,27 @@ async function clipOf(id: string, url: string, codec: 'h264' | 'hevc'): Promise<
   expect(clip, JSON.stringify(log.lines)).toBeDefined();
   const { fromMs, toMs } = recorder.window(ev);
   const cut = clip!.cut!;
-  expect(cut.complete, JSON.stringify(log.lines)).toBe(true);
-  expect(cut.startMs).toBeLessThanOrEqual(fromMs);
-  expect(cut.startMs).toBeGreaterThan(fromMs - 2_100); // the keyframe before: GOP 2 s
-  expect(cut.endMs).toBeGreaterThan(toMs - 200);
   const p = await probe(resolveInStorage(storage, clip!.relPath));
-  expect(p.format).toContain('mp4');
-  expect(p.codec).toBe(codec);
-  expect(p.firstKey).toBe(true);
-  // The file's duration is the span the units cover (RTP times), one frame more.
-  expect(Math.abs(p.duration - (cut.endMs - cut.startMs) / 1000)).toBeLessThan(0.3);
-  expect(p.duration).toBeGreaterThan((toMs - fromMs) / 1000 - 0.3);
-  expect(p.duration).toBeLessThan((toMs - fromMs) / 1000 + 2.3);
+  const info = JSON.stringify({ fromMs, toMs, cut, probe: p, logs: log.lines });
+  expect(cut.complete, info).toBe(true);
+  expect(cut.startMs, info).toBeLessThanOrEqual(fromMs);
+  expect(cut.startMs, info).toBeGreaterThan(fromMs - 2_100); // the keyframe before: GOP 2 s
+  // The last unit that arrived by toMs (a loaded machine delivers in bursts).
+  expect(cut.endMs, info).toBeGreaterThan(toMs - 500);
+  expect(p.format, info).toContain('mp4');
+  expect(p.codec, info).toBe(codec);
+  expect(p.firstKey, info).toBe(true);
+  // The file's duration is the span the units cover on the RTP clock (arrival times jitter around it), one frame more.
+  expect(Math.abs(p.duration - (cut.endMs - cut.startMs) / 1000), info).toBeLessThan(0.5);
+  expect(p.duration, info).toBeGreaterThan((toMs - fromMs) / 1000 - 0.5);
+  expect(p.duration, info).toBeLessThan((toMs - fromMs) / 1000 + 2.5);
   const cpu = process.cpuUsage(cpu0);
   // Every picture decodes without a complaint. Not asserted for the H.265 feed: the test server stamps RTP with
   // arrival (decoding-order) times, not the B-frames' presentation times, and its loop seam breaks references
   // (ffmpeg reading the server directly reports the same "Could not find ref with POC").
   if (codec === 'h264') {
     const decoded = await run(ffmpeg, ['-hide_banner', '-v', 'error', '-i', resolveInStorage(storage, clip!.relPath), '-f', 'null', '-']);
-    expect(decoded.stderr.trim()).toBe('');
+    expect(decoded.stderr.trim(), info).toBe('');
   }
   console.log(`native clip ${codec}: ${cut.bytes} bytes, ${p.duration.toFixed(2)} s for a ${(toMs - fromMs) / 1000} s span; the ring held ${held} bytes (≈ 6 s at 512 kbit/s); node CPU during the request ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms`);
   await recorder.close();
