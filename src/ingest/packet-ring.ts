@@ -148,21 +148,25 @@ export class PacketRing {
   }
 
   /**
-   * For a clip from `fromMs` (wall clock): the oldest segment that reaches `fromMs`, from its last keyframe
-   * at or before `fromMs` (its first one when it starts later: a short pre-roll). Undefined when nothing
-   * held reaches `fromMs`, or when `toMs` is before the first unit held.
+   * For a clip of [fromMs, toMs] (wall clock): the segment that covers most of it (the open one counts as
+   * reaching toMs: its post-roll is still to come), from its last keyframe at or before `fromMs` (its first
+   * one when it starts later: a short pre-roll). Undefined when no segment overlaps the span.
    */
   select(fromMs: number, toMs: number): RingSelection | undefined {
+    let best: { seg: Segment; overlap: number } | undefined;
     for (const seg of this.segments) {
+      const first = seg.gops[0]?.units[0];
       const newest = seg.gops.at(-1)?.units.at(-1);
-      if (!newest || newest.receivedAt < fromMs) continue;
-      let first = 0;
-      for (let i = 0; i < seg.gops.length; i++) if (seg.gops[i]!.units[0]!.receivedAt <= fromMs) first = i;
-      const gops = seg.gops.slice(first);
-      if (gops[0]!.units[0]!.receivedAt > toMs) return undefined;
-      return { segmentId: seg.id, codec: seg.codec, open: seg.open, units: gops.flatMap((g) => g.units), short: gops.some((g) => g.short) };
+      if (!first || !newest) continue;
+      const overlap = Math.min(toMs, seg.open ? toMs : newest.receivedAt) - Math.max(fromMs, first.receivedAt);
+      if (overlap >= 0 && newest.receivedAt >= fromMs && (!best || overlap > best.overlap)) best = { seg, overlap };
     }
-    return undefined;
+    if (!best) return undefined;
+    const seg = best.seg;
+    let start = 0;
+    for (let i = 0; i < seg.gops.length; i++) if (seg.gops[i]!.units[0]!.receivedAt <= fromMs) start = i;
+    const gops = seg.gops.slice(start);
+    return { segmentId: seg.id, codec: seg.codec, open: seg.open, units: gops.flatMap((g) => g.units), short: gops.some((g) => g.short) };
   }
 
   private openSegment(): Segment | undefined {

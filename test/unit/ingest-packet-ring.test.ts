@@ -69,11 +69,14 @@ describe('PacketRing', () => {
     for (let i = 160; i < 210; i++) ring.push({ ...unit(i), keyframe: i === 200 }, 'h264', Buffer.from([0x67, 0x64, 0x00, 0x28]));
     expect(ring.openSegmentId).not.toBe(second);
     expect(ring.stats.segments).toBe(3);
-    // A span from before the reconnect takes the first segment only.
-    const sel = ring.select(T0 + 1_000, T0 + 5_000)!;
+    // A span mostly before the reconnect takes the first segment only; one mostly after it, the second.
+    const sel = ring.select(T0 + 1_000, T0 + 3_000)!;
     expect(sel.segmentId).toBe(first);
     expect(sel.open).toBe(false);
     expect(sel.units.at(-1)!.receivedAt).toBe(T0 + 59 * 40);
+    const later = ring.select(T0 + 2_000, T0 + 6_000)!;
+    expect(later.segmentId).toBe(second);
+    expect(later.units[0]!.receivedAt).toBe(T0 + 100 * 40);
 
     const jumpy = new PacketRing({ keepMs: 60_000 });
     fill(jumpy, 0, 60);
