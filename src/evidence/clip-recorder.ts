@@ -38,7 +38,8 @@ export interface ClipRecorderOptions {
   /**
    * How long past the end of the span to wait for the segment that holds it to complete (the ring lists a
    * segment when the keyframe after it arrives: up to one GOP later, plus the camera's latency).
-   * Default 3 segments + 5 s. Then the clip is cut with what there is (a shorter post-roll, logged).
+   * Default 3 segments + 5 s. Then the clip is cut with what there is (a shorter post-roll, logged). With
+   * `spans`: how long past the end to wait for a stream that stalls without dropping its connection.
    */
   settleMs?: number;
   /** Ring polling while waiting. Default 500 ms. */
