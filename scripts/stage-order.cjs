@@ -13,7 +13,7 @@ module.exports = [
   // the ingest camera source drives, and it knows nothing of cameras coming and going.
   { name: 'config', path: 'src/config/', kind: 'stage', role: 'YAML → `PatrolConfig` (zod; `config/schema.json` generated from it)' },
   { name: 'decode', path: 'src/decode/', kind: 'stage', role: 'ffmpeg arguments, binary, stderr diagnosis, raw frame splitting' },
-  { name: 'ingest', path: 'src/ingest/', kind: 'stage', role: 'camera → `Frame`s and `SourceStatus` (one ffmpeg per camera, reconnects, clip ring writing)' },
+  { name: 'ingest', path: 'src/ingest/', kind: 'stage', role: 'camera → `Frame`s and `SourceStatus` (one ffmpeg per camera or the in-process RTSP client, reconnects, clip ring on disk or packet ring in memory)' },
   { name: 'detect', path: 'src/detect/', kind: 'stage', role: '`Frame[]` → `Detections[]` (onnxruntime, manifest, decoders, NMS)' },
   { name: 'scene', path: 'src/scene/', kind: 'stage', role: '`Frame` + `Detections` → static regions (per-camera background model; people and vehicles masked)' },
   { name: 'score', path: 'src/score/', kind: 'stage', role: '`Detections` → `EventChange[]` and a report per track (pure)' },

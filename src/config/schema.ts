@@ -94,7 +94,7 @@ export const CameraSchema = z
       .optional()
       .meta({ default: 'ffmpeg' })
       .describe(
-        "How the camera is received (default ffmpeg). ffmpeg: one ffmpeg process per camera receives, decodes and letterboxes (any URL; clip ring). native (rtsp:// only, H.264/H.265 over TCP): Patrol's in-process RTSP client keeps only the newest keyframe and, when the camera is due, a decoder shared by all cameras decodes it — far less CPU and memory per camera. For now native analyzes keyframes only (a GOP longer than the interval sets the pace; decode: interval is not supported), writes no clip ring (events go out without clips), and speaks neither rtsps:// nor UDP",
+        "How the camera is received (default ffmpeg). ffmpeg: one ffmpeg process per camera receives, decodes and letterboxes (any URL; its clips are cut from a ring of 2 s segments the same ffmpeg writes to disk). native (rtsp:// only, H.264/H.265 over TCP): Patrol's in-process RTSP client keeps the newest keyframe and, when the camera is due, a decoder shared by all cameras decodes it — far less CPU and memory per camera; a GOP longer than the interval is decoded forward from its keyframe (decode: interval is not supported). Its clips come from the last 20 s of compressed video kept in memory (≈ 1.4 MB at 512 kbit/s, at most 3 MiB), the post-roll collected as it arrives, muxed to MP4 by stream copy. native speaks neither rtsps:// nor UDP",
       ),
     tour: CameraTourSchema.optional(),
   })

@@ -78,3 +78,14 @@ export function fromRbsp(rbsp: Buffer): Buffer {
   }
   return Buffer.from(out);
 }
+
+/**
+ * An H.265 RASL picture (nal_unit_type 8 or 9): a leading picture of a CRA that references the GOP before
+ * it, so it is not decoded (and makes no picture) when decoding starts at that CRA. Trailing pictures never
+ * reference it.
+ */
+export function isRaslPicture(annexB: Buffer): boolean {
+  const vcl = splitNalUnits(annexB).find((n) => nalType('h265', n) < 32);
+  const type = vcl ? nalType('h265', vcl) : undefined;
+  return type === 8 || type === 9;
+}

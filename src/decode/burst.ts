@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
 
-/** Where a burst comes from: a seekable file, or recent compressed segments of a live camera (its clip ring; the
- * last `durationSec` of them are kept). */
-export type BurstInput = { kind: 'file'; path: string; atSec: number } | { kind: 'segments'; paths: readonly string[] };
+/** Where a burst comes from: a seekable file, recent compressed segments of a live camera (its clip ring), or a
+ * native camera's recent access units as MPEG-TS bytes (its packet ring); of the last two, the last `durationSec`
+ * of frames are kept. */
+export type BurstInput =
+  | { kind: 'file'; path: string; atSec: number }
+  | { kind: 'segments'; paths: readonly string[] }
+  | { kind: 'mpegts'; data: Buffer };
 
 export interface BurstRequest {
   ffmpegPath: string;
@@ -34,10 +38,14 @@ export function decodeBurst(r: BurstRequest): Promise<Burst> {
   const input =
     r.input.kind === 'file'
       ? ['-ss', String(Math.max(0, r.input.atSec)), '-i', r.input.path, '-t', String(r.durationSec)]
-      : ['-i', `concat:${r.input.paths.join('|')}`];
+      : r.input.kind === 'segments'
+        ? ['-i', `concat:${r.input.paths.join('|')}`]
+        : ['-f', 'mpegts', '-i', 'pipe:0'];
   const args = ['-hide_banner', '-nostdin', '-v', 'error', ...input, '-map', '0:v:0', '-an', '-vf', `fps=${r.fps},scale=${r.width}:${r.height}:flags=area`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'];
   return new Promise((resolve, reject) => {
-    const child = spawn(r.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(r.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => {}); // an ffmpeg that exits early says why on stderr
+    child.stdin.end(r.input.kind === 'mpegts' ? r.input.data : undefined);
     const chunks: Buffer[] = [];
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), r.timeoutMs ?? 10_000);
@@ -56,7 +64,7 @@ export function decodeBurst(r: BurstRequest): Promise<Burst> {
         reject(new Error(`burst decode gave no frame (ffmpeg ${signal ?? `exit ${code}`}): ${err.trim().split('\n').pop() ?? ''}`));
         return;
       }
-      const keep = r.input.kind === 'segments' ? Math.max(1, Math.round(r.durationSec * r.fps)) : n;
+      const keep = r.input.kind !== 'file' ? Math.max(1, Math.round(r.durationSec * r.fps)) : n;
       const frames: Buffer[] = [];
       for (let i = Math.max(0, n - keep); i < n; i++) frames.push(all.subarray(i * size, (i + 1) * size));
       resolve({ frames, width: r.width, height: r.height, fps: r.fps });

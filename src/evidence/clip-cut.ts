@@ -112,9 +112,16 @@ export async function cutClip(o: CutClipOptions): Promise<CutClip> {
   }
 }
 
-function runFfmpeg(path: string, args: string[], timeoutMs: number): Promise<{ codec?: string }> {
+/**
+ * Runs one clip-writing ffmpeg; resolves with the input's video codec as ffmpeg names it. `stdin`: what to
+ * feed it on pipe:0 (an ffmpeg that exits early, on an error, is reported by its exit, not by EPIPE).
+ */
+export function runFfmpeg(path: string, args: string[], timeoutMs: number, stdin?: readonly Buffer[]): Promise<{ codec?: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+    const child = spawn(path, args, { stdio: ['pipe', 'ignore', 'pipe'], env: childEnv() });
+    child.stdin.on('error', () => {});
+    for (const chunk of stdin ?? []) child.stdin.write(chunk);
+    child.stdin.end();
     let err = '';
     let codec: string | undefined;
     let inInput = false;
@@ -145,7 +152,7 @@ function runFfmpeg(path: string, args: string[], timeoutMs: number): Promise<{ c
 }
 
 /** fsync the file and hash it (one read, streamed). */
-async function syncAndHash(path: string): Promise<{ sha256: string; bytes: number }> {
+export async function syncAndHash(path: string): Promise<{ sha256: string; bytes: number }> {
   const fh = await open(path, 'r+');
   try {
     await fh.sync();

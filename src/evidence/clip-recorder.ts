@@ -2,17 +2,25 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
 import type { PatrolEvent } from '../contracts/event.js';
+import type { ClipSpan, ClipSpanSource } from '../contracts/clip-span.js';
 import { silentLog, type Log } from '../log/log.js';
 import { ClipUnavailableError, cutClip, type CutClip } from './clip-cut.js';
 import { DEFAULT_SEGMENT_SEC } from '../ingest/ring-writer.js';
 import { readRing, ringDirFor, selectSegments } from './clip-ring.js';
 import { EvidencePathError, evidenceRelPath, resolveInStorage } from './store-files.js';
+import { writeSpanClip } from './span-clip.js';
 
 export interface ClipRecorderOptions {
   storageDir: string;
   cameraId: string;
   /** The ring the camera source writes (its `ring.dir`). Default `ringDirFor(storageDir, cameraId)`. */
   ringDir?: string;
+  /**
+   * transport native: the camera's in-memory packet ring instead of a ring folder. A request then waits on
+   * it for the post-roll and writes the units it hands over (writeSpanClip); `ringDir` and `segmentSec`
+   * are not used.
+   */
+  spans?: ClipSpanSource;
   ffmpeg: FfmpegBinary | string;
   /** Seconds before the moment of confirmation. Default 5. */
   preRollSec?: number;
@@ -30,7 +38,8 @@ export interface ClipRecorderOptions {
   /**
    * How long past the end of the span to wait for the segment that holds it to complete (the ring lists a
    * segment when the keyframe after it arrives: up to one GOP later, plus the camera's latency).
-   * Default 3 segments + 5 s. Then the clip is cut with what there is (a shorter post-roll, logged).
+   * Default 3 segments + 5 s. Then the clip is cut with what there is (a shorter post-roll, logged). With
+   * `spans`: how long past the end to wait for a stream that stalls without dropping its connection.
    */
   settleMs?: number;
   /** Ring polling while waiting. Default 500 ms. */
@@ -73,6 +82,15 @@ export function ringSecondsFor(o: Pick<ClipRecorderOptions, 'preRollSec' | 'post
   return (o.preRollSec ?? 5) + (o.postRollSec ?? 10) + (o.maxLeadSec ?? 10) + 4 * (o.segmentSec ?? DEFAULT_SEGMENT_SEC);
 }
 
+/**
+ * Pre-roll a native camera's packet ring keeps, seconds: the earliest a clip can start is maxLead + pre-roll
+ * before the moment of confirmation, and the clip is asked for a moment later (the frame's analysis), so
+ * 5 s of slack. The post-roll is collected as it arrives, not kept. Defaults: 10 + 5 + 5 = 20 s.
+ */
+export function preRollSecondsFor(o: Pick<ClipRecorderOptions, 'preRollSec' | 'maxLeadSec'> = {}): number {
+  return (o.preRollSec ?? 5) + (o.maxLeadSec ?? 10) + 5;
+}
+
 /** The wall-clock span a clip for this event shows (see `maxLeadSec`). */
 export function clipWindow(event: Pick<PatrolEvent, 'startedAt' | 'confirmedAt'>, preRollSec = 5, postRollSec = 10, maxLeadSec = 10): { fromMs: number; toMs: number } {
   const anchor = Math.min(event.confirmedAt, Math.max(event.startedAt, event.confirmedAt - maxLeadSec * 1000));
@@ -87,13 +105,15 @@ interface Pending {
 
 /**
  * One camera's evidence clips: `request(event)` waits until the post-roll has been recorded, cuts the clip
- * out of the camera's ring (cutClip) into the event's evidence folder and resolves with what to record.
+ * out of the camera's ring (cutClip; a native camera: from the units its packet ring hands over, writeSpanClip)
+ * into the event's evidence folder and resolves with what to record.
  * It never rejects: no ring, nothing recorded for the span, or a failed cut resolves `undefined` (logged).
  * Requests for the same event share one cut; an event that already has its clip gets it back uncut. Cuts
  * run one at a time per camera.
  */
 export class ClipRecorder {
-  readonly ringDir: string;
+  /** The ring folder read; undefined for a camera whose clips come from `spans`. */
+  readonly ringDir: string | undefined;
   private readonly pre: number;
   private readonly post: number;
   private readonly maxLead: number;
@@ -109,7 +129,7 @@ export class ClipRecorder {
   private closed = false;
 
   constructor(private readonly opts: ClipRecorderOptions) {
-    this.ringDir = opts.ringDir ?? ringDirFor(opts.storageDir, opts.cameraId);
+    this.ringDir = opts.spans ? undefined : (opts.ringDir ?? ringDirFor(opts.storageDir, opts.cameraId));
     this.pre = opts.preRollSec ?? 5;
     this.post = opts.postRollSec ?? 10;
     this.maxLead = opts.maxLeadSec ?? 10;
@@ -186,6 +206,19 @@ export class ClipRecorder {
     const { fromMs, toMs } = this.window(event);
     const fields = { eventId: event.id, cameraId: event.cameraId, fromMs, toMs };
     const deadline = toMs + this.settleMs;
+    if (this.opts.spans) {
+      // A stream that stalls without dropping its connection still ends the wait, at the ring's settle deadline.
+      const late = new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.max(0, deadline - this.clock()));
+        timer.unref();
+        void hurried.then(() => {
+          clearTimeout(timer);
+          r();
+        });
+      });
+      return this.cutNow(event, fromMs, toMs, fields, await this.opts.spans.span(fromMs, toMs, late));
+    }
+    const ringDir = this.ringDir!;
     let stop = false;
     void hurried.then(() => (stop = true));
     // Wait for the post-roll, then for the segment holding its end to complete.
@@ -193,7 +226,7 @@ export class ClipRecorder {
       const now = this.clock();
       if (stop) break;
       if (now >= toMs) {
-        const segments = await readRing(this.ringDir, this.segmentSec);
+        const segments = await readRing(ringDir, this.segmentSec);
         // An empty ring (off, or never started) has nothing to wait for.
         if (segments.length === 0 || (selectSegments(segments, fromMs, toMs).endMs ?? -Infinity) >= toMs || now >= deadline) break;
       }
@@ -202,13 +235,21 @@ export class ClipRecorder {
     return this.cutNow(event, fromMs, toMs, fields);
   }
 
-  private cutNow(event: PatrolEvent, fromMs: number, toMs: number, fields: object): Promise<ClipEvidence | undefined> {
+  /** `span`: what a native camera's packet ring handed over (undefined: nothing); absent: cut from the ring folder. */
+  private cutNow(event: PatrolEvent, fromMs: number, toMs: number, fields: object, span?: ClipSpan | undefined): Promise<ClipEvidence | undefined> {
+    const native = this.opts.spans !== undefined;
+    if (native && !span) {
+      this.log.warn(fields, 'no clip for this event: the camera holds no video for its span (camera down, or the event is older than its packet ring); the event keeps its snapshot');
+      return Promise.resolve(undefined);
+    }
     const job = this.cuts.then(async (): Promise<ClipEvidence | undefined> => {
       const relPath = this.relPath(event);
       const outPath = await this.target(relPath);
       let cut: CutClip;
       try {
-        cut = await cutClip({ ringDir: this.ringDir, fromMs, toMs, outPath, ffmpeg: this.opts.ffmpeg, segmentSec: this.segmentSec });
+        cut = span
+          ? await writeSpanClip({ span, outPath, ffmpeg: this.opts.ffmpeg })
+          : await cutClip({ ringDir: this.ringDir!, fromMs, toMs, outPath, ffmpeg: this.opts.ffmpeg, segmentSec: this.segmentSec });
       } catch (err) {
         if (err instanceof ClipUnavailableError) {
           this.log.warn({ ...fields, ringDir: this.ringDir, reason: err.message }, 'no clip for this event: the camera ring holds nothing for its span (ring off, camera down, or the event is older than the ring)');
@@ -218,7 +259,7 @@ export class ClipRecorder {
       }
       const clip: ClipEvidence = { relPath, sha256: cut.sha256, cut: { bytes: cut.bytes, startMs: cut.startMs, endMs: cut.endMs, complete: cut.complete, codec: cut.codec } };
       const summary = { ...fields, relPath, bytes: cut.bytes, seconds: (cut.endMs - cut.startMs) / 1000, segments: cut.segments, gapMs: cut.gapMs, codec: cut.codec };
-      if (!cut.complete) this.log.warn(summary, 'clip recorded, but the ring did not hold the whole span (short pre/post-roll or a gap)');
+      if (!cut.complete) this.log.warn({ ...summary, why: span?.shortBecause }, 'clip recorded, but the ring did not hold the whole span (short pre/post-roll or a gap)');
       else this.log.info(summary, 'clip recorded');
       if (cut.codec && cut.codec !== 'h264') this.log.warn(summary, `clip is ${cut.codec}, not H.264: browsers may not play it (the ring copies the camera's stream as it is)`);
       return clip;

@@ -1,7 +1,7 @@
 import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
 import type { Frame } from '../contracts/frame.js';
 import { KeyframeDecoderPool, type DecodedKeyframe } from '../decode/decoder-pool.js';
-import { nalType, splitNalUnits } from '../decode/annex-b.js';
+import { isRaslPicture } from '../decode/annex-b.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { declaredReorderDelay } from '../decode/sps.js';
 import { silentLog, type Log } from '../log/log.js';
@@ -9,6 +9,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 import { DueKeyframe, type HeldKeyframe } from './due-keyframe.js';
 import { SourceSubscribers } from './source-subscribers.js';
+import { ClipSpans } from './clip-spans.js';
 import { GopBuffer, type ForwardRequest, type GopBufferOptions, type GopBufferStats } from './gop-buffer.js';
 import type { AccessUnit } from './rtsp/session.js';
 import { RtspSupervisor, type SessionLike } from './rtsp-supervisor.js';
@@ -42,11 +43,17 @@ export interface NativeSourceStats extends GopBufferStats {
  * the keyframe and everything after it up to the newest frame go to the pool as one request, of which only
  * the last picture comes back; the status reason says so.
  *
- * Not yet: a clip ring (events of native cameras go out without clips), UDP and rtsps://.
+ * Evidence clips (`packetRing`): every access unit also goes to an in-memory packet ring of the last
+ * seconds (ClipSpans); a clip takes its pre-roll from there and collects its post-roll as it arrives, and
+ * a reconnect or a new SPS starts a new segment that no clip splices into. No process and no files.
+ *
+ * Not yet: UDP and rtsps://.
  */
 export class NativeCameraSource implements CameraSource {
   readonly cameraId: string;
   readonly ended: Promise<void>;
+  /** The clip pre-roll and the clips being collected (with `packetRing`). */
+  readonly clipSpans: ClipSpans | undefined;
   private resolveEnded!: () => void;
   private readonly log: Log;
   private readonly clock: () => number;
@@ -119,9 +126,7 @@ export class NativeCameraSource implements CameraSource {
         onDown: (d) => this.onDown(d),
       },
     );
-    if (opts.ring) {
-      this.log.warn({ cameraId: camera.id }, `camera ${camera.id}: no clip ring with transport native yet; its events go out without clips (use transport: ffmpeg for clips)`);
-    }
+    this.clipSpans = opts.packetRing ? new ClipSpans({ keepMs: opts.packetRing.seconds * 1000, maxBytes: opts.packetRing.maxBytes }) : undefined;
     this.current = { cameraId: camera.id, state: 'stopped', attempt: 0 };
   }
 
@@ -148,6 +153,7 @@ export class NativeCameraSource implements CameraSource {
     this.stopping ??= (async () => {
       this.clearTimers();
       await this.supervisor.stop();
+      this.clipSpans?.close();
       if (this.ownsPool) await this.pool.close();
       this.finish();
     })();
@@ -167,6 +173,7 @@ export class NativeCameraSource implements CameraSource {
   }
 
   private onConnecting(attempt: number): void {
+    this.clipSpans?.connectionEnded('the camera reconnected');
     this.connection++;
     this.due.reset();
     this.gop.reset();
@@ -186,9 +193,10 @@ export class NativeCameraSource implements CameraSource {
     const lost = dropped > this.droppedSeen;
     this.droppedSeen = dropped;
     const now = this.clock();
+    this.clipSpans?.push(au, now, lost);
     const entry = { unit: au, bytes: au.data.length, streamMs: au.timestampMs, receivedAt: now };
     if (!au.keyframe) {
-      if (this.forwardWanted && !(au.codec === 'h265' && isRasl(au.data))) this.gop.follow(entry, lost);
+      if (this.forwardWanted && !(au.codec === 'h265' && isRaslPicture(au.data))) this.gop.follow(entry, lost);
       return;
     }
     this.seen.keyframes++;
@@ -208,7 +216,7 @@ export class NativeCameraSource implements CameraSource {
    * Decoding forward counts on one picture per access unit in decoding order (the decoder is told there is
    * no reorder delay), so an H.264 stream that declares B-frames is analyzed at the keyframes' pace instead.
    * (H.265 open GOPs: the RASL pictures after a CRA, which reference the GOP before and make no picture when
-   * decoding starts at the CRA, are never kept; see isRasl.) A stream that does not declare its B-frames is found out by its first forward
+   * decoding starts at the CRA, are never kept; see isRaslPicture.) A stream that does not declare its B-frames is found out by its first forward
    * request coming back short (after the decoder's timeout); so is anything else that makes fewer pictures.
    */
   private checkForwardable(au: AccessUnit): void {
@@ -353,6 +361,7 @@ export class NativeCameraSource implements CameraSource {
 
   private onDown(d: { state: Extract<SourceState, 'backoff' | 'failed'>; reason: string; attempt: number; retryAt: number }): void {
     this.clearTimers();
+    this.clipSpans?.connectionEnded(`the camera went down: ${d.reason}`);
     const changed = this.current.state !== d.state || this.current.reason !== d.reason;
     this.setStatus({ state: d.state, reason: d.reason, attempt: d.attempt, retryAt: d.retryAt, lastFrameAt: this.current.lastFrameAt });
     const fields = { cameraId: this.cameraId, state: d.state, reason: d.reason, attempt: d.attempt, retryInMs: d.retryAt - this.clock() };
@@ -382,15 +391,4 @@ export class NativeCameraSource implements CameraSource {
     if (s.state === 'live' && previous !== 'live') this.log.info({ cameraId: this.cameraId, state: 'live', attempt: s.attempt, transport: 'native' }, `camera ${this.cameraId} live`);
     this.subscribers.status(this.status);
   }
-}
-
-/**
- * An H.265 RASL picture (nal_unit_type 8 or 9): a leading picture of a CRA that references the GOP before
- * it, so it is not decoded (and makes no picture) when decoding starts at that CRA. Trailing pictures never
- * reference it: a forward request leaves it out.
- */
-function isRasl(annexB: Buffer): boolean {
-  const vcl = splitNalUnits(annexB).find((n) => nalType('h265', n) < 32);
-  const type = vcl ? nalType('h265', vcl) : undefined;
-  return type === 8 || type === 9;
 }

@@ -1,6 +1,7 @@
 import type { CameraConfig } from '../config/schema.js';
 import type { Frame } from '../contracts/frame.js';
 import type { SourceStatus } from '../contracts/camera-status.js';
+import type { ClipSpanSource } from '../contracts/clip-span.js';
 import type { KeyframeDecoderPool } from '../decode/decoder-pool.js';
 import type { PixelFormat } from '../decode/ffmpeg-args.js';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
@@ -60,9 +61,15 @@ export interface CameraSourceOptions {
    * Also keep the last `seconds` of the camera's compressed video in a ring of segments under `dir`
    * (`ringDirFor(storage, cameraId)`), written by this same ffmpeg as a stream copy, for evidence clips
    * (src/evidence/clip-ring.ts, clip-recorder.ts). Real-time sources only: ignored, with a warning, for a file
-   * read as fast as possible. Default: off.
+   * read as fast as possible. Default: off. transport native writes no ring folder: see `packetRing`.
    */
   ring?: RingConfig;
+  /**
+   * transport native: keep the camera's last `seconds` of compressed video in memory (at most `maxBytes`,
+   * default DEFAULT_PACKET_RING_BYTES) as the clip pre-roll; the source's `clipSpans` hands spans of it,
+   * with their post-roll, to the evidence clip recorder. Default: off.
+   */
+  packetRing?: { seconds: number; maxBytes?: number };
   /**
    * transport native: the process's shared keyframe decoders (its size and pixel format must be this
    * source's). Default: a pool of the source's own, stopped with it.
@@ -88,6 +95,8 @@ export interface CameraSource {
   readonly status: SourceStatus;
   /** pid of the camera's own ffmpeg, if any (for CPU and memory measurement); native sources have none. */
   readonly pid: number | undefined;
+  /** transport native with `packetRing`: where its evidence clips come from. */
+  readonly clipSpans?: ClipSpanSource;
   /** Resolves when the source is done for good: stop(), or the end of a non-looping file. */
   readonly ended: Promise<void>;
   start(): void;

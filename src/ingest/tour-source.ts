@@ -1,5 +1,6 @@
 import { TOUR_DEFAULTS } from '../config/schema.js';
 import type { SourceStatus } from '../contracts/camera-status.js';
+import type { ClipSpanSource } from '../contracts/clip-span.js';
 import type { Frame } from '../contracts/frame.js';
 import { KeyframeDecoderPool } from '../decode/decoder-pool.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
@@ -20,6 +21,11 @@ import { TourRunner, type TourFrame } from './tour-runner.js';
 export class TourCameraSource implements CameraSource {
   readonly cameraId: string;
   readonly ended: Promise<void>;
+  /**
+   * Clips come from the held session's packet ring: a toured camera has video only while it is held open, which
+   * starts with the visit that saw the candidate, so an event's pre-roll reaches back to the candidate stage.
+   */
+  readonly clipSpans: ClipSpanSource | undefined;
   private resolveEnded!: () => void;
   private readonly log: Log;
   private readonly clock: () => number;
@@ -46,6 +52,9 @@ export class TourCameraSource implements CameraSource {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.log = opts.logger ?? silentLog;
     this.clock = opts.clock ?? Date.now;
+    this.clipSpans = opts.packetRing
+      ? { span: (fromMs, toMs, hurry) => this.heldSource?.clipSpans?.span(fromMs, toMs, hurry) ?? Promise.resolve(undefined) }
+      : undefined;
     this.ownsRunner = !opts.tour;
     this.ownsPool = !opts.tour && !opts.decoderPool;
     this.runner =

@@ -14,7 +14,8 @@ import type { Detections } from '../contracts/detections.js';
 import { resolveRules } from '../score/rules.js';
 import type { EventChange, PatrolEvent } from '../contracts/event.js';
 import { EvidenceRecorder } from '../evidence/persistence-proof.js';
-import { ClipRecorder, ringSecondsFor } from '../evidence/clip-recorder.js';
+import { ClipRecorder, preRollSecondsFor, ringSecondsFor } from '../evidence/clip-recorder.js';
+import { ringDirFor } from '../evidence/clip-ring.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
 import { FrameMailbox } from './frame-mailbox.js';
 import { newLoopStats, runAnalysisLoop, type LoopStats } from './analysis-loop.js';
@@ -175,18 +176,11 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       storageDir,
       onError: (err, where) => log.error({ err, ...where }, 'could not write evidence file; the event goes out without it'),
     });
-    // Clips need wall-clock video: live mode only (a file read at full speed has no ring).
-    // Native cameras keep no clip ring yet (their packets never reach a segment writer): snapshots only.
-    if (mode === 'live' && opts.clips !== false && camera.transport === 'native') log.warn('transport native: events get snapshots but no video clip yet; set transport: ffmpeg on this camera for clips');
-    const clips = mode === 'live' && opts.clips !== false && camera.transport !== 'native' ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log }) : undefined;
-    if (clips) clipRecorders.set(camera.id, clips);
-    // A toured camera is analyzed once per revisit: the scorer must not take that gap for an outage.
-    const scored = camera.tour ? { ...camera, intervalSec: Math.max(camera.intervalSec, camera.tour.revisitSec) } : camera;
-    analyzers.set(camera.id, new CameraAnalyzer(scored, rules, queue, evidence, openStore, onChange, clips, sceneStore));
-    if (check.enabled && burnThresholds.size > 0) {
-      const burst = camera.violations.includes('burning') ? burstSourceFor(camera, mode, ffmpeg.path, clips?.ringDir) : async () => undefined;
-      burningChecks.set(camera.id, new BurningCheck(check, burnThresholds, burst, log));
-    }
+    // Clips need wall-clock video: live mode only (a file read at full speed has no ring). An ffmpeg camera's
+    // own ffmpeg writes a ring folder; a native camera keeps its pre-roll in memory and hands spans over.
+    const wantClips = mode === 'live' && opts.clips !== false;
+    const native = camera.transport === 'native';
+    const ringDir = wantClips && !native ? ringDirFor(storageDir, camera.id) : undefined;
     const sourceCamera: CameraConfig = mode === 'once' ? { ...camera, loop: false } : camera;
     const source = createCameraSource(sourceCamera, {
       width: model.inputWidth,
@@ -197,10 +191,20 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       realtime: mode === 'live',
       startTimeMs: mode === 'once' ? startTimeMs : undefined,
       analyzeDurationMs: opts.rtspAnalyzeDurationMs,
-      ring: clips ? { dir: clips.ringDir, seconds: ringSecondsFor() } : undefined,
+      ring: ringDir ? { dir: ringDir, seconds: ringSecondsFor() } : undefined,
+      packetRing: wantClips && native ? { seconds: preRollSecondsFor() } : undefined,
       decoderPool: poolFor(camera),
       tour: tourFor(camera),
     });
+    const clips = ringDir || source.clipSpans ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log, ringDir, spans: source.clipSpans }) : undefined;
+    if (clips) clipRecorders.set(camera.id, clips);
+    // A toured camera is analyzed once per revisit: the scorer must not take that gap for an outage.
+    const scored = camera.tour ? { ...camera, intervalSec: Math.max(camera.intervalSec, camera.tour.revisitSec) } : camera;
+    analyzers.set(camera.id, new CameraAnalyzer(scored, rules, queue, evidence, openStore, onChange, clips, sceneStore));
+    if (check.enabled && burnThresholds.size > 0) {
+      const burst = camera.violations.includes('burning') ? burstSourceFor(camera, mode, ffmpeg.path, ringDir, source.clipSpans) : async () => undefined;
+      burningChecks.set(camera.id, new BurningCheck(check, burnThresholds, burst, log));
+    }
     // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
       opts.onStatus?.(status);

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/contracts/frame.js';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
+import type { ClipSpan } from '../../src/contracts/clip-span.js';
 import { burstSourceFor } from '../../src/pipeline/burst-source.js';
+import { accessUnits, spanOf } from '../support/access-units.js';
 
 /** Where the burning check gets consecutive frames: real H.264 decoded by ffmpeg, from a file or a clip ring. */
 const ffmpeg = resolveFfmpeg().path;
@@ -37,5 +39,18 @@ describe('burst source', () => {
   it('a live camera without a ring has no burst (its candidates under the threshold are not promoted)', async () => {
     expect(await burstSourceFor({ url: 'rtsp://127.0.0.1:1/cam' }, 'live', ffmpeg, undefined)(frame(0), 1)).toBeUndefined();
     expect(await burstSourceFor({ url: 'rtsp://127.0.0.1:1/cam' }, 'live', ffmpeg, join(dir, 'empty-ring'))(frame(0), 1)).toBeUndefined();
+  });
+
+  it('a native camera: the second up to the frame, from its packet ring (the units as MPEG-TS on stdin)', async () => {
+    const span = spanOf('h264', await accessUnits('h264', 75, '320x240'), 40);
+    const asked: number[][] = [];
+    const spans = { span: async (fromMs: number, toMs: number): Promise<ClipSpan | undefined> => (asked.push([fromMs, toMs]), span) };
+    const f = { ...frame(0), timestamp: span.endMs };
+    const b = await burstSourceFor({ url: 'rtsp://127.0.0.1:1/cam' }, 'live', ffmpeg, undefined, spans)(f, 1);
+    expect(asked).toEqual([[span.endMs - 1000, span.endMs]]);
+    expect(b!.frames).toHaveLength(12);
+    expect(b!.frames[0]!.equals(b!.frames[11]!)).toBe(false);
+    const none = { span: async (): Promise<ClipSpan | undefined> => undefined };
+    expect(await burstSourceFor({ url: 'rtsp://127.0.0.1:1/cam' }, 'live', ffmpeg, undefined, none)(f, 1)).toBeUndefined();
   });
 });

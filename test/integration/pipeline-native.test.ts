@@ -12,6 +12,7 @@ import { startPipeline } from '../../src/pipeline/pipeline.js';
 import { TestRtspServer } from '../../support/rtsp.js';
 import { testClip } from '../support/clip.js';
 import { PATROL_DET_MANIFEST } from '../support/test-model.js';
+import { binStandingClip, expectClipUpdate, runUntilClip } from '../support/pipeline-clip.js';
 
 describe('pipeline, live, with a native camera (transport: native) and an ffmpeg one side by side', () => {
   let dir: string;
@@ -70,4 +71,18 @@ storage:
     expect(pipeline.cameras().find((c) => c.cameraId === 'native-cam')?.frames).toBeGreaterThanOrEqual(3);
     expect(statuses.filter((s) => s.cameraId === 'native-cam').map((s) => s.state)).toContain('live');
   }, 90_000);
+
+  it('a native camera\'s event gets its clip: the event goes out, then an update with a playable MP4 cut from the packet ring', async () => {
+    const bins = await TestRtspServer.start({ mounts: ['bins'], clip: binStandingClip(dir) });
+    try {
+      const storageDir = join(dir, 'var-clip');
+      const got = await runUntilClip(dir, storageDir, `id: native-bins\n    url: ${bins.url('bins')}\n    transport: native`, 75_000);
+      const probe = expectClipUpdate(got, storageDir);
+      expect(probe.codec).toBe('h264');
+      // Pre-roll from the keyframe before (the camera was live a few seconds only), post-roll 10 s.
+      expect(probe.duration).toBeGreaterThan(10);
+    } finally {
+      await bins.stop();
+    }
+  }, 150_000);
 });
