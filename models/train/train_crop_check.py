@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import cv2
+
 
 def block(cin, cout):
     return nn.Sequential(nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
@@ -43,8 +45,20 @@ class CropCheck(nn.Module):
         return torch.sigmoid(self.logits(x))
 
 
+def compress(crops, rng, share=0.3):
+    """JPEG at low quality on a share of the crops: cameras send H.264 at a few hundred kbit/s, the train
+    photos are clean JPEGs."""
+    out = crops.copy()
+    for i in np.nonzero(rng.random(len(crops)) < share)[0]:
+        ok, buf = cv2.imencode(".jpg", crops[i], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 60))])
+        if ok:
+            out[i] = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return out
+
+
 def augment(x, rng):
-    """Flip, a slightly different box (crop and rescale), brightness and contrast — never hue: colour is the cue."""
+    """Flip, a slightly different box (crop and rescale), low resolution, noise, brightness and contrast — never
+    hue: colour is the cue."""
     n = x.shape[0]
     flip = torch.from_numpy(rng.random(n) < 0.5)
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
@@ -52,6 +66,12 @@ def augment(x, rng):
     ox, oy = int(rng.integers(0, 65 - s)), int(rng.integers(0, 65 - s))
     if s < 64:
         x = F.interpolate(x[:, :, oy:oy + s, ox:ox + s], size=(64, 64), mode="bilinear", align_corners=False)
+    if rng.random() < 0.3:  # a distant camera: the flame is a few pixels wide, upscaled
+        low = int(rng.integers(16, 48))
+        x = F.interpolate(F.interpolate(x, size=(low, low), mode="bilinear", align_corners=False, antialias=True),
+                          size=(64, 64), mode="bilinear", align_corners=False)
+    if rng.random() < 0.3:
+        x = x + torch.randn_like(x) * float(rng.uniform(0, 8))
     gain = torch.from_numpy(rng.uniform(0.75, 1.25, (n, 1, 1, 1)).astype(np.float32))
     mean = x.mean((1, 2, 3), keepdim=True)
     contrast = torch.from_numpy(rng.uniform(0.8, 1.2, (n, 1, 1, 1)).astype(np.float32))
@@ -100,6 +120,7 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--recall", type=float, default=0.97, help="share of held-out fire crops the threshold passes")
+    ap.add_argument("--classes", help="train only these of the crops' classes (comma-separated), e.g. fire")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--export", help="write the ONNX model here")
     ap.add_argument("--manifest", help="with --export: set this detector manifest's cropCheck to the exported check")
@@ -111,6 +132,12 @@ def main():
     d = np.load(args.crops)
     crops, y, kinds, hold = d["crops"], d["labels"].astype(np.int64), d["kinds"], d["held_out"]
     cols, checked = d["columns"].astype(np.int64), [str(c) for c in d["checked"]]
+    if args.classes:
+        keep_names = args.classes.split(",")
+        remap = np.array([keep_names.index(n) if n in keep_names else -1 for n in checked])
+        keep = remap[cols] >= 0
+        crops, y, kinds, hold, cols = crops[keep], y[keep], kinds[keep], hold[keep], remap[cols[keep]]
+        checked = keep_names
     k = len(checked)
     tr, va = np.nonzero(~hold)[0], np.nonzero(hold)[0]
     pools = []
@@ -147,7 +174,7 @@ def main():
         total = 0.0
         for s in range(steps_per_epoch):
             b = idx[s * args.batch:(s + 1) * args.batch]
-            x = augment(torch.from_numpy(crops[b]).permute(0, 3, 1, 2).float(), rng)
+            x = augment(torch.from_numpy(compress(crops[b], rng)).permute(0, 3, 1, 2).float(), rng)
             logit = model.logits(x)[torch.arange(len(b)), torch.from_numpy(cols[b])]
             loss = F.binary_cross_entropy_with_logits(logit, torch.from_numpy(y[b]).float())
             opt.zero_grad()
