@@ -163,7 +163,7 @@ async function main(): Promise<number> {
 
     // Stage table and end-to-end sum, projection to 1000 streams, targets.
     progress.stage('projection, targets, report');
-    const { table, stageSum } = await stageTable({ ingestDecode, inferenceRows, pipelineBatch: info.batch, scoring, dispatch, controlPlane }, omitted);
+    const { table, stageSum } = await stageTable({ ingestDecode, inferenceRows, pipelineBatch: info.batch, scoring, dispatch, controlPlane, model: args.model }, omitted);
     const lastLive = ramp.steps.find((s) => s.k === ramp.maxSustainedK) ?? ramp.steps[0];
     const { memoryFit, privateMemoryFit, projection } = projectFleet(table, stageSum, ramp.steps, lastLive, controlPlane);
     const checks = checkThroughputTargets(

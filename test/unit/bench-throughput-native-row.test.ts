@@ -11,7 +11,7 @@ const native: NonNullable<IngestDecodeCost['native']> = {
   streams: 4, liveAtEnd: 4, windowSec: 12, cpuMsPerCameraSecond: 1.5, nodeCpuMsPerCameraSecond: 1, poolCpuMsPerCameraSecond: 0.5, decoders: 1,
   framesPerCamera: 2, framesPerCameraMinute: 10, nodeRssGrowthMbPerCamera: 1, poolRssMbPerCamera: 3, poolPssMbPerCamera: 2, memoryMbPerCamera: 4,
 };
-const rest = { inferenceRows: [{ threads: 1, batch: 1, frames: 8, cpuMsPerFrame: 50, wallMsPerFrame: 50, cpuMsPerCameraSecond: 10 }], pipelineBatch: 1, scoring: { cameras: 10, steps: 10, cpuMsPerStep: 0.01, cpuMsPerCameraSecond: 0.002, changes: [] }, dispatch: undefined, controlPlane: undefined };
+const rest = { inferenceRows: [{ threads: 1, batch: 1, frames: 8, cpuMsPerFrame: 50, wallMsPerFrame: 50, cpuMsPerCameraSecond: 10 }], pipelineBatch: 1, scoring: { cameras: 10, steps: 10, cpuMsPerStep: 0.01, cpuMsPerCameraSecond: 0.002, changes: [] }, dispatch: undefined, controlPlane: undefined, model: 'models/yolox_nano-coco.json' };
 
 describe('bench:throughput native ingest row', () => {
   it('sits beside the ffmpeg rows, out of the sum, with its ratio to the ffmpeg camera source', async () => {
@@ -35,5 +35,18 @@ describe('bench:throughput native ingest row', () => {
     expect(table.some((r) => r.stage === NATIVE_INGEST_STAGE)).toBe(false);
     expect(stageSum).toBeDefined();
     expect(omitted.some((o) => o.includes('native') && o.includes('boom'))).toBe(true);
+  });
+
+  it("has a row for the model's crop check, out of the sum, and none for a model without one", async () => {
+    const omitted: string[] = [];
+    const { table, stageSum } = await stageTable({ ingestDecode: base, ...rest, model: 'models/patrol-det.json' }, omitted);
+    const row = table.find((r) => r.stage.startsWith('crop check (fire)'));
+    expect(row?.inSum).toBe(false);
+    expect(row!.how).toMatch(/CPU-ms per box/);
+    expect(row!.cpuMsPerCameraSecond).toBeGreaterThan(0);
+    const without = await stageTable({ ingestDecode: base, ...rest }, []);
+    expect(without.table.some((r) => r.stage.startsWith('crop check'))).toBe(false);
+    expect(stageSum).toBeCloseTo(without.stageSum!, 1);
+    expect(omitted.filter((l) => l.startsWith('crop check'))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  * control plane was measured whole, it stands in the sum for the scoring and dispatch micro-benchmarks.
  */
 import { measureBurningCheckCost } from './burning-check-cost.js';
+import { measureCropCheckCost } from './crop-check-cost.js';
 import type { IngestDecodeCost } from './ingest-cost.js';
 import { INTERVAL_SEC, PIPELINE_THREADS } from './plan.js';
 import type { InferenceRow, StageRow, ThroughputResult } from './result.js';
@@ -18,6 +19,8 @@ export interface MeasuredStages {
   scoring: ScoringCost;
   dispatch: ThroughputResult['stages']['dispatch'];
   controlPlane: ThroughputResult['controlPlane'];
+  /** The model's manifest, for its crop check. */
+  model: string;
 }
 
 export const NATIVE_INGEST_STAGE = 'native ingest + keyframe decode (in-process client, shared decoder pool)';
@@ -55,6 +58,14 @@ export async function stageTable(m: MeasuredStages, omitted: string[]): Promise<
   table.push({ stage: 'scene model (sceneStep on the 416² frame)', cpuMsPerCameraSecond: scene.cpuMsPerFrame / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${scene.frames} frames: ${scene.cpuMsPerFrame.toFixed(3)} CPU-ms/frame (target ≤ 1)` });
   const burnCheck = await measureBurningCheckCost();
   table.push({ stage: 'burning check, frame without a fire/smoke candidate', cpuMsPerCameraSecond: burnCheck.cpuMsPerFrame / INTERVAL_SEC, inSum: true, how: `process.cpuUsage() over ${burnCheck.frames} frames: ${(burnCheck.cpuMsPerFrame * 1000).toFixed(2)} CPU-µs/frame (target: ≤ 5 % of the camera's total; bursts only on candidates)` });
+  const crop = await measureCropCheckCost(m.model).catch((err: Error) => {
+    omitted.push(`crop check cost: ${err.message.split('\n')[0]}`);
+    return undefined;
+  });
+  if (crop) {
+    // Inference above already runs the check on its frames' checked boxes; one box's cost is for reference.
+    table.push({ stage: `crop check (${crop.classes.join(', ')}), per checked box`, cpuMsPerCameraSecond: crop.cpuMsPerBox / INTERVAL_SEC, inSum: false, how: `process.cpuUsage(): ${crop.cpuMsPerBox.toFixed(2)} CPU-ms per box (64² crop + CNN), ${crop.cpuUsPerFrameWithout.toFixed(2)} CPU-µs per frame without one; counted in inference where frames have boxes` });
+  }
   if (dispatch) {
     table.push({ stage: 'dispatch, BullMQ (Node + redis-server)', cpuMsPerCameraSecond: dispatch.bullmq.cpuMsPerPublish * dispatch.publishesPerCameraSecond, inSum: true, how: `${dispatch.bullmq.cpuMsPerPublish.toFixed(2)} CPU-ms/publish × ${dispatch.publishesPerCameraSecond.toExponential(2)} publishes/camera-s` });
     table.push({ stage: 'dispatch, embedded SQLite queue (alternative)', cpuMsPerCameraSecond: dispatch.embedded.cpuMsPerPublish * dispatch.publishesPerCameraSecond, inSum: false, how: `${dispatch.embedded.cpuMsPerPublish.toFixed(2)} CPU-ms/publish × the same rate` });
