@@ -9,6 +9,9 @@ where the labels say there is none:
 - fire: train images that label no fire and no smoke (garbage photos: red bins, signs, flowers, watermarks;
   fire-free CCTV frames), plus warm-coloured patches of them (orange, red, yellow). Fire images give no negatives:
   their labels miss small flames.
+- smoke: train images that label no fire and no smoke, and the cctv_fire frames whose "smoke" is fog from an
+  anti-burglary fog cannon (`cctv_fire_fog.txt`, looked at by eye): their smoke boxes too are negatives. indoor_fire
+  never labels smoke and the frames marked unclear are left out.
 - overflow: garbage photos (labelled for bins, overflow and garbage), boxes away from every overflow label, and the
   labelled bins that are not overflowing (liners hanging over the rim, full but closed).
 - garbage: garbage photos, boxes away from every garbage and overflow label; fire-free CCTV frames.
@@ -34,7 +37,8 @@ GROW = 1.3  # context around the box: the flame's edge and what it burns on
 MIN_SIDE = 12
 FIRE, SMOKE = NAMES.index("fire"), NAMES.index("smoke")
 GARBAGE, BIN, OVERFLOW = NAMES.index("garbage"), NAMES.index("garbage_bin"), NAMES.index("overflow")
-CHECKED = ("fire", "overflow", "garbage")  # the check's output columns, in order
+CHECKED = ("fire", "smoke", "overflow", "garbage")  # the check's output columns, in order
+FOG_LIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cctv_fire_fog.txt")
 SETS = ("forest_fire", "indoor_fire", "cctv_fire", "garbage")
 
 
@@ -116,17 +120,24 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--jitters", type=int, default=2, help="jittered copies per labelled box")
     ap.add_argument("--warm", type=int, default=4, help="warm-coloured patches per fire-free image (fire negatives)")
+    ap.add_argument("--classes", default=",".join(CHECKED), help="which checked classes to cut crops for")
     args = ap.parse_args()
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)
     model, _ = load_student(args.ckpt, NUM_CLASSES)
     class_ids = [NAMES.index(n) for n in CHECKED]
+    wanted = set(args.classes.split(","))
+    fog = {}
+    for line in open(FOG_LIST):
+        if line.strip() and not line.startswith("#"):
+            stem, kind = line.split()
+            fog[stem] = kind
 
     items = [(ds, p) for ds in SETS for p in list_split(ds, "train")]
     crops, columns, labels, kinds, hold, scores = [], [], [], [], [], []
 
     def add(c, column, label, kind, path, score=0.0):
-        if c is not None:
+        if c is not None and CHECKED[column] in wanted:
             crops.append(c)
             columns.append(column)
             labels.append(label)
@@ -169,17 +180,29 @@ def main():
                 false_boxes(canvas, cw, ch, 0, np.zeros((0, 4), np.float32), det[FIRE], p)
                 for b in warm_patches(canvas, cw, ch, rng, args.warm):
                     add(crop_box(canvas, cw, ch, *b), 0, 0, "warm", p)
-            # overflow (1) and garbage (2): only where garbage, bins and overflow are labelled
+            # smoke (1)
+            seen = fog.get(os.path.splitext(os.path.basename(p))[0]) if ds == "cctv_fire" else None
+            if seen == "fog":
+                for b in px(SMOKE):
+                    add(crop_box(canvas, cw, ch, *b), 1, 0, "fog-label", p)
+                    add(crop_box(canvas, cw, ch, *jitter(b, rng)), 1, 0, "fog-label", p)
+                false_boxes(canvas, cw, ch, 1, np.zeros((0, 4), np.float32), det[SMOKE], p)
+            elif seen is None and ds != "indoor_fire":
+                if len(px(SMOKE)):
+                    positives(canvas, cw, ch, 1, px(SMOKE), det[SMOKE], p)
+                elif not burning:
+                    false_boxes(canvas, cw, ch, 1, np.zeros((0, 4), np.float32), det[SMOKE], p)
+            # overflow (2) and garbage (3): only where garbage, bins and overflow are labelled
             if ds == "garbage":
-                positives(canvas, cw, ch, 1, px(OVERFLOW), det[OVERFLOW], p)
-                false_boxes(canvas, cw, ch, 1, px(OVERFLOW), det[OVERFLOW], p)
+                positives(canvas, cw, ch, 2, px(OVERFLOW), det[OVERFLOW], p)
+                false_boxes(canvas, cw, ch, 2, px(OVERFLOW), det[OVERFLOW], p)
                 for b in px(BIN):
-                    add(crop_box(canvas, cw, ch, *b), 1, 0, "bin-label", p)
-                    add(crop_box(canvas, cw, ch, *jitter(b, rng)), 1, 0, "bin-label", p)
-                positives(canvas, cw, ch, 2, px(GARBAGE), det[GARBAGE], p)
-                false_boxes(canvas, cw, ch, 2, np.concatenate([px(GARBAGE), px(OVERFLOW)]), det[GARBAGE], p)
+                    add(crop_box(canvas, cw, ch, *b), 2, 0, "bin-label", p)
+                    add(crop_box(canvas, cw, ch, *jitter(b, rng)), 2, 0, "bin-label", p)
+                positives(canvas, cw, ch, 3, px(GARBAGE), det[GARBAGE], p)
+                false_boxes(canvas, cw, ch, 3, np.concatenate([px(GARBAGE), px(OVERFLOW)]), det[GARBAGE], p)
             elif ds == "cctv_fire" and not len(lab):
-                false_boxes(canvas, cw, ch, 2, np.zeros((0, 4), np.float32), det[GARBAGE], p)
+                false_boxes(canvas, cw, ch, 3, np.zeros((0, 4), np.float32), det[GARBAGE], p)
         if (start // args.batch) % 40 == 0:
             print(f"{start + len(chunk)}/{len(items)} images, {len(crops)} crops, {time.time() - t0:.0f}s", flush=True)
 

@@ -146,7 +146,10 @@ def main():
         pools.append((pos, neg))
         print(f"{checked[c]}: train {len(pos)} yes / {len(neg)} no; held out "
               f"{int(((cols[va] == c) & (y[va] == 1)).sum())} / {int(((cols[va] == c) & (y[va] == 0)).sum())}")
-    per_epoch = sum(2 * len(neg) for _, neg in pools)
+    # Per column and epoch: n negatives and n positives, n at least half the positives (a column with few
+    # negatives, like smoke with its fog frames, sees them several times rather than its positives rarely).
+    draws = [max(len(neg), len(pos) // 2) for pos, neg in pools]
+    per_epoch = sum(2 * n for n in draws)
 
     model = CropCheck(k)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -167,9 +170,9 @@ def main():
     for epoch in range(epoch0, args.epochs):
         model.train()
         t0 = time.time()
-        # Balanced epochs: per column every negative once and as many positives drawn from its positive pool.
-        idx = np.concatenate([np.concatenate([neg, rng.choice(pos, len(neg), replace=len(pos) < len(neg))])
-                              for pos, neg in pools])
+        # Balanced epochs: as many positives as negatives per column.
+        idx = np.concatenate([np.concatenate([rng.choice(neg, n, replace=n > len(neg)), rng.choice(pos, n, replace=n > len(pos))])
+                              for (pos, neg), n in zip(pools, draws)])
         rng.shuffle(idx)
         total = 0.0
         for s in range(steps_per_epoch):
