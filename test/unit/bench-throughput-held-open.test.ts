@@ -1,24 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { heldOpenSum } from '../../bench/lib/throughput/held-open.js';
-import type { IngestDecodeCost } from '../../bench/lib/throughput/ingest-cost.js';
 import { ingestRatios, ratiosLine } from '../../bench/lib/throughput/ingest-ratios.js';
 import type { StageRow } from '../../bench/lib/throughput/result.js';
 import { FRIGATE_BASELINE_STAGE, NATIVE_INGEST_STAGE, stageTable } from '../../bench/lib/throughput/stage-table.js';
 import { checkThroughputTargets, ThroughputTargetsSchema } from '../../bench/lib/throughput/targets.js';
+import { fakeFrigate, fakeIngest, fakeNative, fakeStages } from './bench-throughput-fakes.js';
 
-const mem = { rssMbPerProcess: 20, anonMbPerProcess: 8, pssMbPerProcess: 10 };
-const base: IngestDecodeCost = {
-  ingest: { streams: 4, windowSec: 10, cpuMsPerCameraSecond: 2, ...mem },
-  decode: { streams: 4, windowSec: 12, ffmpegCpuMsPerCameraSecond: 3.5, nodeCpuMsPerCameraSecond: 0.5, decodeScaleCpuMsPerCameraSecond: 1.5, framesPerCameraMinute: 10, ...mem },
-};
-const native: NonNullable<IngestDecodeCost['native']> = {
-  streams: 4, liveAtEnd: 4, windowSec: 12, cpuMsPerCameraSecond: 1, nodeCpuMsPerCameraSecond: 0.6, poolCpuMsPerCameraSecond: 0.4, decoders: 1,
-  framesPerCamera: 2, framesPerCameraMinute: 10, nodeRssGrowthMbPerCamera: 1, poolRssMbPerCamera: 2, poolPssMbPerCamera: 1, memoryMbPerCamera: 3,
-};
-const frigate: NonNullable<IngestDecodeCost['frigate']> = {
-  streams: 4, windowSec: 12, fps: 5, width: 416, height: 416, cpuMsPerCameraSecond: 12, ffmpegCpuMsPerCameraSecond: 11.5, readerCpuMsPerCameraSecond: 0.5, framesPerCameraSecond: 5, rssMbPerProcess: 40, anonMbPerProcess: 20, pssMbPerProcess: 25,
-};
-const rest = { inferenceRows: [{ threads: 1, batch: 1, frames: 8, cpuMsPerFrame: 10, wallMsPerFrame: 10, cpuMsPerCameraSecond: 2 }], pipelineBatch: 1, scoring: { cameras: 10, steps: 10, cpuMsPerStep: 0.01, cpuMsPerCameraSecond: 0.002, changes: [] }, dispatch: undefined, controlPlane: undefined, model: 'models/yolox_nano-coco.json' };
+const base = fakeIngest;
+const native = fakeNative;
+const frigate = fakeFrigate;
+const rest = fakeStages;
 
 const row = (stage: string, cpu: number, inSum: boolean, ingestPath?: StageRow['ingestPath']): StageRow => ({ stage, cpuMsPerCameraSecond: cpu, inSum, how: '', ingestPath });
 
@@ -29,10 +20,10 @@ describe('bench:throughput Frigate-style baseline row', () => {
     const without = await stageTable({ ingestDecode: { ...base, native }, ...rest }, []);
     const r = withFrigate.table.find((x) => x.stage === FRIGATE_BASELINE_STAGE)!;
     expect(r.inSum).toBe(false);
-    expect(r.cpuMsPerCameraSecond).toBe(12);
-    // ffmpeg path with its hand-off = 3.5 + 0.5 = 4; native = 1.
+    expect(r.cpuMsPerCameraSecond).toBe(19.5);
+    // ffmpeg path with its hand-off = 6 + 0.5; native = 1.5.
     expect(r.how).toContain("3.00× Patrol's ffmpeg camera source");
-    expect(r.how).toContain('12.00× the native path');
+    expect(r.how).toContain('13.00× the native path');
     expect(r.how).toContain('fps=5,scale=416:416');
     expect(withFrigate.table.filter((x) => x.stage !== FRIGATE_BASELINE_STAGE).map((x) => x.stage)).toEqual(without.table.map((x) => x.stage));
     const ffmpegRows = (t: StageRow[]) => t.filter((x) => x.inSum && x.ingestPath === 'ffmpeg').reduce((s, x) => s + x.cpuMsPerCameraSecond, 0);
@@ -53,12 +44,12 @@ describe('bench:throughput Frigate-style baseline row', () => {
 describe('bench:throughput ingest ratios', () => {
   it('compares the three paths up to frames in Node', () => {
     const q = ingestRatios({ ...base, native, frigate });
-    expect(q.cpuMsPerCameraSecond).toEqual({ ffmpeg: 4, native: 1, frigate: 12 });
-    expect(q.nativeVsFfmpeg).toBe(0.25);
-    expect(q.frigateVsNative).toBe(12);
+    expect(q.cpuMsPerCameraSecond).toEqual({ ffmpeg: 6.5, native: 1.5, frigate: 19.5 });
+    expect(q.nativeVsFfmpeg).toBeCloseTo(1.5 / 6.5, 10);
+    expect(q.frigateVsNative).toBe(13);
     expect(q.frigateVsFfmpeg).toBe(3);
-    expect(q.memoryMbPerCamera).toEqual({ ffmpeg: 20, native: 3, frigate: 40 });
-    expect(ratiosLine(q)).toBe('native 0.25× ffmpeg; Frigate-style 12.00× native, 3.00× ffmpeg');
+    expect(q.memoryMbPerCamera).toEqual({ ffmpeg: 20, native: 4, frigate: 40 });
+    expect(ratiosLine(q)).toBe('native 0.23× ffmpeg; Frigate-style 13.00× native, 3.00× ffmpeg');
   });
 
   it('leaves out what was not measured', () => {
@@ -100,10 +91,10 @@ describe('bench:throughput held-open (native) sum', () => {
     const omitted: string[] = [];
     const { table: t, stageSum, heldOpen } = await stageTable({ ingestDecode: { ...base, native, frigate }, ...rest }, omitted);
     const ffmpeg = t.filter((r) => r.ingestPath === 'ffmpeg').reduce((s, r) => s + r.cpuMsPerCameraSecond, 0);
-    expect(ffmpeg).toBe(2 + 1.5 + 0.5);
-    expect(heldOpen!.cpuMsPerCameraSecond).toBeCloseTo(stageSum! - ffmpeg + 1, 10);
+    expect(ffmpeg).toBe(2 + 4 + 0.5);
+    expect(heldOpen!.cpuMsPerCameraSecond).toBeCloseTo(stageSum! - ffmpeg + 1.5, 10);
     expect(heldOpen!.rows).not.toContain(FRIGATE_BASELINE_STAGE);
-    expect(heldOpen!.rssMbPerStream).toBe(3);
+    expect(heldOpen!.rssMbPerStream).toBe(4);
     const noNative: string[] = [];
     expect((await stageTable({ ingestDecode: base, ...rest }, noNative)).heldOpen).toBeUndefined();
     expect(noNative.some((o) => o.startsWith('held-open (native)'))).toBe(true);
