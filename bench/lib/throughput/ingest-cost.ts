@@ -206,7 +206,8 @@ async function measureNative(mounts: string[], server: RtspLoad, ffmpeg: FfmpegB
       nodeRssGrowthMbPerCamera,
       poolRssMbPerCamera,
       poolPssMbPerCamera: sumKb((m) => m.pssKb) / n,
-      memoryMbPerCamera: nodeRssGrowthMbPerCamera + poolRssMbPerCamera,
+      // A GC between the two readings can leave the heap smaller than at the start: never count that as negative memory.
+      memoryMbPerCamera: Math.max(0, nodeRssGrowthMbPerCamera) + poolRssMbPerCamera,
     };
   } finally {
     await Promise.all(sources.map((s) => s.stop()));

@@ -105,7 +105,7 @@ export interface ThroughputResult {
       /** Σ decoder RSS / N, MB. */
       poolRssMbPerCamera: number;
       poolPssMbPerCamera: number;
-      /** nodeRssGrowthMbPerCamera + poolRssMbPerCamera. */
+      /** max(0, nodeRssGrowthMbPerCamera) + poolRssMbPerCamera. */
       memoryMbPerCamera: number;
     };
     /**
