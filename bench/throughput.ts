@@ -3,7 +3,7 @@
  * and what 1000 cameras would need, measured on the machine it runs on (issue 7).
  *
  *   npm run bench:throughput                   full mode (≈ 10 min): all stages, K ramp 16, 32, 64, 96, … until a step fails
- *   npm run bench:throughput -- --quick        CI mode (< 3 min): fewer batch sizes, shorter windows, K = 4, 8
+ *   npm run bench:throughput -- --quick        CI mode (≈ 3–4 min): fewer batch sizes, shorter windows, K = 4, 8
  *
  * Options: --model M.json (default models/patrol-det.json when present, else the YOLOX-nano stand-in),
  * --max-streams N (largest K of the live ramp), --clip FILE.ts (704×576 25 fps GOP 50 ~512 kbps H.264 in
@@ -17,8 +17,9 @@
  * ffmpeg feeders), whose CPU is reported beside it for context. See bench/README.md.
  *
  * This file parses the arguments and runs the stages in order; each stage's measuring code is a module of
- * lib/throughput/ (inputs, inference-cost, scoring-cost, dispatch-cost, control-plane, ingest-cost, live-ramp
- * with live-step and live-summary, stage-table, fleet-projection, outputs, summary-print).
+ * lib/throughput/ (inputs, inference-cost, scoring-cost, dispatch-cost, control-plane, ingest-cost with
+ * frigate-baseline, tour-cost, live-ramp with live-step and live-summary, stage-table with held-open and
+ * ingest-ratios, fleet-projection, outputs, summary-print).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
