@@ -3,7 +3,7 @@
  * and what 1000 cameras would need, measured on the machine it runs on (issue 7).
  *
  *   npm run bench:throughput                   full mode (≈ 10 min): all stages, K ramp 16, 32, 64, 96, … until a step fails
- *   npm run bench:throughput -- --quick        CI mode (< 3 min): fewer batch sizes, shorter windows, K = 4, 8
+ *   npm run bench:throughput -- --quick        CI mode (≈ 3–4 min): fewer batch sizes, shorter windows, K = 4, 8
  *
  * Options: --model M.json (default models/patrol-det.json when present, else the YOLOX-nano stand-in),
  * --max-streams N (largest K of the live ramp), --clip FILE.ts (704×576 25 fps GOP 50 ~512 kbps H.264 in
@@ -17,8 +17,9 @@
  * ffmpeg feeders), whose CPU is reported beside it for context. See bench/README.md.
  *
  * This file parses the arguments and runs the stages in order; each stage's measuring code is a module of
- * lib/throughput/ (inputs, inference-cost, scoring-cost, dispatch-cost, control-plane, ingest-cost, live-ramp
- * with live-step and live-summary, stage-table, fleet-projection, outputs, summary-print).
+ * lib/throughput/ (inputs, inference-cost, scoring-cost, dispatch-cost, control-plane, ingest-cost with
+ * frigate-baseline, tour-cost, live-ramp with live-step and live-summary, stage-table with held-open and
+ * ingest-ratios, fleet-projection, outputs, summary-print).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +36,7 @@ import { measureDispatch, redisPid, setPublishRate } from './lib/throughput/disp
 import { projectFleet } from './lib/throughput/fleet-projection.js';
 import { measureInference } from './lib/throughput/inference-cost.js';
 import { measureIngestAndDecode, type IngestDecodeCost } from './lib/throughput/ingest-cost.js';
+import { ingestRatios } from './lib/throughput/ingest-ratios.js';
 import { fixtureList, prepareClip, probeClip, recordFixtures } from './lib/throughput/inputs.js';
 import { runLiveRamp } from './lib/throughput/live-ramp.js';
 import { dynamicBatchModel } from './lib/throughput/model-variant.js';
@@ -137,7 +139,7 @@ async function main(): Promise<number> {
     if (dispatch) setPublishRate(dispatch, controlPlane, scoring);
 
     // 6-7. Ingest and decode on the real RTSP server.
-    progress.stage(`RTSP ingest and keyframe decode + scale: ${plan.ingest.streams} streams`);
+    progress.stage(`RTSP ingest and keyframe decode + scale, native client, Frigate-style baseline: ${plan.ingest.streams} streams`);
     let ingestDecode: IngestDecodeCost | undefined;
     try {
       ingestDecode = await measureIngestAndDecode(plan, clip, ffmpeg, { width: info.inputWidth, height: info.inputHeight, pixelFormat }, progress);
@@ -163,7 +165,7 @@ async function main(): Promise<number> {
 
     // Stage table and end-to-end sum, projection to 1000 streams, targets.
     progress.stage('projection, targets, report');
-    const { table, stageSum } = await stageTable({ ingestDecode, inferenceRows, pipelineBatch: info.batch, scoring, dispatch, controlPlane, model: args.model }, omitted);
+    const { table, stageSum, heldOpen } = await stageTable({ ingestDecode, inferenceRows, pipelineBatch: info.batch, scoring, dispatch, controlPlane, model: args.model }, omitted);
     const lastLive = ramp.steps.find((s) => s.k === ramp.maxSustainedK) ?? ramp.steps[0];
     const { memoryFit, privateMemoryFit, projection } = projectFleet(table, stageSum, ramp.steps, lastLive, controlPlane);
     const checks = checkThroughputTargets(
@@ -174,6 +176,7 @@ async function main(): Promise<number> {
           : undefined,
         controlPlane: controlPlane ? { cameras: controlPlane.cameras, coreShare: controlPlane.coreShare, publishP95Ms: controlPlane.publishLatency.p95 } : undefined,
         tour: tour && { camerasPerRevisit: tour.projection.camerasPerRevisit, note: tourNote(tour) },
+        heldOpen,
       },
       targets,
     );
@@ -198,6 +201,7 @@ async function main(): Promise<number> {
         ingest: ingestDecode?.ingest,
         decode: ingestDecode?.decode,
         nativeIngest: ingestDecode?.native,
+        frigateBaseline: ingestDecode?.frigate,
         tour,
         inference: { rows: inferenceRows, note: batchModel.note },
         scoring: { cameras: plan.scoring.cameras, steps: scoring.steps, cpuMsPerStep: scoring.cpuMsPerStep, cpuMsPerCameraSecond: scoring.cpuMsPerStep / INTERVAL_SEC, changes: scoring.changes.length },
@@ -205,6 +209,8 @@ async function main(): Promise<number> {
       },
       stageTable: table,
       stageSumCpuMsPerCameraSecond: stageSum,
+      heldOpen,
+      ingestRatios: ingestDecode && ingestRatios(ingestDecode),
       controlPlane,
       live: { ...ramp, memoryFit, privateMemoryFit },
       projection,

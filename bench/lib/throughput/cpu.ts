@@ -196,6 +196,18 @@ export function cpuMsPerCameraSecond(cpuMs: number, cameras: number, seconds: nu
   return cpuMs / (cameras * seconds);
 }
 
+/** CPU-ms the processes used between two readings, and how many of them ran through (both readings present). */
+export function cpuOverWindow(before: number[], after: number[]): { ran: number; cpuMs: number } {
+  const both = (k: number) => Number.isFinite(after[k]!) && Number.isFinite(before[k]!);
+  return { ran: before.filter((_, k) => both(k)).length, cpuMs: before.reduce((s, b, k) => s + (both(k) ? after[k]! - b : 0), 0) };
+}
+
+/** Mean VmRSS, RssAnon and PSS per process, MB. */
+export function memoryPerProcess(mem: ProcMemory[]): { rssMbPerProcess: number; anonMbPerProcess: number; pssMbPerProcess: number } {
+  const mean = (kb: (m: ProcMemory) => number) => mem.reduce((s, m) => s + kb(m), 0) / 1024 / Math.max(1, mem.length);
+  return { rssMbPerProcess: mean((m) => m.rssKb), anonMbPerProcess: mean((m) => m.anonKb), pssMbPerProcess: mean((m) => m.pssKb) };
+}
+
 /** Share of one core: CPU time over wall time. */
 export function coreShare(cpuMs: number, wallMs: number): number {
   return wallMs > 0 ? cpuMs / wallMs : Number.NaN;

@@ -2,15 +2,17 @@
  * Ingest and decode costs on the real RTSP server (the load generator, whose CPU is not counted): first one
  * `ffmpeg -c copy -f null` per mount (RTSP ingest alone), then the production camera source (keyframe-only
  * decode, scale/letterbox to the detector input, pipe to Node). Decode + scale is the difference of the two.
+ * Then, on the same mounts, the native transport and a Frigate-style full-decode baseline, for comparison.
  */
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyframeDecoderPool } from '../../../src/decode/decoder-pool.js';
 import type { FfmpegBinary } from '../../../src/decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSource } from '../../../src/ingest/camera-source.js';
-import { cpuMsPerCameraSecond, cpuUsageMs, processCpuMs, readMemory, type ProcMemory } from './cpu.js';
+import { cpuMsPerCameraSecond, cpuOverWindow, cpuUsageMs, memoryPerProcess, processCpuMs, readMemory, type ProcMemory } from './cpu.js';
 import { INTERVAL_SEC, type Plan } from './plan.js';
 import type { ThroughputResult } from './result.js';
+import { measureFrigateBaseline, type FrigateBaselineCost } from './frigate-baseline.js';
 import { RtspLoad } from './rtsp-load.js';
 import type { StageProgress } from './stage-progress.js';
 
@@ -20,6 +22,9 @@ export interface IngestDecodeCost {
   /** The same N streams with `transport: native`; undefined when that measurement failed (see nativeError). */
   native?: NonNullable<ThroughputResult['stages']['nativeIngest']>;
   nativeError?: string;
+  /** Frigate-style full decode at 5 fps on the same streams; undefined when it failed (see frigateError). */
+  frigate?: FrigateBaselineCost;
+  frigateError?: string;
 }
 
 type Model = { width: number; height: number; pixelFormat: 'rgb24' | 'bgr24' };
@@ -36,7 +41,7 @@ export async function measureIngestAndDecode(
   const { streams: n, warmupSec, windowSec, decodeWindowSec } = plan.ingest;
   const mounts = Array.from({ length: n }, (_, k) => `cam${k + 1}`);
   const server = await RtspLoad.start({ mounts, clip, ffmpeg: ffmpeg.path });
-  const total = warmupSec * 3 + windowSec + decodeWindowSec * 2 + 6;
+  const total = warmupSec * 4 + windowSec + decodeWindowSec * 3 + 8;
   let elapsed = 0;
   const wait = async (sec: number, detail: string) => {
     for (let s = 0; s < sec; s++) {
@@ -116,15 +121,21 @@ export async function measureIngestAndDecode(
     }
 
     // 3. The same N streams with transport native: the in-process RTSP client and one shared keyframe decoder
-    // pool. Never fails the stage: an error is reported beside the ffmpeg figures.
+    // pool. 4. A Frigate-style full decode at 5 fps. Neither fails the stage: an error is reported beside the
+    // ffmpeg figures.
+    const out: IngestDecodeCost = { ingest, decode };
     try {
-      const native = await measureNative(mounts, server, ffmpeg, model, plan, wait, progress);
-      return { ingest, decode, native };
+      out.native = await measureNative(mounts, server, ffmpeg, model, plan, wait, progress);
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      progress.note(`native ingest measurement failed: ${msg}`);
-      return { ingest, decode, nativeError: msg.split('\n')[0] };
+      out.nativeError = failed('native ingest', err, progress);
     }
+    try {
+      const window = { warmupSec, windowSec: decodeWindowSec };
+      out.frigate = await measureFrigateBaseline(mounts.map((m) => server.url(m)), ffmpeg, model, window, wait, progress);
+    } catch (err) {
+      out.frigateError = failed('Frigate-style baseline', err, progress);
+    }
+    return out;
   } finally {
     await server.stop();
   }
@@ -195,7 +206,8 @@ async function measureNative(mounts: string[], server: RtspLoad, ffmpeg: FfmpegB
       nodeRssGrowthMbPerCamera,
       poolRssMbPerCamera,
       poolPssMbPerCamera: sumKb((m) => m.pssKb) / n,
-      memoryMbPerCamera: nodeRssGrowthMbPerCamera + poolRssMbPerCamera,
+      // A GC between the two readings can leave the heap smaller than at the start: never count that as negative memory.
+      memoryMbPerCamera: Math.max(0, nodeRssGrowthMbPerCamera) + poolRssMbPerCamera,
     };
   } finally {
     await Promise.all(sources.map((s) => s.stop()));
@@ -203,14 +215,9 @@ async function measureNative(mounts: string[], server: RtspLoad, ffmpeg: FfmpegB
   }
 }
 
-/** CPU-ms the processes used between two readings, and how many of them ran through (both readings present). */
-function cpuOverWindow(before: number[], after: number[]): { ran: number; cpuMs: number } {
-  const both = (k: number) => Number.isFinite(after[k]!) && Number.isFinite(before[k]!);
-  return { ran: before.filter((_, k) => both(k)).length, cpuMs: before.reduce((s, b, k) => s + (both(k) ? after[k]! - b : 0), 0) };
-}
-
-/** Mean VmRSS, RssAnon and PSS per process, MB. */
-function memoryPerProcess(mem: ProcMemory[]): { rssMbPerProcess: number; anonMbPerProcess: number; pssMbPerProcess: number } {
-  const mean = (kb: (m: ProcMemory) => number) => mem.reduce((s, m) => s + kb(m), 0) / 1024 / Math.max(1, mem.length);
-  return { rssMbPerProcess: mean((m) => m.rssKb), anonMbPerProcess: mean((m) => m.anonKb), pssMbPerProcess: mean((m) => m.pssKb) };
+/** Notes a comparison measurement that failed; its first line goes to the report's "Not measured". */
+function failed(what: string, err: unknown, progress: StageProgress): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  progress.note(`${what} measurement failed: ${msg}`);
+  return msg.split('\n')[0]!;
 }

@@ -1,5 +1,5 @@
 /**
- * What one bench:throughput run measures and for how long: the quick mode (CI, < 3 min) and the full mode
+ * What one bench:throughput run measures and for how long: the quick mode (CI, ≈ 3–4 min) and the full mode
  * (the committed figures), and the constants every stage shares.
  */
 import path from 'node:path';

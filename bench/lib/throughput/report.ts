@@ -31,6 +31,8 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
   if (r.stageSumCpuMsPerCameraSecond !== undefined) {
     L.push(`| **end to end (sum)** | **${f(r.stageSumCpuMsPerCameraSecond, 3)}** | | → **${f(1000 / r.stageSumCpuMsPerCameraSecond, 0)} streams per core** |`);
   }
+  const h = r.heldOpen;
+  if (h) L.push(`| **held-open (native): native ingest in place of the ffmpeg rows** | **${f(h.cpuMsPerCameraSecond, 3)}** | | → **${f(h.streamsPerCore, 0)} streams per core**, ${f(h.rssMbPerStream, 1)} MB per stream; sums: ${h.rows.join(' + ')} |`);
   L.push('');
   const st = r.stages;
   if (st.ingest && st.decode) {
@@ -50,6 +52,30 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
         `${f(nat.cpuMsPerCameraSecond, 3)} CPU-ms/camera-s (Node ${f(nat.nodeCpuMsPerCameraSecond, 3)} + ${nat.decoders} decoder process(es) ${f(nat.poolCpuMsPerCameraSecond, 3)}) = ${f(nat.cpuMsPerCameraSecond / ff, 2)}× the ffmpeg camera source's ingest + decode + scale (${f(ff, 3)}); ` +
         `${f(nat.framesPerCamera, 1)} frames per camera (${f(nat.framesPerCameraMinute, 1)} per camera-minute); ${f(nat.memoryMbPerCamera, 1)} MB per camera (Node RSS growth ${f(nat.nodeRssGrowthMbPerCamera, 1)} + pool RSS ${f(nat.poolRssMbPerCamera, 1)}; pool PSS ${f(nat.poolPssMbPerCamera, 1)}) ` +
         `= ${f(nat.memoryMbPerCamera / st.decode.rssMbPerProcess, 2)}× one camera-source ffmpeg's RSS.`,
+      '',
+    );
+  }
+  if (st.frigateBaseline) {
+    const fr = st.frigateBaseline;
+    L.push(
+      `Frigate-style baseline (not Patrol, not in the sum): ${fr.streams} × \`ffmpeg -rtsp_transport tcp -i rtsp://… -vf fps=${fr.fps},scale=${fr.width}:${fr.height} -f rawvideo -pix_fmt yuv420p pipe:\` — every frame decoded, ${fr.fps} per second kept and scaled, as Frigate's detect process does — ` +
+        `with the frames read and discarded here, for ${f(fr.windowSec, 0)} s: ${f(fr.cpuMsPerCameraSecond, 3)} CPU-ms/camera-s (ffmpeg ${f(fr.ffmpegCpuMsPerCameraSecond, 3)} + reader ${f(fr.readerCpuMsPerCameraSecond, 3)}), ` +
+        `${f(fr.framesPerCameraSecond, 2)} frames per camera-second; per ffmpeg ${f(fr.rssMbPerProcess, 1)} MB RSS, ${f(fr.anonMbPerProcess, 1)} MB private, ${f(fr.pssMbPerProcess, 1)} MB PSS.`,
+      '',
+    );
+  }
+  const q = r.ingestRatios;
+  if (q) {
+    const c = q.cpuMsPerCameraSecond;
+    const m = q.memoryMbPerCamera;
+    const x = (v: number | undefined) => (v === undefined ? '—' : `${f(v, 2)}×`);
+    L.push(
+      '| ingest path, same streams (CPU up to frames in Node) | CPU-ms per camera-second | MB per camera |', '|---|---:|---:|',
+      `| Patrol, ffmpeg camera source (ingest + keyframe decode + scale + hand-off) | ${f(c.ffmpeg, 3)} | ${f(m.ffmpeg, 1)} |`,
+      `| Patrol, native client + shared decoder pool | ${f(c.native, 3)} | ${f(m.native, 1)} |`,
+      `| Frigate-style full decode at 5 fps | ${f(c.frigate, 3)} | ${f(m.frigate, 1)} |`,
+      '',
+      `Ratios: native ${x(q.nativeVsFfmpeg)} the ffmpeg path; Frigate-style ${x(q.frigateVsNative)} native and ${x(q.frigateVsFfmpeg)} the ffmpeg path.`,
       '',
     );
   }

@@ -4,6 +4,8 @@ import type { LineFit, Projection } from './projection.js';
 import type { TargetCheck } from './targets.js';
 import type { MissResult } from './live-metrics.js';
 import type { TourCost } from './tour-cost.js';
+import type { HeldOpenSum } from './held-open.js';
+import type { IngestRatios } from './ingest-ratios.js';
 
 export interface StageRow {
   stage: string;
@@ -11,6 +13,8 @@ export interface StageRow {
   /** Part of the end-to-end sum (alternatives and subtotals are not). */
   inSum: boolean;
   how: string;
+  /** Which way frames come in, for the ingest rows: the held-open (native) sum swaps the ffmpeg rows for the native one. */
+  ingestPath?: 'ffmpeg' | 'native' | 'frigate';
 }
 
 export interface InferenceRow {
@@ -101,9 +105,25 @@ export interface ThroughputResult {
       /** Σ decoder RSS / N, MB. */
       poolRssMbPerCamera: number;
       poolPssMbPerCamera: number;
-      /** nodeRssGrowthMbPerCamera + poolRssMbPerCamera. */
+      /** max(0, nodeRssGrowthMbPerCamera) + poolRssMbPerCamera. */
       memoryMbPerCamera: number;
     };
+    /**
+     * Frigate-style baseline on the same streams (one ffmpeg per camera, full decode, fps=5 + scale to the
+     * detector input, raw frames on a pipe): ffmpeg (/proc) + the pipe reader (process.cpuUsage); not in the sum.
+     */
+    frigateBaseline?: {
+      streams: number;
+      windowSec: number;
+      fps: number;
+      width: number;
+      height: number;
+      /** ffmpeg + reader. */
+      cpuMsPerCameraSecond: number;
+      ffmpegCpuMsPerCameraSecond: number;
+      readerCpuMsPerCameraSecond: number;
+      framesPerCameraSecond: number;
+    } & MemoryFigures;
     /** Tour mode: one TourRunner touring N mounts with S slots, saturated; capacity projected to tour.maxVisits. */
     tour?: TourCost;
     inference?: { rows: InferenceRow[]; note: string };
@@ -117,6 +137,10 @@ export interface ThroughputResult {
   };
   stageTable: StageRow[];
   stageSumCpuMsPerCameraSecond?: number;
+  /** The end-to-end sum with the native ingest row in place of the ffmpeg rows. */
+  heldOpen?: HeldOpenSum;
+  /** ffmpeg camera source vs native client vs Frigate-style full decode on the same streams. */
+  ingestRatios?: IngestRatios;
   controlPlane?: {
     cameras: number;
     fixtures: string[];

@@ -1,5 +1,6 @@
 /** The run's summary on stdout: stage costs, live steps, control plane, projection, and each target met or missed. */
 import path from 'node:path';
+import { ratiosLine } from './ingest-ratios.js';
 import { outputBase } from './outputs.js';
 import type { ThroughputResult } from './result.js';
 
@@ -9,12 +10,16 @@ export function printSummary(r: ThroughputResult, out: string): void {
   L.push('Stage costs (CPU-ms per camera-second):');
   for (const s of r.stageTable) L.push(`  ${s.stage.padEnd(62)} ${s.cpuMsPerCameraSecond.toFixed(3).padStart(8)}${s.inSum ? '' : '  (not in sum)'}`);
   if (r.stageSumCpuMsPerCameraSecond !== undefined) L.push(`  ${'end to end (sum)'.padEnd(62)} ${r.stageSumCpuMsPerCameraSecond.toFixed(3).padStart(8)}  → ${(1000 / r.stageSumCpuMsPerCameraSecond).toFixed(0)} streams/core`);
-  const nat = r.stages.nativeIngest;
-  const dec = r.stages.decode;
-  if (nat && dec) {
+  const h = r.heldOpen;
+  if (h) L.push(`  ${'held-open (native): native ingest in place of the ffmpeg rows'.padEnd(62)} ${h.cpuMsPerCameraSecond.toFixed(3).padStart(8)}  → ${h.streamsPerCore.toFixed(0)} streams/core${h.rssMbPerStream !== undefined ? `, ${h.rssMbPerStream.toFixed(1)} MB/stream` : ''}`);
+  const q = r.ingestRatios;
+  if (q) {
+    const c = q.cpuMsPerCameraSecond;
+    const m = q.memoryMbPerCamera;
+    const fig = (v: number | undefined, d: number) => (v === undefined ? '—' : v.toFixed(d));
     L.push(
-      `  native vs ffmpeg camera source: CPU ${(nat.cpuMsPerCameraSecond / dec.ffmpegCpuMsPerCameraSecond).toFixed(2)}× (${nat.cpuMsPerCameraSecond.toFixed(3)} vs ${dec.ffmpegCpuMsPerCameraSecond.toFixed(3)}), ` +
-        `${nat.framesPerCameraMinute.toFixed(1)} vs ${dec.framesPerCameraMinute.toFixed(1)} frames/camera-min, ${nat.memoryMbPerCamera.toFixed(1)} vs ${dec.rssMbPerProcess.toFixed(1)} MB/camera`,
+      `  ingest ratios (CPU up to frames in Node): ${ratiosLine(q)} — ffmpeg ${c.ffmpeg.toFixed(3)}, native ${fig(c.native, 3)}, Frigate-style ${fig(c.frigate, 3)} CPU-ms/camera-s; ` +
+        `${m.ffmpeg.toFixed(1)} / ${fig(m.native, 1)} / ${fig(m.frigate, 1)} MB/camera`,
     );
   }
   const tour = r.stages.tour;

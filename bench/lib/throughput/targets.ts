@@ -16,6 +16,8 @@ export const ThroughputTargetsSchema = z
     maxIntervalMissRatio: z.number().min(0).max(1),
     /** Tour mode: cameras one worker visits, each at least once per revisitSec. */
     tour: z.object({ cameras: z.number().int().positive(), revisitSec: z.number().positive() }).strict().optional(),
+    /** Held open with the native client: end-to-end CPU (the held-open sum) and memory per stream (the native row). */
+    heldOpen: z.object({ $comment: z.string().optional(), maxCpuMsPerCameraSecond: z.number().positive(), maxRssMbPerStream: z.number().positive() }).strict().optional(),
   })
   .strict();
 export type ThroughputTargets = z.infer<typeof ThroughputTargetsSchema>;
@@ -36,6 +38,8 @@ export interface ThroughputMeasured {
   controlPlane?: { cameras: number; coreShare: number; publishP95Ms: number };
   /** Tour mode: cameras one worker visits per target revisit interval (projected to tour.maxVisits slots). */
   tour?: { camerasPerRevisit: number; note: string };
+  /** The held-open (native) sum, and the native row's memory per camera; absent when the native row is. */
+  heldOpen?: { cpuMsPerCameraSecond: number; rssMbPerStream?: number };
 }
 
 export interface TargetCheck {
@@ -75,6 +79,14 @@ export function checkThroughputTargets(m: ThroughputMeasured, t: ThroughputTarge
   ];
   if (t.tour) {
     checks.push(check('tour-cameras', `tour mode: cameras one worker visits, each at least every ${t.tour.revisitSec} s`, m.tour?.camerasPerRevisit, '>=', t.tour.cameras, 'cameras', m.tour?.note));
+  }
+  if (t.heldOpen) {
+    const h = m.heldOpen;
+    checks.push(
+      check('held-open-cpu', 'held open with the native client, end to end (native ingest + the sum\'s other stages)', h?.cpuMsPerCameraSecond, '<=', t.heldOpen.maxCpuMsPerCameraSecond, 'CPU-ms/camera-s',
+        h ? `${(1000 / h.cpuMsPerCameraSecond).toFixed(0)} streams per core; target ≥ ${Math.floor(1000 / t.heldOpen.maxCpuMsPerCameraSecond)}` : undefined),
+      check('held-open-rss', 'RSS per stream held open with the native client (Node RSS growth + decoder pool RSS, / N)', h?.rssMbPerStream, '<=', t.heldOpen.maxRssMbPerStream, 'MB'),
+    );
   }
   return checks;
 }
