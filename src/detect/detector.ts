@@ -121,8 +121,9 @@ export class Detector {
     }
     let cropCheck: CropCheck | undefined;
     try {
-      if (opts.cropCheck !== false) cropCheck = await CropCheck.load(m, loaded.manifestPath, { verifySha256: opts.verifySha256, threads });
       const { needsProbe } = checkModelIo(session, m, ref);
+      // After the model's own checks: a wrong model is the first thing to fix.
+      if (opts.cropCheck !== false) cropCheck = await CropCheck.load(m, loaded.manifestPath, { verifySha256: opts.verifySha256, threads });
       const dynamicBatch = m.input.batch === 'dynamic';
       const batch = dynamicBatch ? Math.max(1, opts.maxBatch ?? 8) : (m.input.batch as number);
       const detector = new Detector(session, cropCheck, m, {

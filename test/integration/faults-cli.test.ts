@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
 import { PATROL_DET_MANIFEST } from '../support/test-model.js';
@@ -42,6 +42,8 @@ function manifest(name: string, change: (m: Record<string, unknown>) => void): s
   const m = JSON.parse(readFileSync(PATROL_DET_MANIFEST, 'utf8')) as Record<string, unknown>;
   m.file = SHIPPED_ONNX;
   delete m.sha256;
+  const check = m.cropCheck as { file: string } | undefined;
+  if (check) check.file = join(dirname(SHIPPED_ONNX), check.file);
   change(m);
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(m, null, 2));

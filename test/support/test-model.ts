@@ -22,12 +22,14 @@ let binsManifest: string | undefined;
  */
 export function binsAsDumpingManifest(): string {
   if (binsManifest) return binsManifest;
-  const m = JSON.parse(readFileSync(PATROL_DET_MANIFEST, 'utf8')) as { name: string; file: string; classes: Array<{ name: string; violation?: string }> };
+  const m = JSON.parse(readFileSync(PATROL_DET_MANIFEST, 'utf8')) as { name: string; file: string; classes: Array<{ name: string; violation?: string }>; cropCheck?: { file: string } };
   const bin = m.classes.find((c) => c.name === 'garbage_bin');
   if (!bin) throw new Error(`${PATROL_DET_MANIFEST} has no garbage_bin class; the pipeline tests rely on it (see test/support/test-model.ts)`);
   bin.violation = 'dumping';
   m.name = 'patrol-det-bins-as-dumping';
   m.file = join(REPO, 'models', m.file);
+  // The crop check too lies beside the shipped manifest, not beside this copy.
+  if (m.cropCheck) m.cropCheck.file = join(REPO, 'models', m.cropCheck.file);
   const dir = mkdtempSync(join(tmpdir(), 'patrol-test-model-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   binsManifest = join(dir, 'patrol-det-bins.json');
