@@ -127,7 +127,7 @@ describe('RTSP session against the misbehaving server', () => {
     const stalledAt = Date.now();
     const err = await r.ended;
     expect(err).toMatchObject({ kind: 'timeout' });
-    expect(err?.message).toMatch(/^no media for \d+ ms$/);
+    expect(err?.message).toMatch(/^no media for \d+ ms/);
     expect(Date.now() - stalledAt).toBeLessThan(1_500 + 1_500);
   });
 
@@ -163,7 +163,7 @@ describe('memory bound under garbage (several MB)', () => {
         // Unframed bytes: mis-read `$` lengths swallow the real packets; the session ends and the supervisor reconnects.
         const err = await r.ended;
         expect(['protocol', 'timeout']).toContain(err?.kind);
-        expect(err?.message).toMatch(/bytes that are not RTSP|no answer to GET_PARAMETER|no usable media for \d+ ms \(\d+ bytes arrived, none of them RTP of the video track\)/);
+        expect(err?.message).toMatch(/bytes that are not RTSP|no usable media for \d+ ms \(\d+ bytes arrived, none of them RTP of the video track\)/);
       } else {
         // Framed garbage is skipped packet by packet: the session plays on and the next keyframe arrives whole.
         const before = r.units.length;

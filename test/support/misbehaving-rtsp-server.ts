@@ -11,6 +11,8 @@ export type Fault =
   | { kind: 'none' }
   /** Close the socket after `packets` RTP packets of the `unit`-th picture after a keyframe (1 = the first P-frame). */
   | { kind: 'drop-mid-gop'; unit: number; packets: number }
+  /** Packet loss mid-GOP: the `unit`-th picture after each keyframe loses its packets after the first `packets` (the sequence numbers go on). */
+  | { kind: 'lose-packets'; unit: number; packets: number }
   /**
    * Garbage on the wire next to the real stream, every picture:
    * random-rtp     — an RTP packet with the right payload type, SSRC and next sequence number, random payload;
@@ -51,6 +53,8 @@ export interface ServerStats {
   ignoredKeepAlives: number;
   /** Sockets the server closed mid-GOP. */
   midGopDrops: number;
+  /** Packets left out by 'lose-packets'. */
+  lostPackets: number;
   garbageBytes: number;
 }
 
@@ -63,7 +67,7 @@ const PAYLOAD_TYPE = 96;
  */
 export class MisbehavingRtspServer {
   fault: Fault = { kind: 'none' };
-  readonly stats: ServerStats = { connections: 0, requests: {}, ignoredKeepAlives: 0, midGopDrops: 0, garbageBytes: 0 };
+  readonly stats: ServerStats = { connections: 0, requests: {}, ignoredKeepAlives: 0, midGopDrops: 0, lostPackets: 0, garbageBytes: 0 };
   private streamIndex = 0;
   private readonly connections = new Set<Connection>();
   private readonly startedAt = Date.now();
@@ -270,6 +274,10 @@ class Connection {
         return this.destroy();
       }
       const rtp = rtpPacket({ payloadType: PAYLOAD_TYPE, sequence: this.sequence++, timestamp: this.timestamp, ssrc: this.ssrc, marker: i === payloads.length - 1 }, payloads[i]!);
+      if (fault.kind === 'lose-packets' && this.sinceKey === fault.unit && i >= fault.packets) {
+        this.server.stats.lostPackets++;
+        continue;
+      }
       this.write(interleaved(0, rtp));
       if (fault.kind === 'garbage') for (let sent = 0; sent < (fault.bytes ?? 4000); ) sent += this.garbage(fault.style, 1400);
     }

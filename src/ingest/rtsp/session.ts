@@ -397,10 +397,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       if (this.stateValue !== 'playing') return;
       const now = Date.now();
       if (now - this.lastDataAt > this.opts.dataTimeoutMs) {
-        // Bytes that keep coming without one RTP packet of the track are garbage, not a stall: the operator looks elsewhere.
-        const unusable = this.counters.bytesReceived - this.bytesAtLastData;
-        const what = unusable > UNUSABLE_BYTES_NOTED ? `no usable media for ${now - this.lastDataAt} ms (${unusable} bytes arrived, none of them RTP of the video track)` : `no media for ${now - this.lastDataAt} ms`;
-        this.fail(new RtspError('timeout', what));
+        this.fail(new RtspError('timeout', this.silence(now)));
         return;
       }
       const keepAliveMs = this.opts.keepAliveMs ?? (this.sessionTimeoutS * 1000) / 2;
@@ -415,6 +412,13 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     } catch (e) {
       this.fail(new RtspError('protocol', `session upkeep failed: ${e instanceof Error ? e.message : String(e)}`));
     }
+  }
+
+  /** How long the media has been missing; bytes that kept coming without one RTP packet of the track are garbage, not a stall. */
+  private silence(now: number): string {
+    const ms = now - this.lastDataAt;
+    const unusable = this.counters.bytesReceived - this.bytesAtLastData;
+    return unusable > UNUSABLE_BYTES_NOTED ? `no usable media for ${ms} ms (${unusable} bytes arrived, none of them RTP of the video track)` : `no media for ${ms} ms`;
   }
 
   private keepAlive(): void {
@@ -432,6 +436,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
           if (this.counters.unansweredKeepAlives++ === 0) this.log.warn({ url: this.url, method }, `rtsp keep-alive (${method}) not answered; the stream goes on, so the session is kept`);
           return;
         }
+        // Media gone too: the silence is the root cause, the unanswered keep-alive its echo.
+        if (err.kind === 'timeout' && this.stateValue === 'playing') return this.fail(new RtspError('timeout', `${this.silence(Date.now())}, and ${err.message}`));
         this.fail(err);
       },
     );
