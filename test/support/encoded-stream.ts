@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { splitNalUnits } from '../../src/decode/annex-b.js';
 import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
@@ -58,6 +58,12 @@ export async function encodeStream(o: EncodeOptions): Promise<EncodedStream> {
   const pick = (t: number): Buffer[] => first.nals.filter((n) => kind(n) === t);
   const parameterSets = o.codec === 'h264' ? { vps: [], sps: pick(7), pps: pick(8) } : { vps: pick(32), sps: pick(33), pps: pick(34) };
   return { codec: o.codec, width: o.width, height: o.height, fps, gop, units, parameterSets };
+}
+
+/** Whether this ffmpeg can encode `codec` (libx265 is missing from some builds): H.265 tests skip without it. */
+export function canEncode(codec: StreamCodec): boolean {
+  const r = spawnSync(resolveFfmpeg().path, ['-hide_banner', '-encoders'], { encoding: 'utf8', timeout: 20_000 });
+  return (r.stdout ?? '').includes(codec === 'h264' ? 'libx264' : 'libx265');
 }
 
 export function nalType(codec: StreamCodec, nal: Buffer): number {

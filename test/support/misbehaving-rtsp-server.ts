@@ -27,6 +27,10 @@ export type Fault =
   | { kind: 'absurd-length'; then: 'stall' | 'stream' }
   /** Keep-alives (GET_PARAMETER, OPTIONS with a session) never answered; the media goes on ('keep') or stops ('stall'). */
   | { kind: 'ignore-keepalives'; media: 'keep' | 'stall' }
+  /** The media stops; requests are still answered (a frozen encoder behind a live RTSP server). */
+  | { kind: 'stall' }
+  /** The TCP connection is accepted and nothing is ever answered. */
+  | { kind: 'mute' }
   /** Every request answered 401 with a Basic challenge: no credentials are right. */
   | { kind: 'unauthorized' }
   /** 454 Session Not Found to PLAY, or to the keep-alives after it. */
@@ -215,6 +219,7 @@ class Connection {
       this.write(`${head.join('\r\n')}\r\n\r\n${body}`);
     };
     const fault = this.server.fault;
+    if (fault.kind === 'mute') return;
     if (fault.kind === 'unauthorized') return answer('401 Unauthorized', ['WWW-Authenticate: Basic realm="patrol-fault-test"']);
     const keepAlive = method === 'GET_PARAMETER' || (method === 'OPTIONS' && headers.has('session'));
     if (keepAlive && fault.kind === 'ignore-keepalives') {
@@ -251,7 +256,7 @@ class Connection {
   private tick(): void {
     const fault = this.server.fault;
     if (this.stalled || this.socket.destroyed) return;
-    if (fault.kind === 'ignore-keepalives' && fault.media === 'stall') return;
+    if (fault.kind === 'stall' || (fault.kind === 'ignore-keepalives' && fault.media === 'stall')) return;
     if (fault.kind === 'absurd-length' && !this.absurdSent) {
       this.absurdSent = true;
       // 65535 announced, a few sent: the client must wait for the rest, and not forever.
