@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { EncodedStream } from './encoded-stream.js';
+import { prng } from './prng.js';
 import { interleaved, packetizeAccessUnit, rtpPacket } from './rtp-packetizer.js';
 
 /**
@@ -82,7 +83,7 @@ export class MisbehavingRtspServer {
     readonly port: number,
     readonly opts: MisbehavingServerOptions,
   ) {
-    this.random = mulberry32(opts.seed ?? 1);
+    this.random = prng(opts.seed ?? 1);
   }
 
   static async start(opts: MisbehavingServerOptions): Promise<MisbehavingRtspServer> {
@@ -333,16 +334,4 @@ function sdp(s: EncodedStream): string {
     'a=control:track1',
     '',
   ].join('\r\n');
-}
-
-/** A seeded PRNG: the garbage of a failing run can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
