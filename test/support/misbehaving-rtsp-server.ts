@@ -28,6 +28,8 @@ export type Fault =
   | { kind: 'absurd-length'; then: 'stall' | 'stream' }
   /** Keep-alives (GET_PARAMETER, OPTIONS with a session) never answered; the media goes on ('keep') or stops ('stall'). */
   | { kind: 'ignore-keepalives'; media: 'keep' | 'stall' }
+  /** The real packets go out on interleaved channel 4, which SETUP never named (nothing usable arrives). */
+  | { kind: 'misrouted' }
   /** The media stops; requests are still answered (a frozen encoder behind a live RTSP server). */
   | { kind: 'stall' }
   /** The TCP connection is accepted and nothing is ever answered. */
@@ -284,7 +286,7 @@ class Connection {
         this.server.stats.lostPackets++;
         continue;
       }
-      this.write(interleaved(0, rtp));
+      this.write(interleaved(fault.kind === 'misrouted' ? 4 : 0, rtp));
       if (fault.kind === 'garbage') for (let sent = 0; sent < (fault.bytes ?? 4000); ) sent += this.garbage(fault.style, 1400);
     }
     this.timestamp = (this.timestamp + 90_000 / this.stream.fps) >>> 0;

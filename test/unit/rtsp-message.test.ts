@@ -31,6 +31,9 @@ describe('RTSP message parser', () => {
       expect(frames.map((m) => (m.kind === 'interleaved' ? m.payload[0] : -1))).toEqual(real.map((_, i) => i + 1));
       expect(msgs.at(-1)).toMatchObject({ kind: 'response', status: 200 });
     }
+    // A stray CRLF after a real frame (some servers) keeps the frame.
+    const crlf = parseChunked(Buffer.concat([frame(0, Buffer.alloc(10, 1)), Buffer.from('\r\n'), frame(1, Buffer.alloc(4, 2))]), [100]);
+    expect(crlf.map((m) => m.kind)).toEqual(['interleaved', 'interleaved']);
   });
 
 

@@ -100,7 +100,7 @@ export class RtspMessageParser {
         const end = pos + 4 + len;
         if (buf.length < end) break;
         // Frames and messages follow each other back to back: a `$` whose frame is not followed by another start
-        // is a payload byte met while resynchronizing (or a lying length). Skipping just it rescans what that
+        // (or a stray line end) is a payload byte met while resynchronizing, or a lying length. Skipping just it rescans what that
         // length would have swallowed, real packets included.
         if (end < buf.length && !startsMessage(buf[end]!)) {
           const next = nextStart(buf, pos + 1);
@@ -182,8 +182,9 @@ export class RtspMessageParser {
   }
 }
 
+/** What may follow a frame: another frame, a message, or the stray line end some servers put between them. */
 function startsMessage(b: number): boolean {
-  return b === DOLLAR || isTokenStart(b);
+  return b === DOLLAR || isTokenStart(b) || b === CR || b === LF;
 }
 
 function isTokenStart(b: number): boolean {
