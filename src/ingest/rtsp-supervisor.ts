@@ -184,6 +184,7 @@ export function diagnoseSessionEnd(err: RtspError | undefined, url: string): Dia
     case 'session_not_found':
       return { permanent: false, reason: `stream ended: the camera dropped the session (454) — ${m}${where}` };
     case 'timeout':
+      if (/no usable media/.test(m)) return { permanent: false, reason: `stream unreadable: data arrives but no video RTP in it (corrupt stream or not the set-up track) — ${m}${where}` };
       return { permanent: false, reason: `timed out: camera unreachable or stream stalled — ${m}${where}` };
     case 'protocol':
       if (err.status === 403) return { permanent: true, reason: `access forbidden (403): the account may not view this stream — ${m}${where}` };

@@ -45,7 +45,11 @@ export interface CameraSourceOptions {
   backoff?: Partial<BackoffOptions>;
   /** No frame for this long (connecting or live) → kill ffmpeg and reconnect. Default max(20 s, 3 × interval). */
   watchdogMs?: number;
-  /** RTSP socket I/O timeout handed to ffmpeg. Default 10 s. */
+  /**
+   * RTSP socket I/O timeout handed to ffmpeg; with transport native, the in-process session's connect, request
+   * and no-media timeout (a stream that stops, or sends only garbage, ends its session after this long; the
+   * supervisor's watchdog is max(this, 5 s) without an access unit). Default 10 s.
+   */
   socketTimeoutMs?: number;
   /**
    * RTSP: how long ffmpeg reads before it starts decoding. ffmpeg's 5 s default makes a (re)connect take

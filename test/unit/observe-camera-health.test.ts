@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CameraHealth, correlation, laplacianVariance, mean, meanAbsDiff, samplePoints, thumbnail, type FramePixels, type HealthChange } from '../../src/observe/camera-health.js';
+import { prng as rng } from '../support/prng.js';
 
 const W = 416;
 const H = 416;
 /** The test clip's letterbox: 704×576 → 416×340 picture, grey padding below. */
 const CW = 416;
 const CH = 340;
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A frame from a luma function over the picture area; padding is grey 114 like the real letterbox. */
 function frame(luma: (x: number, y: number) => number, pixelFormat: 'rgb24' | 'bgr24' = 'bgr24'): FramePixels {

@@ -6,18 +6,8 @@ import { H265Depacketizer } from '../../src/ingest/rtsp/h265-depacketizer.js';
 import { DEFAULT_MESSAGE_LIMITS, RtspMessageParser } from '../../src/ingest/rtsp/message.js';
 import { RtspSession } from '../../src/ingest/rtsp/session.js';
 import type { RtspError } from '../../src/ingest/rtsp/errors.js';
+import { prng } from '../support/prng.js';
 
-/** mulberry32: a seeded PRNG, so a failing case reproduces from the seed the test prints. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (r: () => number, n: number): number => Math.floor(r() * n);
 const bytes = (r: () => number, n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(r, 256)));
 

@@ -21,6 +21,22 @@ function parseChunked(stream: Buffer, sizes: number[]): RtspMessage[] {
 }
 
 describe('RTSP message parser', () => {
+  it('a frame whose length lies (not followed by another message) is skipped, and the real frames it covered are recovered', () => {
+    const real = Array.from({ length: 60 }, (_, i) => frame(0, Buffer.alloc(1400, i + 1)));
+    // `$`, channel 0, 65535 bytes announced, 16 bytes of junk, then the stream goes on inside the lie.
+    const stream = Buffer.concat([Buffer.from([0x24, 0, 0xff, 0xff]), Buffer.alloc(16, 0x11), ...real, response(7)]);
+    for (const sizes of [[stream.length], [1400], [65_536, 100]]) {
+      const msgs = parseChunked(stream, sizes);
+      const frames = msgs.filter((m) => m.kind === 'interleaved');
+      expect(frames.map((m) => (m.kind === 'interleaved' ? m.payload[0] : -1))).toEqual(real.map((_, i) => i + 1));
+      expect(msgs.at(-1)).toMatchObject({ kind: 'response', status: 200 });
+    }
+    // A stray CRLF after a real frame (some servers) keeps the frame.
+    const crlf = parseChunked(Buffer.concat([frame(0, Buffer.alloc(10, 1)), Buffer.from('\r\n'), frame(1, Buffer.alloc(4, 2))]), [100]);
+    expect(crlf.map((m) => m.kind)).toEqual(['interleaved', 'interleaved']);
+  });
+
+
   const sdp = 'v=0\r\nm=video 0 RTP/AVP 96\r\n';
   const stream = Buffer.concat([response(1), frame(0, Buffer.from([0x80, 0x60, 1, 2])), response(2, sdp), frame(1, Buffer.alloc(0)), frame(0, Buffer.alloc(1500, 7))]);
 

@@ -97,9 +97,19 @@ export class RtspMessageParser {
       if (b === DOLLAR) {
         if (buf.length - pos < 4) break;
         const len = buf.readUInt16BE(pos + 2);
-        if (buf.length - pos < 4 + len) break;
+        const end = pos + 4 + len;
+        if (buf.length < end) break;
+        // Frames and messages follow each other back to back: a `$` whose frame is not followed by another start
+        // (or a stray line end) is a payload byte met while resynchronizing, or a lying length. Skipping just it rescans what that
+        // length would have swallowed, real packets included.
+        if (end < buf.length && !startsMessage(buf[end]!)) {
+          const next = nextStart(buf, pos + 1);
+          this.stats.garbageBytes += next - pos;
+          pos = next;
+          continue;
+        }
         out.push({ kind: 'interleaved', channel: buf[pos + 1]!, payload: buf.subarray(pos + 4, pos + 4 + len) });
-        pos += 4 + len;
+        pos = end;
         continue;
       }
       if (isTokenStart(b)) {
@@ -170,6 +180,11 @@ export class RtspMessageParser {
     this.stats.droppedMessages++;
     return this.skip(buf, pos);
   }
+}
+
+/** What may follow a frame: another frame, a message, or the stray line end some servers put between them. */
+function startsMessage(b: number): boolean {
+  return b === DOLLAR || isTokenStart(b) || b === CR || b === LF;
 }
 
 function isTokenStart(b: number): boolean {

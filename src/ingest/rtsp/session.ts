@@ -67,6 +67,8 @@ export interface RtspSessionStats {
   malformedPackets: number;
   unsupportedPackets: number;
   keepAlives: number;
+  /** Keep-alives that got no answer while media kept coming (tolerated: see keepAlive()). */
+  unansweredKeepAlives: number;
   receiverReports: number;
 }
 
@@ -91,14 +93,17 @@ interface Pending {
 const MAX_GARBAGE_SETUP = 16;
 const MAX_GARBAGE_PLAYING = 256 * 1024;
 const TEARDOWN_WAIT_MS = 1_000;
+/** More than keep-alive answers and RTCP bring in one data timeout. */
+const UNUSABLE_BYTES_NOTED = 4_096;
 const DEFAULT_SESSION_TIMEOUT_S = 60;
 
 /**
  * One RTSP session to one camera: connect, OPTIONS, DESCRIBE (answering a 401 with Basic or Digest), SETUP
  * of the first H.264/H.265 video track over TCP interleaved, PLAY; then keep-alives at half the session
- * timeout, RTCP receiver reports, and 'accessUnit' events. It ends once — on close() (TEARDOWN sent) or on
- * the first failure ('error' with a kind, then state 'closed') — and does not reconnect: that is the
- * caller's policy. No socket callback throws; memory is bounded by the parser and depacketizer caps.
+ * timeout (one left unanswered is tolerated while media flows: the data timeout decides), RTCP receiver
+ * reports, and 'accessUnit' events. It ends once — on close() (TEARDOWN sent) or on the first failure
+ * ('error' with a kind, then state 'closed') — and does not reconnect: that is the caller's policy. No
+ * socket callback throws; memory is bounded by the parser and depacketizer caps.
  */
 export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private readonly opts: Options;
@@ -127,12 +132,14 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private lastSr: { ntpMiddle: number; at: number } | undefined;
   private readonly ownSsrc = randomBytes(4).readUInt32BE(0);
   private lastDataAt = 0;
+  /** bytesReceived at the last RTP packet of the track: what came after it tells a stall from garbage. */
+  private bytesAtLastData = 0;
   private lastKeepAliveAt = 0;
   private lastReportAt = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private garbageMark = 0;
   private closing = false;
-  private readonly counters = { bytesReceived: 0, rtpPackets: 0, ignoredPackets: 0, keepAlives: 0, receiverReports: 0 };
+  private readonly counters = { bytesReceived: 0, rtpPackets: 0, ignoredPackets: 0, keepAlives: 0, receiverReports: 0, unansweredKeepAlives: 0 };
 
   constructor(options: RtspSessionOptions, logger: Log = silentLog) {
     super();
@@ -232,6 +239,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     expectOk(await this.request('PLAY', resolveControl(sdp.control, base), { Range: 'npt=0.000-' }), 'PLAY');
     const now = Date.now();
     this.lastDataAt = now;
+    this.bytesAtLastData = this.counters.bytesReceived;
     this.lastKeepAliveAt = now;
     this.lastReportAt = now;
     this.setState('playing');
@@ -361,6 +369,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     }
     const now = Date.now();
     this.lastDataAt = now;
+    this.bytesAtLastData = this.counters.bytesReceived;
     this.counters.rtpPackets++;
     this.sourceSsrc = pkt.ssrc;
     const verdict = this.sequence.push(pkt.sequence);
@@ -389,7 +398,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       if (this.stateValue !== 'playing') return;
       const now = Date.now();
       if (now - this.lastDataAt > this.opts.dataTimeoutMs) {
-        this.fail(new RtspError('timeout', `no media for ${now - this.lastDataAt} ms`));
+        this.fail(new RtspError('timeout', this.silence(now)));
         return;
       }
       const keepAliveMs = this.opts.keepAliveMs ?? (this.sessionTimeoutS * 1000) / 2;
@@ -406,6 +415,13 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     }
   }
 
+  /** How long the media has been missing; bytes that kept coming without one RTP packet of the track are garbage, not a stall. */
+  private silence(now: number): string {
+    const ms = now - this.lastDataAt;
+    const unusable = this.counters.bytesReceived - this.bytesAtLastData;
+    return unusable > UNUSABLE_BYTES_NOTED ? `no usable media for ${ms} ms (${unusable} bytes arrived, none of them RTP of the video track)` : `no media for ${ms} ms`;
+  }
+
   private keepAlive(): void {
     this.counters.keepAlives++;
     const method = this.publicMethods.has('GET_PARAMETER') ? 'GET_PARAMETER' : 'OPTIONS';
@@ -413,7 +429,18 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       (res) => {
         if (res.status === 454) this.fail(new RtspError('session_not_found', `${method} keep-alive: session not found (454)`, 454));
       },
-      (e: unknown) => this.fail(asRtspError(e)),
+      (e: unknown) => {
+        const err = asRtspError(e);
+        // A camera that streams on but leaves a keep-alive unanswered is alive (some firmwares ignore them over TCP):
+        // the media decides, and a camera that stalls as well is caught by the data timeout.
+        if (err.kind === 'timeout' && this.stateValue === 'playing' && Date.now() - this.lastDataAt < this.opts.dataTimeoutMs) {
+          if (this.counters.unansweredKeepAlives++ === 0) this.log.warn({ url: this.url, method }, `rtsp keep-alive (${method}) not answered; the stream goes on, so the session is kept`);
+          return;
+        }
+        // Media gone too: the silence is the root cause, the unanswered keep-alive its echo.
+        if (err.kind === 'timeout' && this.stateValue === 'playing') return this.fail(new RtspError('timeout', `${this.silence(Date.now())}, and ${err.message}`));
+        this.fail(err);
+      },
     );
   }
 

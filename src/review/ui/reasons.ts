@@ -3,12 +3,14 @@
 // text stays below it, since it names the host or file that failed.
 
 const KINDS: readonly [kind: string, pattern: RegExp][] = [
-  ['auth', /^authentication failed|401|unauthorized/i],
-  ['forbidden', /^access forbidden|403|forbidden/i],
+  // Whole numbers only: "no media for 10401 ms" is a timeout, not a 401.
+  ['auth', /^authentication failed|\b401\b|unauthorized/i],
+  ['forbidden', /^access forbidden|\b403\b|forbidden/i],
   ['notFound', /^stream not found|\b404\b/i],
   ['fileNotFound', /^file not found|no such file/i],
   ['badFile', /^not a readable video file/i],
   ['notRtsp', /^no valid RTSP answer/i],
+  ['unreadable', /^stream unreadable/i],
   ['refused', /^connection refused|connection refused/i],
   ['timeout', /^timed out|timed out|timeout/i],
   ['unreachable', /^host unreachable|unreachable|no route/i],
