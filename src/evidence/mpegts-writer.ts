@@ -26,13 +26,36 @@ export interface TsUnit {
  * the sorted presentation times shifted back by the largest reorder (so DTS ≤ PTS and DTS strictly rises).
  */
 export function timestamps90k(ptsMs: readonly number[]): Array<{ pts: number; dts: number }> {
-  const pts = ptsMs.map((ms) => Math.round(ms * 90));
+  const pts = spreadRepeats(ptsMs).map((ms) => Math.round(ms * 90));
   const sorted = [...pts].sort((a, b) => a - b);
   for (let i = 1; i < sorted.length; i++) if (sorted[i]! <= sorted[i - 1]!) sorted[i] = sorted[i - 1]! + 1;
   let delay = 0;
   for (let i = 0; i < pts.length; i++) delay = Math.max(delay, sorted[i]! - pts[i]!);
   const base = (sorted[0] ?? 0) - delay;
   return pts.map((p, i) => ({ pts: p - base, dts: sorted[i]! - delay - base }));
+}
+
+/**
+ * Units in a row that carry one presentation time, or nearly (a camera under load stamps several on arrival at its
+ * clock's resolution), share the time up to the next unit's evenly; a repeated run at the end steps by the usual frame
+ * interval. Two pictures at one instant are not a stream a player or ffmpeg accepts. Pure.
+ */
+export function spreadRepeats(ptsMs: readonly number[]): number[] {
+  const out = [...ptsMs];
+  const steps = out.slice(1).map((t, i) => t - out[i]!).filter((d) => d > 0).sort((a, b) => a - b);
+  const usual = steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 40;
+  for (let i = 0; i < out.length; ) {
+    let j = i + 1;
+    // Closer than a quarter frame counts as the same instant: ffmpeg's frame-rate time base would merge them.
+    while (j < out.length && out[j]! - out[j - 1]! >= 0 && out[j]! - out[j - 1]! < usual / 4) j++;
+    if (j - i > 1) {
+      const next = out[j];
+      const step = next !== undefined && next > out[i]! ? (next - out[i]!) / (j - i) : usual;
+      for (let k = 1; k < j - i; k++) out[i + k] = out[i]! + k * step;
+    }
+    i = j;
+  }
+  return out;
 }
 
 /** The whole stream: PAT and PMT, then each unit as one PES. */

@@ -31,7 +31,9 @@ export async function writeSpanClip(o: WriteSpanClipOptions): Promise<CutClip> {
   try {
     const ts = spanToMpegTs(span);
     const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info', '-f', 'mpegts', '-i', 'pipe:0'];
-    args.push('-map', '0:v:0', '-c', 'copy', '-an', '-sn', '-dn', '-movflags', '+faststart', '-f', 'mp4', '-y', tmp);
+    // The MP4 keeps the 90 kHz clock of the TS: in a coarser track timescale (ffmpeg picks one from the guessed
+    // frame rate) two units a tick apart — a camera repeating a timestamp — collapse to one DTS and the clip breaks.
+    args.push('-map', '0:v:0', '-c', 'copy', '-an', '-sn', '-dn', '-video_track_timescale', '90000', '-movflags', '+faststart', '-f', 'mp4', '-y', tmp);
     const { codec } = await runFfmpeg(ffmpegPath, args, o.timeoutMs ?? 60_000, [ts]);
     const { sha256, bytes } = await syncAndHash(tmp);
     await rename(tmp, o.outPath);

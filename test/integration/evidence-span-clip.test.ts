@@ -37,6 +37,18 @@ describe('writeSpanClip: access units with RTP times → MP4 by stream copy', as
     });
   }
 
+  it('a camera that repeats a timestamp still gives a clip that decodes without a timestamp error', async () => {
+    const units = await accessUnits('h264', 50);
+    const span = spanOf('h264', units, 40);
+    // Units 10–12 carry one timestamp (a camera under load stamping on arrival at its clock's resolution).
+    for (const i of [11, 12]) span.units[i]!.ptsMs = span.units[10]!.ptsMs;
+    const out = join(dir, 'repeated.mp4');
+    await writeSpanClip({ span, outPath: out, ffmpeg });
+    expect((await probe(out)).frames).toBe(50);
+    const { stderr } = await run(ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-i', out, '-f', 'null', '-']);
+    expect(stderr).toBe('');
+  });
+
   it('refuses a span that does not start on a keyframe', async () => {
     const units = await accessUnits('h264', 3);
     await expect(writeSpanClip({ span: spanOf('h264', units.slice(1), 40), outPath: join(dir, 'bad.mp4'), ffmpeg })).rejects.toThrow(/keyframe/);

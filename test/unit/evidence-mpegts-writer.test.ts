@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32Mpeg, timestamps90k, writeMpegTs } from '../../src/evidence/mpegts-writer.js';
+import { crc32Mpeg, spreadRepeats, timestamps90k, writeMpegTs } from '../../src/evidence/mpegts-writer.js';
 
 describe('mpegts-writer', () => {
   it('DTS for B-frames: rising, never after the PTS, from 0', () => {
@@ -17,6 +17,16 @@ describe('mpegts-writer', () => {
     expect(timestamps90k([0, 40, 80])).toEqual([0, 3600, 7200].map((v) => ({ pts: v, dts: v })));
     const t = timestamps90k([0, 0, 40]);
     expect(t[1]!.dts).toBeGreaterThan(t[0]!.dts);
+  });
+
+  it('a repeated time is shared out up to the next one; at the end it steps by the usual interval', () => {
+    expect(spreadRepeats([0, 40, 80, 80, 80, 200, 240])).toEqual([0, 40, 80, 120, 160, 200, 240]);
+    expect(spreadRepeats([0, 40, 80, 80])).toEqual([0, 40, 80, 120]);
+    // B-frames step back: only equal neighbours are spread.
+    expect(spreadRepeats([0, 120, 40, 80])).toEqual([0, 120, 40, 80]);
+    expect(spreadRepeats([5, 5])).toEqual([5, 45]);
+    // 1 ms apart is the same instant to a 25 fps time base.
+    expect(spreadRepeats([0, 40, 80, 81, 160])).toEqual([0, 40, 80, 120, 160]);
   });
 
   it('CRC-32/MPEG-2 check value', () => {
