@@ -98,8 +98,9 @@ export interface ExitDiagnosis {
 /** Turns ffmpeg's last words into a reason an operator can act on. */
 export function diagnoseExit(lastMessage: string | undefined, kind: 'rtsp' | 'file'): ExitDiagnosis {
   const m = lastMessage ?? '';
-  if (/401|unauthorized/i.test(m)) return { permanent: true, reason: `authentication failed (401): check the camera user and password — ${m}` };
-  if (/403|forbidden/i.test(m)) return { permanent: true, reason: `access forbidden (403): the account may not view this stream — ${m}` };
+  // Whole numbers: a port or a byte count holding 401/403 ("127.0.0.1:44013") is not an HTTP status.
+  if (/\b401\b|unauthorized/i.test(m)) return { permanent: true, reason: `authentication failed (401): check the camera user and password — ${m}` };
+  if (/\b403\b|forbidden/i.test(m)) return { permanent: true, reason: `access forbidden (403): the account may not view this stream — ${m}` };
   if (/\b404\b/.test(m) || (kind === 'rtsp' && /not found/i.test(m) && !/option/i.test(m))) return { permanent: true, reason: `stream not found (404): check the path in the camera URL — ${m}` };
   if (/no such file or directory/i.test(m)) return { permanent: true, reason: `file not found — ${m}` };
   if (kind === 'file' && /invalid data found|could not find codec|unknown format/i.test(m)) {

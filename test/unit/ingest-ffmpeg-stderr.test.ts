@@ -73,6 +73,9 @@ describe('diagnoseExit', () => {
       reason: 'connection refused: camera or server down, or wrong port — rtsp://127.0.0.1:1/cam: Connection refused',
     });
     expect(diagnoseExit('rtsp://10.0.0.9/cam: Connection timed out', 'rtsp')).toMatchObject({ permanent: false, reason: expect.stringMatching(/^timed out/) });
+    // A port holding the digits 401 or 403 is not a status (a faults test failed on port 44013 as "authentication failed").
+    expect(diagnoseExit('rtsp://127.0.0.1:44013/killed: Connection refused', 'rtsp')).toMatchObject({ permanent: false, reason: expect.stringMatching(/^connection refused/) });
+    expect(diagnoseExit('rtsp://127.0.0.1:40310/cam: Connection refused', 'rtsp')).toMatchObject({ permanent: false });
     expect(diagnoseExit('rtsp://cam/1: Invalid data found when processing input', 'rtsp')).toMatchObject({
       permanent: false,
       reason: expect.stringMatching(/^no valid RTSP answer: the server stalled past the socket timeout/),
