@@ -5,6 +5,7 @@ import type { Frame } from '../contracts/frame.js';
 import { PatrolError } from '../errors.js';
 import { type CropRule, cropRect, cropToChw } from './crop.js';
 import { sha256File } from './load-manifest.js';
+import { sessionOptions } from './session-options.js';
 import type { ModelManifest } from './manifest.js';
 
 type CropCheckSpec = NonNullable<ModelManifest['cropCheck']>;
@@ -66,13 +67,7 @@ export class CropCheck {
     }
     let session: InferenceSession;
     try {
-      session = await InferenceSession.create(file, {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: opts.threads ?? 1,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      });
+      session = await InferenceSession.create(file, sessionOptions(opts.threads ?? 1));
     } catch (err) {
       throw new PatrolError(`The crop check of "${manifest.name}" could not be loaded from ${file}: ${String((err as Error).message ?? err).split('\n')[0]}.`, hint);
     }
@@ -92,7 +87,7 @@ export class CropCheck {
    * under their class threshold (`thresholds[classId]`, the same the detector decoded with). Other boxes pass as
    * they are. `items[k]` belongs to `frames[k]`.
    */
-  async apply(frames: readonly Frame[], items: readonly Detection[][], thresholds: ArrayLike<number>): Promise<Detection[][]> {
+  async apply(frames: readonly Frame[], items: Detection[][], thresholds: ArrayLike<number>): Promise<Detection[][]> {
     const jobs: { frame: number; item: number; column: number; rect: [number, number, number, number] }[] = [];
     items.forEach((list, k) => {
       const f = frames[k]!;
@@ -103,7 +98,8 @@ export class CropCheck {
         if (rect) jobs.push({ frame: k, item: i, column, rect });
       });
     });
-    if (jobs.length === 0) return items.map((l) => [...l]);
+    // Nearly every frame: nothing to look at again, the lists go on as they are.
+    if (jobs.length === 0) return items;
     const probabilities = new Float32Array(jobs.length);
     const per = 3 * this.rule.size * this.rule.size;
     for (let start = 0; start < jobs.length; start += MAX_BATCH) {
@@ -123,10 +119,12 @@ export class CropCheck {
       const got = out.data;
       chunk.forEach((j, n) => (probabilities[start + n] = got[n * k + j.column]!));
     }
-    const rescored = items.map((l) => l.map((d) => ({ ...d })));
+    // Copies of the checked boxes only: the caller's detections are not modified.
+    const rescored = items.map((l) => [...l]);
     jobs.forEach((j, n) => {
-      const d = rescored[j.frame]![j.item]!;
-      d.score = checkedScore(d.score, probabilities[n]!, this.passAt[j.column]!);
+      const list = rescored[j.frame]!;
+      const d = list[j.item]!;
+      list[j.item] = { ...d, score: checkedScore(d.score, probabilities[n]!, this.passAt[j.column]!) };
     });
     return rescored.map((l) => l.filter((d) => !this.columns.has(d.classId) || d.score >= (thresholds[d.classId] ?? 0)));
   }

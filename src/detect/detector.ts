@@ -5,6 +5,7 @@ import { checkModelIo, checkOutputDims, type ModelRef } from './check-model.js';
 import type { Detections } from '../contracts/detections.js';
 import { CropCheck } from './crop-check.js';
 import { loadManifest } from './load-manifest.js';
+import { sessionOptions } from './session-options.js';
 import type { ModelManifest } from './manifest.js';
 import { type PostprocessSpec, postprocess, postprocessSpec } from './postprocess.js';
 import { type ChwTransform, hwcToChw, makeChwTransform } from './preprocess.js';
@@ -103,15 +104,7 @@ export class Detector {
     const ref: ModelRef = { name: m.name, modelPath, manifestPath };
     let session: InferenceSession;
     try {
-      session = await InferenceSession.create(modelPath, {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: threads,
-        // One model runs one graph at a time; parallel inter-op only adds threads competing for 2 cores.
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
-      });
+      session = await InferenceSession.create(modelPath, sessionOptions(threads, opts.spin));
     } catch (err) {
       throw new PatrolError(
         `Model "${m.name}" could not be loaded by ONNX Runtime from ${modelPath}: ${firstLine(err)}.`,
