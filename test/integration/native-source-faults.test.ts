@@ -8,7 +8,7 @@ import { NativeCameraSource } from '../../src/ingest/native-source.js';
 import type { CameraSourceOptions } from '../../src/ingest/source.js';
 import { RtspSession, type AccessUnit } from '../../src/ingest/rtsp/session.js';
 import type { Log } from '../../src/log/log.js';
-import { canEncode, encodeStream, type EncodedStream } from '../support/encoded-stream.js';
+import { canEncode, encodeStream, type EncodedStream } from '../../support/encoded-stream.js';
 import { MisbehavingRtspServer, type Fault, type MisbehavingServerOptions } from '../support/misbehaving-rtsp-server.js';
 import { pictureHash, referencePictures } from '../support/reference-pictures.js';
 

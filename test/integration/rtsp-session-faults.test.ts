@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { joinNalUnits } from '../../src/decode/annex-b.js';
 import type { RtspError } from '../../src/ingest/rtsp/errors.js';
 import { RtspSession, type AccessUnit, type RtspSessionOptions } from '../../src/ingest/rtsp/session.js';
-import { canEncode, encodeStream, type EncodedStream } from '../support/encoded-stream.js';
+import { canEncode, encodeStream, type EncodedStream } from '../../support/encoded-stream.js';
 import { MisbehavingRtspServer, type Fault } from '../support/misbehaving-rtsp-server.js';
 
 /**

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { EncodedStream } from './encoded-stream.js';
+import type { EncodedStream } from '../../support/encoded-stream.js';
 import { prng } from './prng.js';
-import { interleaved, packetizeAccessUnit, rtpPacket } from './rtp-packetizer.js';
+import { interleaved, packetizeAccessUnit, rtpPacket } from '../../support/rtp-packetizer.js';
+import { RtspRequestReader, rtspResponse, streamSdp, type RtspRequest } from '../../support/rtsp-wire.js';
 
 /**
  * What the server does wrong, read at every tick and every request, so a test turns a fault on and off
@@ -156,7 +157,7 @@ export class MisbehavingRtspServer {
 
 /** One client connection: its RTSP dialogue and, once playing, its RTP clock. */
 class Connection {
-  private buf = Buffer.alloc(0);
+  private readonly reader = new RtspRequestReader();
   private readonly sessionId = randomBytes(6).toString('hex');
   private timer: NodeJS.Timeout | undefined;
   private stream: EncodedStream;
@@ -191,36 +192,12 @@ class Connection {
   }
 
   private onData(d: Buffer): void {
-    this.buf = Buffer.concat([this.buf, d]);
-    for (;;) {
-      if (this.buf.length === 0) return;
-      if (this.buf[0] === 0x24) {
-        // The client's RTCP receiver reports: skipped.
-        if (this.buf.length < 4) return;
-        const len = 4 + this.buf.readUInt16BE(2);
-        if (this.buf.length < len) return;
-        this.buf = this.buf.subarray(len);
-        continue;
-      }
-      const end = this.buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const text = this.buf.subarray(0, end).toString('latin1');
-      this.buf = this.buf.subarray(end + 4);
-      this.onRequest(text);
-    }
+    for (const r of this.reader.push(d)) this.onRequest(r);
   }
 
-  private onRequest(text: string): void {
-    const [line = '', ...headerLines] = text.split('\r\n');
-    const [method = '', uri = ''] = line.split(' ');
-    const headers = new Map(headerLines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  private onRequest({ method, uri, headers, cseq }: RtspRequest): void {
     this.server.countRequest(method);
-    const cseq = headers.get('cseq') ?? '0';
-    const answer = (status: string, extra: string[] = [], body = ''): void => {
-      const head = [`RTSP/1.0 ${status}`, `CSeq: ${cseq}`, ...extra];
-      if (body) head.push('Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(body)}`);
-      this.write(`${head.join('\r\n')}\r\n\r\n${body}`);
-    };
+    const answer = (status: string, extra: string[] = [], body = ''): void => this.write(rtspResponse(cseq, status, extra, body));
     const fault = this.server.fault;
     if (fault.kind === 'mute') return;
     if (fault.kind === 'unauthorized') return answer('401 Unauthorized', ['WWW-Authenticate: Basic realm="patrol-fault-test"']);
@@ -235,7 +212,7 @@ class Connection {
       case 'GET_PARAMETER':
         return answer('200 OK', method === 'OPTIONS' ? ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER'] : [`Session: ${this.sessionId}`]);
       case 'DESCRIBE':
-        return answer('200 OK', [`Content-Base: ${uri.replace(/\/?$/, '/')}`], sdp(this.stream));
+        return answer('200 OK', [`Content-Base: ${uri.replace(/\/?$/, '/')}`], streamSdp(this.stream, PAYLOAD_TYPE, 'patrol fault server'));
       case 'SETUP':
         return answer('200 OK', [`Session: ${this.sessionId};timeout=${this.server.opts.sessionTimeoutS ?? 2}`, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);
       case 'PLAY':
@@ -318,22 +295,4 @@ class Connection {
     this.write(out);
     return out.length;
   }
-}
-
-function sdp(s: EncodedStream): string {
-  const b64 = (l: Buffer[]): string => l.map((n) => n.toString('base64')).join(',');
-  const p = s.parameterSets;
-  const fmtp = s.codec === 'h264' ? `packetization-mode=1;sprop-parameter-sets=${b64([...p.sps, ...p.pps])}` : `sprop-vps=${b64(p.vps)};sprop-sps=${b64(p.sps)};sprop-pps=${b64(p.pps)}`;
-  return [
-    'v=0',
-    'o=- 0 0 IN IP4 127.0.0.1',
-    's=patrol fault server',
-    't=0 0',
-    'a=control:*',
-    `m=video 0 RTP/AVP ${PAYLOAD_TYPE}`,
-    `a=rtpmap:${PAYLOAD_TYPE} ${s.codec === 'h264' ? 'H264' : 'H265'}/90000`,
-    `a=fmtp:${PAYLOAD_TYPE} ${fmtp}`,
-    'a=control:track1',
-    '',
-  ].join('\r\n');
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { joinNalUnits } from '../../src/decode/annex-b.js';
 import type { KeyframeDecoderPool } from '../../src/decode/decoder-pool.js';
-import type { EncodedStream } from './encoded-stream.js';
+import type { EncodedStream } from '../../support/encoded-stream.js';
 
 export function pictureHash(data: Buffer): string {
   return createHash('sha1').update(data).digest('hex');

@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { splitNalUnits } from '../../src/decode/annex-b.js';
-import { resolveFfmpeg } from '../../src/decode/ffmpeg-path.js';
+import { splitNalUnits } from '../src/decode/annex-b.js';
+import { resolveFfmpeg } from '../src/decode/ffmpeg-path.js';
 
 const run = promisify(execFile);
 
@@ -32,11 +32,16 @@ export interface EncodeOptions {
   fps?: number;
   gop?: number;
   seconds?: number;
+  /** A video file to re-encode (looped, scaled to width × height) instead of lavfi testsrc2. */
+  source?: string;
+  /** Target bitrate, ffmpeg syntax; default 600k. */
+  bitrate?: string;
 }
 
 /**
- * Real encoded access units for the scriptable RTSP server: lavfi testsrc2 through libx264/libx265 as a raw
- * Annex-B stream (parameter sets repeated before every keyframe, no B-frames, closed GOP), cut into access units.
+ * Real encoded access units for the test RTSP servers: lavfi testsrc2 (or a video file) through libx264/libx265
+ * as a raw Annex-B stream (parameter sets repeated before every keyframe, no B-frames, closed GOP), cut into
+ * access units.
  */
 export async function encodeStream(o: EncodeOptions): Promise<EncodedStream> {
   const fps = o.fps ?? 25;
@@ -46,9 +51,12 @@ export async function encodeStream(o: EncodeOptions): Promise<EncodedStream> {
     o.codec === 'h264'
       ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-bf', '0', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264']
       : ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', `keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=0:open-gop=0:repeat-headers=1:log-level=error`, '-f', 'hevc'];
+  const input = o.source
+    ? ['-stream_loop', '-1', '-i', o.source, '-an', '-vf', `scale=${o.width}:${o.height},fps=${fps}`]
+    : ['-f', 'lavfi', '-i', `testsrc2=size=${o.width}x${o.height}:rate=${fps}`];
   const { stdout } = await run(
     resolveFfmpeg().path,
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${o.width}x${o.height}:rate=${fps}`, '-t', String(seconds), '-pix_fmt', 'yuv420p', '-b:v', '600k', ...codecArgs, '-'],
+    ['-hide_banner', '-loglevel', 'error', ...input, '-t', String(seconds), '-pix_fmt', 'yuv420p', '-b:v', o.bitrate ?? '600k', ...codecArgs, '-'],
     { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
   );
   const units = accessUnits(o.codec, splitNalUnits(stdout));
