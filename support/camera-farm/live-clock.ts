@@ -16,9 +16,3 @@ export function mountPhaseMs(mount: number, loopMs: number): number {
 export function livePicture(nowMs: number, phaseMs: number, fps: number): number {
   return Math.floor(((nowMs + phaseMs) * fps) / 1000);
 }
-
-/** Milliseconds from picture `picture` (of a loop whose keyframes are every `gop` pictures) to the next keyframe. */
-export function msToNextKeyframe(picture: number, gop: number, fps: number): number {
-  const into = ((picture % gop) + gop) % gop;
-  return into === 0 ? 0 : ((gop - into) * 1000) / fps;
-}

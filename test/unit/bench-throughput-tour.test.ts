@@ -17,12 +17,33 @@ describe('bench:throughput tour row', () => {
 
   it('checks the tour target when bench/targets.json has one, and counts an unmeasured tour as missed', () => {
     const base = { minStreamsPerCore: 100, controlPlane: { cameras: 1000, maxCoreShare: 0.05 }, maxEventLatencyP95Ms: 3000, maxRssMbPerStream: 20, maxIntervalMissRatio: 0.01 };
-    expect(checkThroughputTargets({}, ThroughputTargetsSchema.parse(base)).some((c) => c.id === 'tour-cameras')).toBe(false);
+    expect(checkThroughputTargets({}, ThroughputTargetsSchema.parse(base)).some((c) => c.id.startsWith('tour-'))).toBe(false);
     const t = ThroughputTargetsSchema.parse({ ...base, tour: { cameras: 1000, revisitSec: 60 } });
-    const met = checkThroughputTargets({ tour: { camerasPerRevisit: 2400, note: 'n' } }, t).find((c) => c.id === 'tour-cameras')!;
-    expect(met).toMatchObject({ ok: true, value: 2400, target: 1000, op: '>=' });
+    const run = { mounts: 1000, revisitSec: 60, limitSec: 90, missRatio: 0, projectedCameras: 2400, note: 'n' };
+    const checks = checkThroughputTargets({ tour: { ...run, camerasOnTime: 1000 } }, t);
+    const met = checks.find((c) => c.id === 'tour-cameras')!;
+    expect(met).toMatchObject({ ok: true, value: 1000, target: 1000, op: '>=' });
     expect(met.what).toContain('every 60 s');
-    expect(checkThroughputTargets({ tour: { camerasPerRevisit: 999, note: 'n' } }, t).find((c) => c.id === 'tour-cameras')!.ok).toBe(false);
-    expect(checkThroughputTargets({}, t).find((c) => c.id === 'tour-cameras')).toMatchObject({ ok: false, note: 'not measured' });
+    expect(met.what).toContain('measured');
+    expect(checks.find((c) => c.id === 'tour-misses')).toMatchObject({ ok: true, value: 0 });
+    expect(checks.find((c) => c.id === 'tour-capacity-projection')).toMatchObject({ ok: true, value: 2400 });
+    expect(checks.find((c) => c.id === 'tour-capacity-projection')!.what).toContain('projection');
+    // One camera late, or too many late visits: missed, whatever the projection says.
+    expect(checkThroughputTargets({ tour: { ...run, camerasOnTime: 999 } }, t).find((c) => c.id === 'tour-cameras')!.ok).toBe(false);
+    expect(checkThroughputTargets({ tour: { ...run, camerasOnTime: 1000, missRatio: 0.02 } }, t).find((c) => c.id === 'tour-misses')!.ok).toBe(false);
+    for (const id of ['tour-cameras', 'tour-misses', 'tour-capacity-projection']) {
+      expect(checkThroughputTargets({}, t).find((c) => c.id === id)).toMatchObject({ ok: false, note: 'not measured' });
+    }
+  });
+
+  it('scales a smaller run (the quick mode) at the same visits per second and labels it a projection', () => {
+    const base = { minStreamsPerCore: 100, controlPlane: { cameras: 1000, maxCoreShare: 0.05 }, maxEventLatencyP95Ms: 3000, maxRssMbPerStream: 20, maxIntervalMissRatio: 0.01 };
+    const t = ThroughputTargetsSchema.parse({ ...base, tour: { cameras: 1000, revisitSec: 60 } });
+    const quick = { mounts: 340, revisitSec: 20, limitSec: 30, missRatio: 0, projectedCameras: 2400, note: 'n' };
+    const all = checkThroughputTargets({ tour: { ...quick, camerasOnTime: 340 } }, t).find((c) => c.id === 'tour-cameras')!;
+    expect(all).toMatchObject({ ok: true, value: 1020 });
+    expect(all.what).toContain('projection from a smaller run');
+    expect(all.what).toContain('340 on time of 340 RTSP mounts every 20 s');
+    expect(checkThroughputTargets({ tour: { ...quick, camerasOnTime: 330 } }, t).find((c) => c.id === 'tour-cameras')!.ok).toBe(false);
   });
 });

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TOUR_DEFAULTS } from '../../../src/config/schema.js';
 
 /** The repository root. */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -24,10 +25,12 @@ export interface Plan {
   ingest: { streams: number; warmupSec: number; windowSec: number; decodeWindowSec: number };
   live: { ks: number[]; warmupSec: number; windowSec: number; budgetSec: number };
   /**
-   * Tour mode: N mounts toured with S visit slots, each revisited every revisitSec (seconds apart, like a real
-   * tour: the test server re-prepares a mount's media after its last client left, which a camera does not).
+   * Tour mode: N camera-farm mounts toured with S visit slots (tour.maxVisits' default), each due every
+   * revisitSec; the warm-up covers the first round, the window at least one revisit of every camera. Full: the
+   * target itself (1000 cameras, 60 s). Quick: a smaller run at the same visits per second (340 every 20 s).
+   * loopSec: the length of the farm's picture loop.
    */
-  tour: { mounts: number; slots: number; revisitSec: number; warmupSec: number; windowSec: number };
+  tour: { mounts: number; slots: number; revisitSec: number; warmupSec: number; windowSec: number; loopSec: number };
 }
 
 export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
@@ -42,7 +45,7 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         controlPlane: { cameras: 1000, prerollSteps: 48, windowSec: 15 },
         ingest: { streams: 4, warmupSec: 3, windowSec: 10, decodeWindowSec: 12 },
         live: { ks: [4, 8], warmupSec: 6, windowSec: 18, budgetSec: 100 },
-        tour: { mounts: 6, slots: 4, revisitSec: 4, warmupSec: 3, windowSec: 20 },
+        tour: { mounts: 340, slots: TOUR_DEFAULTS.maxVisits, revisitSec: 20, warmupSec: 20, windowSec: 40, loopSec: 20 },
       }
     : {
         mode: 'full',
@@ -54,7 +57,7 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         controlPlane: { cameras: 1000, prerollSteps: 60, windowSec: 60 },
         ingest: { streams: 8, warmupSec: 4, windowSec: 20, decodeWindowSec: 30 },
         live: { ks: [16, 32, 64, 96, 128, 192, 256], warmupSec: 6, windowSec: 30, budgetSec: 360 },
-        tour: { mounts: 24, slots: 16, revisitSec: 4, warmupSec: 5, windowSec: 60 },
+        tour: { mounts: 1000, slots: TOUR_DEFAULTS.maxVisits, revisitSec: 60, warmupSec: 60, windowSec: 100, loopSec: 20 },
       };
   if (maxStreams !== undefined) p.live.ks = p.live.ks.filter((k) => k <= maxStreams);
   if (maxStreams !== undefined && !p.live.ks.includes(maxStreams) && (p.live.ks.length === 0 || maxStreams > p.live.ks.at(-1)!)) p.live.ks.push(maxStreams);

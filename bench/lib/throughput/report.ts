@@ -79,18 +79,7 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
       '',
     );
   }
-  if (st.tour) {
-    const t = st.tour;
-    const p = t.projection;
-    L.push(
-      `Tour mode (\`cameras[].tour\`: connect, first keyframe, TEARDOWN, decode in the shared pool; not in the sum): ${t.mounts} mounts toured by one TourRunner with ${t.slots} visit slots, each every ${t.revisitSec} s, for ${f(t.windowSec, 0)} s: ` +
-        `${t.visits} visits (${t.failedVisits} failed, ${t.misses} late) of ${t.camerasVisited} cameras, ${f(t.visitsPerSecond, 2)} visits/s, at most ${t.maxConnections} connections open; visit ${f(t.visitSec.mean, 2)} s mean, ${f(t.visitSec.p50, 2)} p50, ${f(t.visitSec.p95, 2)} p95 (connect, DESCRIBE to PLAY, the wait for a keyframe, TEARDOWN); ` +
-        `${f(t.cpuMsPerVisit, 2)} CPU-ms per visit (Node ${f(t.nodeCpuMsPerVisit, 2)} + decoder pool ${f(t.poolCpuMsPerVisit, 2)}). ` +
-        `One worker at tour.maxVisits ${p.slots}: ${f(p.slotBoundVisitsPerSecond, 1)} visits/s by the slots, ${f(p.cpuBoundVisitsPerSecond, 0)} by ${p.cores} cores' CPU → **${f(p.camerasPerRevisit, 0)} cameras each visited every ${p.revisitSec} s** (${p.bound}-bound); ` +
-        `${f(p.camerasPerRevisitGopWait, 0)} if every visit also waited half a ${p.gopSec} s GOP for its keyframe (the test server sends its held keyframe at PLAY; a camera may start at its next IDR).`,
-      '',
-    );
-  }
+  if (st.tour) L.push(...tourParagraph(st.tour), '');
   if (st.inference) {
     const rows = st.inference.rows;
     const batches = [...new Set(rows.map((x) => x.batch))].sort((a, b) => a - b);
@@ -199,4 +188,25 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
   }
   if (r.omitted.length) L.push('## Not measured in this run', '', ...r.omitted.map((o) => `- ${o}`), '');
   return `${L.join('\n')}\n`;
+}
+
+/** Tour mode: what the run measured against the camera farm, then the projection, labelled so. */
+function tourParagraph(t: NonNullable<ThroughputResult['stages']['tour']>): string[] {
+  const p = t.projection;
+  const g = t.gaps;
+  const smaller = t.revisitSec !== t.targetRevisitSec ? ` — a smaller run than the target's (${p.revisitSec} s): the same visits per second, scaled in the target line as a projection` : '';
+  const srv = t.server.stats;
+  return [
+    `Tour mode (\`cameras[].tour\`: connect, wait for the next keyframe, TEARDOWN, decode in the shared pool; not in the sum), **measured**: ${t.mounts} live RTSP mounts of the camera farm ` +
+      `(${t.server.description}, each mount at its own phase of the wall clock, so a visit joins mid-GOP) toured by one TourRunner with ${t.slots} visit slots, each camera due every ${t.revisitSec} s${smaller}; ` +
+      `${f(t.warmupSec, 0)} s warm-up (the first round), then ${f(t.windowSec, 0)} s measured.`,
+    '',
+    `- cameras analyzed in the window: **${t.camerasVisited} of ${t.mounts}**; on time (every gap between two analyzed frames ≤ ${f(g.limitSec, 0)} s = revisit + tour.missTolerance): **${g.onTime}**; within ${t.revisitSec} s itself: ${t.camerasWithinRevisit}`,
+    `- largest gap per camera: p50 ${f(g.largestGapSec.p50, 1)} s, p95 ${f(g.largestGapSec.p95, 1)} s, max ${f(g.largestGapSec.max, 1)} s${g.worstCamera ? ` (${g.worstCamera})` : ''}`,
+    `- visits: ${t.visits} (${f(t.visitsPerSecond, 2)}/s), ${t.failedVisits} failed${t.firstFailure ? ` (first: ${t.firstFailure})` : ''}, interval misses ${t.misses} (${pct(t.missRatio)}); at most ${t.maxConnections} connections open`,
+    `- visit seconds (connect, DESCRIBE to PLAY, the wait for a keyframe, TEARDOWN, decode): p50 ${f(t.visitSec.p50, 2)}, p95 ${f(t.visitSec.p95, 2)}, mean ${f(t.visitSec.mean, 2)}`,
+    `- CPU per visit: ${f(t.cpuMsPerVisit, 2)} ms (Node ${f(t.nodeCpuMsPerVisit, 2)} + decoder pool ${f(t.poolCpuMsPerVisit, 2)}); the camera farm's own CPU, not counted: ${f(t.server.cpuMsPerVisit, 2)} ms per visit, ${pct(t.server.coreShare, 1)} of a core` +
+      (srv ? ` (${srv.connections} connections, ${srv.plays} PLAYs, ${srv.teardowns} TEARDOWNs, ${srv.notFound} 404s, at most ${srv.maxOpenConnections} open)` : ''),
+    `- projection (not measured): at tour.maxVisits ${p.slots}, ${f(p.slotBoundVisitsPerSecond, 1)} visits/s by the slots, ${f(p.cpuBoundVisitsPerSecond, 0)} by ${p.cores} cores' CPU → ${f(p.camerasPerRevisit, 0)} cameras each visited every ${p.revisitSec} s (${p.bound}-bound)`,
+  ];
 }

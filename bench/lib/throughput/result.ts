@@ -124,7 +124,7 @@ export interface ThroughputResult {
       readerCpuMsPerCameraSecond: number;
       framesPerCameraSecond: number;
     } & MemoryFigures;
-    /** Tour mode: one TourRunner touring N mounts with S slots, saturated; capacity projected to tour.maxVisits. */
+    /** Tour mode: one TourRunner touring N camera-farm mounts at the default slots, measured; the capacity projection beside it. */
     tour?: TourCost;
     inference?: { rows: InferenceRow[]; note: string };
     scoring?: { cameras: number; steps: number; cpuMsPerStep: number; cpuMsPerCameraSecond: number; changes: number };

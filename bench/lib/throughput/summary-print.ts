@@ -24,9 +24,11 @@ export function printSummary(r: ThroughputResult, out: string): void {
   }
   const tour = r.stages.tour;
   if (tour) {
+    const g = tour.gaps;
     L.push(
-      `Tour: ${tour.visits} visits of ${tour.mounts} mounts with ${tour.slots} slots in ${tour.windowSec.toFixed(0)} s, ${tour.visitSec.mean.toFixed(2)} s and ${tour.cpuMsPerVisit.toFixed(2)} CPU-ms per visit → ` +
-        `${tour.projection.camerasPerRevisit.toFixed(0)} cameras per ${tour.projection.revisitSec} s at ${tour.projection.slots} slots (${tour.projection.bound}-bound)`,
+      `Tour (measured): ${tour.camerasVisited}/${tour.mounts} cameras every ${tour.revisitSec} s with ${tour.slots} slots, ${g.onTime} on time; largest gap p95 ${g.largestGapSec.p95.toFixed(1)} s, max ${g.largestGapSec.max.toFixed(1)} s; ` +
+        `misses ${(tour.missRatio * 100).toFixed(2)}%; visit p50 ${tour.visitSec.p50.toFixed(2)} s, p95 ${tour.visitSec.p95.toFixed(2)} s; ${tour.cpuMsPerVisit.toFixed(2)} CPU-ms per visit (farm ${tour.server.cpuMsPerVisit.toFixed(2)} apart); ` +
+        `projection ${tour.projection.camerasPerRevisit.toFixed(0)} cameras per ${tour.projection.revisitSec} s (${tour.projection.bound}-bound)`,
     );
   }
   for (const s of r.live?.steps ?? []) {

@@ -1,12 +1,11 @@
 /**
- * Tour mode (轮巡) capacity: how many cameras one worker visits per revisit interval. N mounts of the RTSP load
- * generator are toured by one TourRunner with S visit slots, each revisited every few seconds; the window counts
- * the visits, their durations (connect, first keyframe, TEARDOWN, decode) and the CPU of this process and of the
- * shared decoder pool. Two bounds follow: the slots (tour.maxVisits / mean visit seconds, the wait for a keyframe
- * dominating) and the CPU (cores × 1000 / CPU-ms per visit); the capacity is the smaller, and the cameras visited
- * every revisitSec = capacity × revisitSec. Measured at a few seconds' revisit rather than saturated: the test
- * server re-prepares a shared mount after its last client left (DESCRIBE then waits for a keyframe), so a mount
- * revisited at once measures the server, not the tour.
+ * Tour mode (轮巡), measured for real: one TourRunner with the default tour.maxVisits slots tours N live mounts
+ * of the camera farm (support/camera-farm: one RTSP server process, each mount at its own phase of a 2 s GOP, so
+ * every visit waits for the next keyframe as at a real camera), each camera due every revisitSec. After a
+ * warm-up (the first round), the window counts the visits, the gaps between each camera's analyzed frames
+ * (tour-gaps.ts), the interval misses, the visits' durations, the connections open at once, and the CPU of this
+ * process and of the shared decoder pool; the farm's own CPU is reported apart (a camera's, not the worker's).
+ * The capacity projected from the visit duration and CPU per visit is kept beside it, labelled projection.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
@@ -17,23 +16,35 @@ import type { FfmpegBinary } from '../../../src/decode/ffmpeg-path.js';
 import type { SessionLike } from '../../../src/ingest/rtsp-supervisor.js';
 import { RtspSession, type RtspSessionOptions } from '../../../src/ingest/rtsp/session.js';
 import { TourRunner } from '../../../src/ingest/tour-runner.js';
-import { cpuUsageMs, processCpuMs } from './cpu.js';
+import type { FarmStats } from '../../../support/camera-farm/farm-server.js';
+import { CameraFarm } from '../../../support/camera-farm/farm-process.js';
+import { coreShare, cpuUsageMs, processCpuMs } from './cpu.js';
 import type { Plan } from './plan.js';
-import { RtspLoad } from './rtsp-load.js';
 import type { StageProgress } from './stage-progress.js';
+import { tourGaps, type TourGaps } from './tour-gaps.js';
 
 export interface TourCost {
   mounts: number;
   slots: number;
-  /** Each mount's revisit interval in the measurement, s. */
+  /** Each camera's revisit interval in the run, s. */
   revisitSec: number;
-  /** Visits that began later than their interval allows (the measured tour fell behind). */
-  misses: number;
+  /** The target's interval, s: the run is smaller than the target's when either differs. */
+  targetRevisitSec: number;
+  warmupSec: number;
   windowSec: number;
+  /** Visits that began later than their interval allows (tour.missTolerance past due), of those in the window. */
+  misses: number;
+  missRatio: number;
   visits: number;
   failedVisits: number;
-  /** Cameras with at least one visit in the window. */
+  /** Why the first failed visit failed. */
+  firstFailure?: string;
+  /** Cameras with at least one analyzed frame in the window. */
   camerasVisited: number;
+  /** Gaps between each camera's analyzed frames, limit = revisitSec × (1 + tour.missTolerance). */
+  gaps: TourGaps;
+  /** Cameras whose every gap was at most revisitSec itself. */
+  camerasWithinRevisit: number;
   /** Most connections open at once (the tour's own sessions). */
   maxConnections: number;
   visitSec: { mean: number; p50: number; p95: number };
@@ -41,6 +52,8 @@ export interface TourCost {
   cpuMsPerVisit: number;
   nodeCpuMsPerVisit: number;
   poolCpuMsPerVisit: number;
+  /** The camera farm (not counted in the worker's CPU). */
+  server: { description: string; cpuMsPerVisit: number; coreShare: number; stats?: FarmStats };
   projection: TourProjection;
 }
 
@@ -56,10 +69,7 @@ export interface TourProjection {
   /** Cameras each visited every revisitSec by one worker: min(bounds) × revisitSec. */
   camerasPerRevisit: number;
   bound: 'slots' | 'cpu';
-  /**
-   * The same with every visit waiting half a GOP longer for its keyframe (the test server sends its held keyframe
-   * at PLAY; a camera may start at its next IDR): the figure for cameras with a GOP of `gopSec`.
-   */
+  /** The same with every visit waiting half a GOP longer for its keyframe (for visits that did not wait). */
   gopSec: number;
   camerasPerRevisitGopWait: number;
 }
@@ -85,22 +95,22 @@ export function projectTour(m: { meanVisitSec: number; cpuMsPerVisit: number }, 
 
 type Model = { width: number; height: number; pixelFormat: 'rgb24' | 'bgr24' };
 
-export async function measureTour(plan: Plan, clip: string, ffmpeg: FfmpegBinary, model: Model, revisitSec: number, progress: StageProgress): Promise<TourCost> {
-  const { mounts: n, slots, warmupSec, windowSec } = plan.tour;
-  const every = plan.tour.revisitSec;
-  const names = Array.from({ length: n }, (_, k) => `tour${k + 1}`);
-  // A thread per visit slot: the server's one default thread serializes the DESCRIBEs that prepare media.
-  const server = await RtspLoad.start({ mounts: names, clip, ffmpeg: ffmpeg.path, clientThreads: slots });
+export async function measureTour(plan: Plan, clip: string, ffmpeg: FfmpegBinary, model: Model, targetRevisitSec: number, progress: StageProgress): Promise<TourCost> {
+  const { mounts: n, slots, warmupSec, windowSec, revisitSec: every, loopSec } = plan.tour;
+  const what = `tour: ${n} mounts every ${every} s, ${slots} visit slots`;
+  progress.update(0, `${what}, starting the camera farm (encoding the clip)`);
+  const farm = await CameraFarm.start({ mounts: n, source: clip, loopSec });
   const pool = new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.width, height: model.height, pixelFormat: model.pixelFormat });
   const conn = { open: 0, max: 0 };
+  const ids = Array.from({ length: n }, (_, k) => `cam${k + 1}`);
+  const frames = new Map<string, number[]>(ids.map((id) => [id, []]));
   const visits: TourVisitReport[] = [];
-  let measuring = false;
   const runner = new TourRunner({
     pool,
     maxVisits: slots,
     visitTimeoutMs: TOUR_DEFAULTS.visitTimeoutSec * 1000,
     missTolerance: TOUR_DEFAULTS.missTolerance,
-    onVisit: (v) => measuring && visits.push(v),
+    onVisit: (v) => visits.push(v),
     createSession: (o: RtspSessionOptions, log): SessionLike => {
       const s = new RtspSession(o, log);
       conn.open++;
@@ -110,56 +120,74 @@ export async function measureTour(plan: Plan, clip: string, ffmpeg: FfmpegBinary
     },
   });
   const total = warmupSec + windowSec;
+  const status = (): string => `${visits.filter((v) => v.ok).length} visits, ${[...frames.values()].filter((f) => f.length > 0).length}/${n} cameras seen, ${conn.open} open`;
   try {
-    for (const [k, m] of names.entries()) runner.add({ id: `tour${k + 1}`, url: server.url(m), tour: { revisitSec: every, priority: 1, hours: [] } }, { frame: () => undefined, down: () => undefined });
+    const tourStartMs = Date.now();
+    for (const [k, id] of ids.entries()) runner.add({ id, url: farm.url(k + 1), tour: { revisitSec: every, priority: 1, hours: [] } }, { frame: (f) => frames.get(id)!.push(f.receivedAt), down: () => undefined });
     for (let s = 0; s < warmupSec; s++) {
-      progress.update(s / total, `tour: ${n} mounts every ${every} s, ${slots} visit slots, warming up`);
+      progress.update(s / total, `${what}, warming up: ${status()}`);
       await sleep(1000);
     }
     const pids0 = pool.pids;
     const before = new Map(pids0.map((p) => [p, processCpuMs(p) ?? Number.NaN]));
+    const server0 = processCpuMs(farm.pid);
     const cpu0 = process.cpuUsage();
+    const windowStartMs = Date.now();
     const t0 = performance.now();
-    measuring = true;
+    const firstInWindow = visits.length;
     for (let s = 0; s < windowSec; s++) {
-      progress.update((warmupSec + s) / total, `tour: ${n} mounts every ${every} s, ${slots} visit slots, measuring (${visits.length} visits)`);
+      progress.update((warmupSec + s) / total, `${what}, measuring: ${status()}`);
       await sleep(1000);
     }
-    measuring = false;
+    const windowEndMs = Date.now();
     const node = cpuUsageMs(cpu0);
     const sec = (performance.now() - t0) / 1000;
+    const server1 = processCpuMs(farm.pid);
     let poolCpu = 0;
     for (const p of new Set([...pids0, ...pool.pids])) {
       const a = processCpuMs(p);
       const b = before.get(p) ?? 0;
       if (a !== undefined && Number.isFinite(b)) poolCpu += a - b;
     }
-    const ok = visits.filter((v) => v.ok);
-    if (ok.length === 0) throw new Error(`no tour visit succeeded in ${sec.toFixed(0)} s (${visits.length} failed: ${visits[0]?.reason ?? 'none began'})`);
+    const stats = await farm.stats().catch(() => undefined);
+    const inWindow = visits.slice(firstInWindow).filter((v) => v.startedAt <= windowEndMs);
+    const ok = inWindow.filter((v) => v.ok);
+    if (ok.length === 0) throw new Error(`no tour visit succeeded in ${sec.toFixed(0)} s (${inWindow.length} failed: ${inWindow[0]?.reason ?? 'none began'})`);
     const durations = ok.map((v) => v.durationMs / 1000).sort((a, b) => a - b);
     const q = (p: number) => durations[Math.min(durations.length - 1, Math.floor(p * durations.length))]!;
     const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
     const cpuMsPerVisit = (node + poolCpu) / ok.length;
+    const w = { tourStartMs, windowStartMs, windowEndMs };
+    const gaps = tourGaps(frames, ids, w, every * (1 + TOUR_DEFAULTS.missTolerance));
+    const serverCpu = server0 !== undefined && server1 !== undefined ? server1 - server0 : Number.NaN;
+    const misses = inWindow.filter((v) => v.miss).length;
     return {
       mounts: n,
       slots,
       revisitSec: every,
-      misses: visits.filter((v) => v.miss).length,
+      targetRevisitSec,
+      warmupSec,
       windowSec: sec,
+      misses,
+      missRatio: misses / inWindow.length,
       visits: ok.length,
-      failedVisits: visits.length - ok.length,
-      camerasVisited: new Set(ok.map((v) => v.cameraId)).size,
+      failedVisits: inWindow.length - ok.length,
+      firstFailure: inWindow.find((v) => !v.ok)?.reason,
+      camerasVisited: gaps.visited,
+      gaps,
+      camerasWithinRevisit: tourGaps(frames, ids, w, every).onTime,
       maxConnections: conn.max,
       visitSec: { mean, p50: q(0.5), p95: q(0.95) },
       visitsPerSecond: ok.length / sec,
       cpuMsPerVisit,
       nodeCpuMsPerVisit: node / ok.length,
       poolCpuMsPerVisit: poolCpu / ok.length,
-      projection: projectTour({ meanVisitSec: mean, cpuMsPerVisit }, TOUR_DEFAULTS.maxVisits, os.cpus().length, revisitSec),
+      server: { description: farm.description, cpuMsPerVisit: serverCpu / ok.length, coreShare: coreShare(serverCpu, sec * 1000), stats },
+      projection: projectTour({ meanVisitSec: mean, cpuMsPerVisit }, TOUR_DEFAULTS.maxVisits, os.cpus().length, targetRevisitSec),
     };
   } finally {
     await runner.close();
     await pool.close();
-    await server.stop();
+    await farm.stop();
   }
 }
