@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkThroughputTargets, ThroughputTargetsSchema } from '../../bench/lib/throughput/targets.js';
-import { projectTour } from '../../bench/lib/throughput/tour-cost.js';
+import { tourParagraph } from '../../bench/lib/throughput/report.js';
+import { projectTour, type TourCost } from '../../bench/lib/throughput/tour-cost.js';
 
 describe('bench:throughput tour row', () => {
   it('projects one worker from the visit duration and CPU per visit: the smaller of the slot and CPU bounds', () => {
@@ -45,5 +46,30 @@ describe('bench:throughput tour row', () => {
     expect(all.what).toContain('projection from a smaller run');
     expect(all.what).toContain('340 on time of 340 RTSP mounts every 20 s');
     expect(checkThroughputTargets({ tour: { ...quick, camerasOnTime: 330 } }, t).find((c) => c.id === 'tour-cameras')!.ok).toBe(false);
+  });
+});
+
+describe('bench:throughput tour paragraph', () => {
+  const run: TourCost = {
+    mounts: 1000, slots: 32, revisitSec: 60, targetRevisitSec: 60, warmupSec: 60, windowSec: 100, misses: 0, missRatio: 0, visits: 1997, failedVisits: 0,
+    camerasVisited: 1000, gaps: { cameras: 1000, visited: 1000, onTime: 1000, limitSec: 90, largestGapSec: { p50: 60, p95: 62, max: 62.05 }, worstCamera: 'cam849' },
+    camerasWithinRevisit: 129, maxConnections: 32, visitSec: { mean: 1.09, p50: 1.14, p95: 1.96 }, visitsPerSecond: 19.9, cpuMsPerVisit: 8.2, nodeCpuMsPerVisit: 6, poolCpuMsPerVisit: 2.2,
+    server: { description: '500 pictures, GOP 50, 704x576', cpuMsPerVisit: 1.5, coreShare: 0.03 },
+    projection: projectTour({ meanVisitSec: 1.09, cpuMsPerVisit: 8.2 }, 32, 2, 60),
+  };
+
+  it('says what was measured and labels the capacity figure a projection', () => {
+    const text = tourParagraph(run).join('\n');
+    expect(text).toContain('**measured**: 1000 live RTSP mounts');
+    expect(text).toContain('**1000 of 1000**');
+    expect(text).toContain('p95 62.0 s, max 62.0 s (cam849)');
+    expect(text).toContain('within 60 s itself: 129');
+    expect(text).toMatch(/- projection \(not measured\): .* cameras each visited every 60 s/);
+    expect(text).not.toContain('smaller run');
+  });
+
+  it('says when the run is smaller than the target', () => {
+    const text = tourParagraph({ ...run, mounts: 340, revisitSec: 20 }).join('\n');
+    expect(text).toContain('a smaller run than the target');
   });
 });

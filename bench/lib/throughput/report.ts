@@ -191,7 +191,7 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
 }
 
 /** Tour mode: what the run measured against the camera farm, then the projection, labelled so. */
-function tourParagraph(t: NonNullable<ThroughputResult['stages']['tour']>): string[] {
+export function tourParagraph(t: NonNullable<ThroughputResult['stages']['tour']>): string[] {
   const p = t.projection;
   const g = t.gaps;
   const smaller = t.revisitSec !== t.targetRevisitSec ? ` — a smaller run than the target's (${p.revisitSec} s): the same visits per second, scaled in the target line as a projection` : '';
