@@ -53,7 +53,8 @@ export class CameraFarm {
         };
         const timer = setTimeout(() => fail(`no READY within ${timeoutMs / 1000} s (encoding the stream with ffmpeg at start)`), timeoutMs);
         child.once('error', (e) => fail(e.message));
-        child.once('exit', (code, signal) => fail(`exited with ${code ?? signal}`));
+        // 'close', not 'exit': its stderr is read to the end by then, so the reason is in the message.
+        child.once('close', (code, signal) => fail(`exited with ${code ?? signal}`));
         createInterface({ input: child.stdout! }).on('line', (l) => {
           if (l.startsWith('STATS ')) {
             const s = JSON.parse(l.slice(6)) as FarmStats;
@@ -61,7 +62,7 @@ export class CameraFarm {
           }
           if (!l.startsWith('READY ')) return;
           clearTimeout(timer);
-          child.removeAllListeners('exit');
+          child.removeAllListeners('close');
           resolve(l.slice(6));
         });
       });

@@ -30,13 +30,15 @@ function int(name: string, v: string | undefined): number {
 }
 
 async function main(): Promise<void> {
+  const mounts = int('mounts', a.mounts);
+  if (mounts < 1) throw new Error('camera farm: --mounts must be at least 1');
   const fps = int('fps', a.fps);
   const gop = int('gop', a.gop);
   // Whole GOPs, so the loop's seam is a keyframe like every other.
   const gops = Math.max(1, Math.round((int('loop-sec', a['loop-sec']) * fps) / gop));
   const stream = await encodeStream({ codec: 'h264', width: int('width', a.width), height: int('height', a.height), fps, gop, seconds: (gops * gop) / fps, source: a.source, bitrate: a.bitrate });
   stream.units = stream.units.slice(0, Math.floor(stream.units.length / gop) * gop);
-  const farm = await CameraFarmServer.start({ mounts: int('mounts', a.mounts), stream, port: int('port', a.port) });
+  const farm = await CameraFarmServer.start({ mounts, stream, port: int('port', a.port) });
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (l) => l.trim() === 'stats' && process.stdout.write(`STATS ${JSON.stringify(farm.stats)}\n`));
   lines.on('close', () => process.exit(0));

@@ -109,6 +109,10 @@ describe('camera farm: one RTSP server process with many live mounts', () => {
     expect(d.reason).toMatch(/404/);
   }, 30_000);
 
+  it('a farm that cannot start says why', async () => {
+    await expect(CameraFarm.start({ mounts: 0 })).rejects.toThrow(/camera farm \(RTSP server, 0 mounts\) did not start: exited with 1 — camera farm: --mounts must be at least 1/);
+  }, 60_000);
+
   it('ends when the process that started it dies, however it dies (SIGKILL)', async () => {
     const script = `import { CameraFarm } from ${JSON.stringify(join(import.meta.dirname, '../../support/camera-farm/farm-process.ts'))};
       const f = await CameraFarm.start({ mounts: 1, loopSec: 2, width: 176, height: 144 });
