@@ -9,8 +9,6 @@ describe('bench:throughput tour row', () => {
     const p = projectTour({ meanVisitSec: 0.5, cpuMsPerVisit: 10 }, 32, 2, 60);
     expect(p.bound).toBe('slots');
     expect(p.camerasPerRevisit).toBeCloseTo(64 * 60);
-    // Half a 2 s GOP more per visit: 32 / 1.5 s.
-    expect(p.camerasPerRevisitGopWait).toBeCloseTo((32 / 1.5) * 60);
     const cpu = projectTour({ meanVisitSec: 0.5, cpuMsPerVisit: 100 }, 32, 2, 60);
     expect(cpu.bound).toBe('cpu');
     expect(cpu.camerasPerRevisit).toBeCloseTo(20 * 60);

@@ -69,17 +69,13 @@ export interface TourProjection {
   /** Cameras each visited every revisitSec by one worker: min(bounds) × revisitSec. */
   camerasPerRevisit: number;
   bound: 'slots' | 'cpu';
-  /** The same with every visit waiting half a GOP longer for its keyframe (for visits that did not wait). */
-  gopSec: number;
-  camerasPerRevisitGopWait: number;
 }
 
-/** Pure: the capacity of one worker from the measured visit duration and CPU per visit. */
-export function projectTour(m: { meanVisitSec: number; cpuMsPerVisit: number }, slots: number, cores: number, revisitSec: number, gopSec = 2): TourProjection {
+/** Pure: the capacity of one worker from the measured visit duration (its keyframe wait included) and CPU per visit. */
+export function projectTour(m: { meanVisitSec: number; cpuMsPerVisit: number }, slots: number, cores: number, revisitSec: number): TourProjection {
   const slotBound = m.meanVisitSec > 0 ? slots / m.meanVisitSec : Infinity;
   const cpuBound = m.cpuMsPerVisit > 0 ? (cores * 1000) / m.cpuMsPerVisit : Infinity;
   const perSecond = Math.min(slotBound, cpuBound);
-  const withWait = Math.min(slots / (m.meanVisitSec + gopSec / 2), cpuBound);
   return {
     slots,
     cores,
@@ -88,8 +84,6 @@ export function projectTour(m: { meanVisitSec: number; cpuMsPerVisit: number }, 
     cpuBoundVisitsPerSecond: cpuBound,
     camerasPerRevisit: perSecond * revisitSec,
     bound: slotBound <= cpuBound ? 'slots' : 'cpu',
-    gopSec,
-    camerasPerRevisitGopWait: withWait * revisitSec,
   };
 }
 
