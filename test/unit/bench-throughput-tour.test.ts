@@ -42,6 +42,7 @@ describe('bench:throughput tour row', () => {
     const all = checkThroughputTargets({ tour: { ...quick, camerasOnTime: 340 } }, t).find((c) => c.id === 'tour-cameras')!;
     expect(all).toMatchObject({ ok: true, value: 1020 });
     expect(all.what).toContain('projection from a smaller run');
+    expect(all.what).toContain('× 60 s');
     expect(all.what).toContain('340 on time of 340 RTSP mounts every 20 s');
     expect(checkThroughputTargets({ tour: { ...quick, camerasOnTime: 330 } }, t).find((c) => c.id === 'tour-cameras')!.ok).toBe(false);
   });

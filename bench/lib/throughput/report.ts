@@ -194,7 +194,8 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
 export function tourParagraph(t: NonNullable<ThroughputResult['stages']['tour']>): string[] {
   const p = t.projection;
   const g = t.gaps;
-  const smaller = t.revisitSec !== t.targetRevisitSec ? ` — a smaller run than the target's (${p.revisitSec} s): the same visits per second, scaled in the target line as a projection` : '';
+  const smaller =
+    t.revisitSec !== t.targetRevisitSec ? ` — a smaller run than the target's interval (${t.targetRevisitSec} s): the target line scales the cameras kept on time by ${t.targetRevisitSec}/${t.revisitSec}, a projection` : '';
   const srv = t.server.stats;
   return [
     `Tour mode (\`cameras[].tour\`: connect, wait for the next keyframe, TEARDOWN, decode in the shared pool; not in the sum), **measured**: ${t.mounts} live RTSP mounts of the camera farm ` +

@@ -95,8 +95,8 @@ export function checkThroughputTargets(m: ThroughputMeasured, t: ThroughputTarge
 
 /**
  * The tour target on the measured run: cameras with every gap on time, and the interval misses. A run smaller
- * than the target (fewer mounts or a shorter interval, the quick mode) is scaled at the same visits per second
- * and says so; the capacity projection is a line of its own, labelled projection.
+ * than the target (fewer mounts or a shorter interval, the quick mode) is scaled to the target's interval at
+ * its visits per second and says so; the capacity projection is a line of its own, labelled projection.
  */
 function tourChecks(m: ThroughputMeasured['tour'], t: { cameras: number; revisitSec: number }, maxMissRatio: number): TargetCheck[] {
   const every = `each at least every ${t.revisitSec} s`;
@@ -104,7 +104,7 @@ function tourChecks(m: ThroughputMeasured['tour'], t: { cameras: number; revisit
   const run = m ? `${m.mounts} RTSP mounts every ${m.revisitSec} s, gap ≤ ${m.limitSec} s` : '';
   const cameras = full
     ? check('tour-cameras', `tour mode, measured: cameras one worker visited, ${every} (${run})`, m.camerasOnTime, '>=', t.cameras, 'cameras', m.note)
-    : check('tour-cameras', `tour mode, projection from a smaller run at the same visits per second: cameras one worker visits, ${every}${m ? ` (measured ${m.camerasOnTime} on time of ${run})` : ''}`,
+    : check('tour-cameras', `tour mode, projection from a smaller run (cameras on time × ${t.revisitSec} s / the run's interval): cameras one worker visits, ${every}${m ? ` (measured ${m.camerasOnTime} on time of ${run})` : ''}`,
         m && (m.camerasOnTime * t.revisitSec) / m.revisitSec, '>=', t.cameras, 'cameras', m?.note);
   return [
     cameras,
