@@ -242,7 +242,7 @@ async function main(): Promise<number> {
 /** What the tour run saw: visits, the largest gaps, CPU per visit. */
 function tourNote(t: TourCost): string {
   const g = t.gaps.largestGapSec;
-  return `${t.visits} visits of ${t.camerasVisited}/${t.mounts} cameras in ${t.windowSec.toFixed(0)} s with ${t.slots} slots; largest gap per camera p95 ${g.p95.toFixed(1)} s, max ${g.max.toFixed(1)} s; ${t.camerasWithinRevisit} within ${t.revisitSec} s itself; ${t.visitSec.mean.toFixed(2)} s and ${t.cpuMsPerVisit.toFixed(1)} CPU-ms per visit`;
+  return `${t.visits} visits of ${t.camerasVisited}/${t.mounts} cameras in ${t.windowSec.toFixed(0)} s with ${t.slots} slots; largest gap per camera p95 ${g.p95.toFixed(2)} s, max ${g.max.toFixed(2)} s; ${t.camerasWithinRevisit} within ${t.revisitSec} s itself; ${t.visitSec.mean.toFixed(2)} s and ${t.cpuMsPerVisit.toFixed(1)} CPU-ms per visit`;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main().then(

@@ -61,7 +61,7 @@ describe('bench:throughput tour paragraph', () => {
     const text = tourParagraph(run).join('\n');
     expect(text).toContain('**measured**: 1000 live RTSP mounts');
     expect(text).toContain('**1000 of 1000**');
-    expect(text).toContain('p95 62.0 s, max 62.0 s (cam849)');
+    expect(text).toContain('p95 62.00 s, max 62.05 s (cam849)');
     expect(text).toContain('within 60 s itself: 129');
     expect(text).toMatch(/- projection \(not measured\): .* cameras each visited every 60 s/);
     expect(text).not.toContain('smaller run');

@@ -203,7 +203,7 @@ export function tourParagraph(t: NonNullable<ThroughputResult['stages']['tour']>
       `${f(t.warmupSec, 0)} s warm-up (the first round), then ${f(t.windowSec, 0)} s measured.`,
     '',
     `- cameras analyzed in the window: **${t.camerasVisited} of ${t.mounts}**; on time (every gap between two analyzed frames ≤ ${f(g.limitSec, 0)} s = revisit + tour.missTolerance): **${g.onTime}**; within ${t.revisitSec} s itself: ${t.camerasWithinRevisit}`,
-    `- largest gap per camera: p50 ${f(g.largestGapSec.p50, 1)} s, p95 ${f(g.largestGapSec.p95, 1)} s, max ${f(g.largestGapSec.max, 1)} s${g.worstCamera ? ` (${g.worstCamera})` : ''}`,
+    `- largest gap per camera: p50 ${f(g.largestGapSec.p50, 2)} s, p95 ${f(g.largestGapSec.p95, 2)} s, max ${f(g.largestGapSec.max, 2)} s${g.worstCamera ? ` (${g.worstCamera})` : ''}`,
     `- visits: ${t.visits} (${f(t.visitsPerSecond, 2)}/s), ${t.failedVisits} failed${t.firstFailure ? ` (first: ${t.firstFailure})` : ''}, interval misses ${t.misses} (${pct(t.missRatio)}); at most ${t.maxConnections} connections open`,
     `- visit seconds (connect, DESCRIBE to PLAY, the wait for a keyframe, TEARDOWN, decode): p50 ${f(t.visitSec.p50, 2)}, p95 ${f(t.visitSec.p95, 2)}, mean ${f(t.visitSec.mean, 2)}`,
     `- CPU per visit: ${f(t.cpuMsPerVisit, 2)} ms (Node ${f(t.nodeCpuMsPerVisit, 2)} + decoder pool ${f(t.poolCpuMsPerVisit, 2)}); the camera farm's own CPU, not counted: ${f(t.server.cpuMsPerVisit, 2)} ms per visit, ${pct(t.server.coreShare, 1)} of a core` +

@@ -26,7 +26,7 @@ export function printSummary(r: ThroughputResult, out: string): void {
   if (tour) {
     const g = tour.gaps;
     L.push(
-      `Tour (measured): ${tour.camerasVisited}/${tour.mounts} cameras every ${tour.revisitSec} s with ${tour.slots} slots, ${g.onTime} on time; largest gap p95 ${g.largestGapSec.p95.toFixed(1)} s, max ${g.largestGapSec.max.toFixed(1)} s; ` +
+      `Tour (measured): ${tour.camerasVisited}/${tour.mounts} cameras every ${tour.revisitSec} s with ${tour.slots} slots, ${g.onTime} on time; largest gap p95 ${g.largestGapSec.p95.toFixed(2)} s, max ${g.largestGapSec.max.toFixed(2)} s; ` +
         `misses ${(tour.missRatio * 100).toFixed(2)}%; visit p50 ${tour.visitSec.p50.toFixed(2)} s, p95 ${tour.visitSec.p95.toFixed(2)} s; ${tour.cpuMsPerVisit.toFixed(2)} CPU-ms per visit (farm ${tour.server.cpuMsPerVisit.toFixed(2)} apart); ` +
         `projection ${tour.projection.camerasPerRevisit.toFixed(0)} cameras per ${tour.projection.revisitSec} s (${tour.projection.bound}-bound)`,
     );
