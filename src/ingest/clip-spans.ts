@@ -1,7 +1,6 @@
 import type { ClipCodec, ClipSpan, ClipSpanSource } from '../contracts/clip-span.js';
 import { PacketRing, type PacketRingOptions, type PacketRingStats } from './packet-ring.js';
 import { DEFAULT_CAPTURE_MAX_BYTES, SpanCapture } from './span-capture.js';
-import { UnitSlab } from './unit-slab.js';
 
 /**
  * A native camera's clip source: its packet ring (the pre-roll) and the clips being collected from it,
@@ -32,7 +31,6 @@ export class ClipSpans implements ClipSpanSource {
   private readonly ring: PacketRing;
   private readonly waiting = new Set<Waiting>();
   private readonly captureMaxBytes: number;
-  private readonly slab = new UnitSlab();
   private closed = false;
 
   constructor(opts: ClipSpansOptions) {
@@ -51,7 +49,7 @@ export class ClipSpans implements ClipSpanSource {
 
   push(au: ClipSpansUnit, receivedAt: number, lost: boolean): void {
     if (this.closed) return;
-    const unit = { data: this.slab.copy(au.data), keyframe: au.keyframe, streamMs: au.timestampMs, receivedAt };
+    const unit = { data: au.data, keyframe: au.keyframe, streamMs: au.timestampMs, receivedAt };
     const segmentId = this.ring.push(unit, au.codec, au.parameterSets.sps.at(-1), lost);
     for (const w of this.waiting) if (w.capture.offer(unit, segmentId)) this.finish(w);
   }

@@ -119,6 +119,7 @@ export class NativeCameraSource implements CameraSource {
         watchdogMs: Math.max(socketTimeoutMs, 5_000),
         session: { connectTimeoutMs: socketTimeoutMs, requestTimeoutMs: socketTimeoutMs, dataTimeoutMs: socketTimeoutMs },
         createSession: hooks.createSession,
+        readPacer: opts.readPacer,
       },
       {
         onConnecting: (attempt) => this.onConnecting(attempt),

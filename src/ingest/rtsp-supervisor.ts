@@ -3,6 +3,7 @@ import { silentLog, type Log } from '../log/log.js';
 import { redactCredentials } from '../log/redact.js';
 import { nextBackoffMs, type BackoffOptions } from './backoff.js';
 import type { RtspError } from './rtsp/errors.js';
+import type { ReadPacer } from './rtsp/read-pacer.js';
 import { RtspSession, type AccessUnit, type RtspSessionOptions } from './rtsp/session.js';
 
 /** What the supervisor needs of a session (the real RtspSession, or a fake in tests). */
@@ -14,6 +15,8 @@ export interface SessionLike {
   on(event: 'state', listener: (state: string) => void): unknown;
   /** Access units the depacketizer dropped (a lost packet, oversize): what breaks decoding forward. */
   readonly stats?: { droppedAccessUnits: number; oversizeAccessUnits: number };
+  /** The same sum as a number, read on every access unit without building `stats`. */
+  readonly brokenAccessUnits?: number;
 }
 
 export interface RtspSupervisorOptions {
@@ -27,6 +30,8 @@ export interface RtspSupervisorOptions {
   /** No access unit for this long (connecting or playing) → reconnect. */
   watchdogMs: number;
   session?: Partial<Omit<RtspSessionOptions, 'url'>>;
+  /** Batches the reads of every camera of the process (see rtsp/read-pacer.ts); default one per session. */
+  readPacer?: ReadPacer;
   createSession?: (options: RtspSessionOptions, log: Log) => SessionLike;
 }
 
@@ -94,6 +99,8 @@ export class RtspSupervisor {
 
   /** Access units the current session dropped so far (lost packets, oversize); 0 between sessions. */
   get droppedAccessUnits(): number {
+    const broken = this.session?.brokenAccessUnits;
+    if (broken !== undefined) return broken;
     const st = this.session?.stats;
     return st ? st.droppedAccessUnits + st.oversizeAccessUnits : 0;
   }
@@ -108,7 +115,7 @@ export class RtspSupervisor {
     if (this.stopped) return;
     this.events.onConnecting(this.attemptCount);
     const options: RtspSessionOptions = { ...this.opts.session, url: this.opts.url };
-    const create = this.opts.createSession ?? ((o: RtspSessionOptions, log: Log): SessionLike => new RtspSession(o, log));
+    const create = this.opts.createSession ?? ((o: RtspSessionOptions, log: Log): SessionLike => new RtspSession(o, log, { pacer: this.opts.readPacer }));
     let session: SessionLike;
     try {
       session = create(options, this.log);

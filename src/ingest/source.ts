@@ -2,6 +2,7 @@ import type { CameraConfig } from '../config/schema.js';
 import type { Frame } from '../contracts/frame.js';
 import type { SourceStatus } from '../contracts/camera-status.js';
 import type { ClipSpanSource } from '../contracts/clip-span.js';
+import type { ReadPacer } from './rtsp/read-pacer.js';
 import type { KeyframeDecoderPool } from '../decode/decoder-pool.js';
 import type { PixelFormat } from '../decode/ffmpeg-args.js';
 import type { FfmpegBinary } from '../decode/ffmpeg-path.js';
@@ -79,6 +80,12 @@ export interface CameraSourceOptions {
    * source's). Default: a pool of the source's own, stopped with it.
    */
   decoderPool?: KeyframeDecoderPool;
+  /**
+   * transport native: the process's read pacer, which reads every held-open camera's socket in one batch
+   * every 100 ms (rtsp/read-pacer.ts). Default: one of the source's own (same pacing, its own timer and read
+   * buffer).
+   */
+  readPacer?: ReadPacer;
   /**
    * Toured cameras (cameras[].tour): the process's tour, whose visit slots all toured cameras share (its pool
    * is their decoder pool). Default: a tour of the camera's own, one visit at a time, stopped with it.

@@ -1,10 +1,11 @@
 /**
- * Copies a camera's access units, as the packet ring keeps them, into chunks of its own. Kept as they come,
- * small units are slices of Node's shared 8 KiB buffer pool and each pins its whole slab for the ring's 20 s
- * (measured: 3.3 MB of array buffers for 1.4 MB of units per camera at 512 kbit/s); a buffer of its own per
- * unit costs an allocation each (≈ 0.3 CPU-ms per camera-second at 25 fps). The ring keeps and evicts in
- * arrival order, so consecutive units share a chunk and a chunk is freed once its last unit is evicted: at
- * most about two chunks are wasted per camera. Large units get a buffer of their own.
+ * Where a camera's depacketizer puts its finished access units: consecutive units share chunks of their
+ * own. A Buffer per unit costs an allocation each (≈ 0.3 CPU-ms per camera-second at 25 fps, and the
+ * garbage collector's full passes, which external memory churn triggers); small units as slices of Node's
+ * shared 8 KiB pool would pin those slabs, shared with anything, for the packet ring's 20 s (measured:
+ * 3.3 MB of array buffers for 1.4 MB of units per camera at 512 kbit/s). The ring keeps and evicts in
+ * arrival order, so a chunk is freed once its last unit is evicted: at most about two chunks are wasted per
+ * camera. Large units (keyframes) get a buffer of their own.
  */
 
 export const DEFAULT_SLAB_CHUNK_BYTES = 64 * 1024;
@@ -15,11 +16,10 @@ export class UnitSlab {
 
   constructor(private readonly chunkBytes = DEFAULT_SLAB_CHUNK_BYTES) {}
 
-  /** The bytes of `data`, in memory that no other buffer shares. */
+  /** A copy of `data`, in memory that only this slab's units share. */
   copy(data: Buffer): Buffer {
     const n = data.byteLength;
     if (n > this.chunkBytes / 4) {
-      if (data.byteOffset === 0 && n === data.buffer.byteLength) return data;
       const own = Buffer.allocUnsafeSlow(n);
       data.copy(own);
       return own;

@@ -5,6 +5,7 @@ import type { CameraConfig, PatrolConfig } from '../config/schema.js';
 import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { KeyframeDecoderPool } from '../decode/decoder-pool.js';
+import { ReadPacer } from '../ingest/rtsp/read-pacer.js';
 import { TourRunner } from '../ingest/tour-runner.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
 import type { Frame } from '../contracts/frame.js';
@@ -125,6 +126,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   let decoderPool: KeyframeDecoderPool | undefined;
   const poolFor = (camera: CameraConfig): KeyframeDecoderPool | undefined =>
     camera.transport === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
+  // One read pacer for the process's native cameras: all their sockets read in one batch every 100 ms.
+  const readPacer = new ReadPacer();
   // One tour for the process's toured cameras: they share its visit slots and the decoder pool.
   let tourRunner: TourRunner | undefined;
   const tourFor = (camera: CameraConfig): TourRunner | undefined =>
@@ -194,6 +197,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       ring: ringDir ? { dir: ringDir, seconds: ringSecondsFor() } : undefined,
       packetRing: wantClips && native ? { seconds: preRollSecondsFor() } : undefined,
       decoderPool: poolFor(camera),
+      readPacer,
       tour: tourFor(camera),
     });
     const clips = ringDir || source.clipSpans ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log, ringDir, spans: source.clipSpans }) : undefined;

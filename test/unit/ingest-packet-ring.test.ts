@@ -159,17 +159,7 @@ describe('SpanCapture and ClipSpans', () => {
     expect(span.shortBecause).toMatch(/cut short/);
   });
 
-  it('keeps small access units in buffers of their own (a slice of the shared pool would pin its 8 KiB slab)', async () => {
-    const slab = Buffer.alloc(8192, 1);
-    const fresh = new ClipSpans({ keepMs: 10_000 });
-    fresh.push({ codec: 'h264', data: slab.subarray(100, 300), keyframe: true, timestampMs: 0, parameterSets: { sps: [SPS] } }, T0, false);
-    fresh.connectionEnded('done');
-    const got = (await fresh.span(T0 - 1_000, T0 + 1_000))!;
-    expect(got.units[0]!.data.equals(slab.subarray(100, 300))).toBe(true);
-    expect(got.units[0]!.data.buffer).not.toBe(slab.buffer);
-  });
-
-  it('UnitSlab: small units are copied side by side into chunks of the ring\'s own, large ones get their own buffer', () => {
+  it('UnitSlab: small units are copied side by side into chunks of its own, large ones get their own buffer', () => {
     const s = new UnitSlab(1024);
     const pool = Buffer.alloc(8192, 3);
     const a = s.copy(pool.subarray(0, 100));
@@ -186,7 +176,11 @@ describe('SpanCapture and ClipSpans', () => {
     expect(d.buffer).not.toBe(a.buffer);
     const big = s.copy(pool.subarray(0, 600));
     expect(big.buffer.byteLength).toBe(600);
-    const whole = Buffer.allocUnsafeSlow(600);
-    expect(s.copy(whole)).toBe(whole);
+    // Always a copy: the source may be a buffer its owner writes again (the depacketizer's assembly).
+    const whole = Buffer.allocUnsafeSlow(600).fill(7);
+    const copied = s.copy(whole);
+    expect(copied).not.toBe(whole);
+    whole.fill(0);
+    expect(copied.every((v) => v === 7)).toBe(true);
   });
 });

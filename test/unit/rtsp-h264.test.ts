@@ -44,6 +44,37 @@ describe('H.264 depacketizer', () => {
     expect(out[1]).toMatchObject({ keyframe: false, data: annexB(P) });
   });
 
+  it('copies what it keeps: packets read into one buffer that every read overwrites still make whole frames', () => {
+    const { d, out } = make();
+    // One read buffer for everything, as the socket reads into (read-pacer.ts); each packet is a view into it.
+    const read = Buffer.alloc(2048);
+    const via = (payload: Buffer, timestamp: number, marker = false): void => {
+      payload.copy(read);
+      d.push(pkt(read.subarray(0, payload.length), timestamp, marker));
+      read.fill(0xee);
+    };
+    via(stapA(SPS, PPS), 3000);
+    const frags = fuA(IDR, 1100);
+    frags.forEach((f, i) => via(f, 3000, i === frags.length - 1));
+    via(P, 6000);
+    via(Buffer.from([0x41, 0x9a, 0x05]), 6000, true);
+    expect(out).toHaveLength(2);
+    expect(out[0]!.data).toEqual(annexB(SPS, PPS, IDR));
+    expect(out[0]!.parameterSets).toEqual({ sps: [SPS], pps: [PPS] });
+    expect(out[1]!.data).toEqual(annexB(P, Buffer.from([0x41, 0x9a, 0x05])));
+    expect(out[1]!.data.buffer).not.toBe(read.buffer);
+  });
+
+  it('puts small frames side by side in memory of its own, not in slices of the shared Buffer pool', () => {
+    const { d, out } = make();
+    for (let i = 0; i < 3; i++) d.push(pkt(Buffer.from(P), 3000 * (i + 1), true));
+    expect(out).toHaveLength(3);
+    expect(out[1]!.data.buffer).toBe(out[0]!.data.buffer);
+    expect(out[1]!.data.byteOffset).toBe(out[0]!.data.byteOffset + out[0]!.data.length);
+    // Node's pool slabs are 8 KiB: a chunk of the depacketizer's own is larger.
+    expect(out[0]!.data.buffer.byteLength).toBeGreaterThan(8192);
+  });
+
   it('prepends the SDP parameter sets to an IDR that arrives without them, after its AUD', () => {
     const { d, out } = make({ sdp: true });
     const aud = Buffer.from([0x09, 0xf0]);

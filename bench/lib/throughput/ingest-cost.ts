@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyframeDecoderPool } from '../../../src/decode/decoder-pool.js';
 import type { FfmpegBinary } from '../../../src/decode/ffmpeg-path.js';
 import { createCameraSource, type CameraSource } from '../../../src/ingest/camera-source.js';
+import { ReadPacer } from '../../../src/ingest/rtsp/read-pacer.js';
 import { cpuMsPerCameraSecond, cpuOverWindow, cpuUsageMs, memoryPerProcess, processCpuMs, readMemory, type ProcMemory } from './cpu.js';
 import { INTERVAL_SEC, type Plan } from './plan.js';
 import type { ThroughputResult } from './result.js';
@@ -152,12 +153,14 @@ async function measureNative(mounts: string[], server: RtspLoad, ffmpeg: FfmpegB
   const { warmupSec, decodeWindowSec } = plan.ingest;
   const rss0 = process.memoryUsage().rss;
   const pool = new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.width, height: model.height, pixelFormat: model.pixelFormat });
+  // As the pipeline runs them: one read pacer for all the native cameras of the process.
+  const readPacer = new ReadPacer();
   let sources: CameraSource[] = [];
   try {
     sources = mounts.map((m, k) =>
       createCameraSource(
         { id: `cam${k + 1}`, url: server.url(m), loop: false, intervalSec: INTERVAL_SEC, decode: 'keyframe', transport: 'native' },
-        { width: model.width, height: model.height, pixelFormat: model.pixelFormat, ffmpeg, decoderPool: pool },
+        { width: model.width, height: model.height, pixelFormat: model.pixelFormat, ffmpeg, decoderPool: pool, readPacer },
       ),
     );
     let frames = 0;

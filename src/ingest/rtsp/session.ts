@@ -10,6 +10,7 @@ import { H264Depacketizer } from './h264-depacketizer.js';
 import { H265Depacketizer } from './h265-depacketizer.js';
 import { RtspMessageParser, type RtspResponse } from './message.js';
 import { buildReceiverReport, JitterEstimator, parseSenderReports } from './rtcp.js';
+import { DEFAULT_READ_PACING_MS, ReadPacer } from './read-pacer.js';
 import { parseRtp, SequenceTracker, TimestampUnwrapper } from './rtp.js';
 import { findVideoTrack, offeredCodecs, parseSdp, resolveControl, type ParameterSets, type VideoCodec, type VideoTrack } from './sdp.js';
 
@@ -35,6 +36,8 @@ export const RtspSessionOptionsSchema = z.object({
   keepAliveMs: z.number().int().positive().optional(),
   maxAccessUnitBytes: z.number().int().positive().default(8 * 1024 * 1024),
   userAgent: z.string().default('patrol-rtsp'),
+  /** While playing, read the socket in batches this far apart (see read-pacer.ts); 0 reads every packet as it comes. */
+  readPacingMs: z.number().int().min(0).max(1_000).default(DEFAULT_READ_PACING_MS),
 });
 export type RtspSessionOptions = z.input<typeof RtspSessionOptionsSchema>;
 type Options = z.output<typeof RtspSessionOptionsSchema>;
@@ -139,11 +142,17 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private tickTimer: NodeJS.Timeout | undefined;
   private garbageMark = 0;
   private closing = false;
+  private readonly pacer: ReadPacer;
   private readonly counters = { bytesReceived: 0, rtpPackets: 0, ignoredPackets: 0, keepAlives: 0, receiverReports: 0, unansweredKeepAlives: 0 };
 
-  constructor(options: RtspSessionOptions, logger: Log = silentLog) {
+  /**
+   * `pacer`: one shared by every session of the process batches all their reads into one wake-up and lends
+   * them one read buffer (see read-pacer.ts); without one, a session paces itself with readPacingMs.
+   */
+  constructor(options: RtspSessionOptions, logger: Log = silentLog, deps: { pacer?: ReadPacer | undefined } = {}) {
     super();
     this.opts = RtspSessionOptionsSchema.parse(options);
+    this.pacer = deps.pacer ?? new ReadPacer(this.opts.readPacingMs);
     this.creds = credentialsFromUrl(this.opts.url);
     this.url = stripCredentials(this.opts.url);
     this.log = logger;
@@ -173,6 +182,12 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     };
   }
 
+  /** droppedAccessUnits + oversizeAccessUnits of `stats`, cheap enough to read on every access unit. */
+  get brokenAccessUnits(): number {
+    const d = this.depacketizer?.stats;
+    return d ? d.droppedAccessUnits + d.oversizeAccessUnits : 0;
+  }
+
   /** Bytes held in parse and reassembly buffers (bounded). */
   get bufferedBytes(): number {
     return this.parser.bufferedBytes + (this.depacketizer?.bufferedBytes ?? 0);
@@ -187,6 +202,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   async close(): Promise<void> {
     if (this.stateValue === 'closed' || this.closing) return;
     this.closing = true;
+    // TEARDOWN's answer is read as it comes, not at the next tick.
+    if (this.socket) this.pacer.remove(this.socket);
     if (this.sessionId && this.socket && !this.socket.destroyed) {
       try {
         await this.request('TEARDOWN', this.trackInfo?.controlUrl ?? this.url, {}, TEARDOWN_WAIT_MS);
@@ -243,6 +260,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.lastKeepAliveAt = now;
     this.lastReportAt = now;
     this.setState('playing');
+    if (this.socket) this.pacer.add(this.socket);
     this.tickTimer = setInterval(() => this.tick(), Math.min(1_000, this.opts.dataTimeoutMs / 2));
     this.tickTimer.unref();
   }
@@ -252,7 +270,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = u.port ? Number(u.port) : 554;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      // Read into the pacer's buffer (no Buffer per read): the parser and depacketizer copy what they keep.
+      const socket = connect({ host, port, onread: { buffer: this.pacer.readBuffer, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) } });
       this.socket = socket;
       socket.setNoDelay(true);
       const timer = setTimeout(() => reject(new RtspError('timeout', `no connection to ${host}:${port} in ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs);
@@ -260,7 +279,6 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
         clearTimeout(timer);
         resolve();
       });
-      socket.on('data', (chunk: Buffer) => this.onData(chunk));
       socket.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         const err = new RtspError('closed', `connection to ${host}:${port} failed: ${e.code ?? e.message}`);
@@ -310,6 +328,12 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       this.pending.set(cseq, { method, resolve, reject, timer });
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
+  }
+
+  /** net's onread callback: `buf` is the pacer's read buffer. true = keep reading. */
+  private onRead(n: number, buf: Uint8Array): boolean {
+    this.onData((buf as Buffer).subarray(0, n));
+    return true;
   }
 
   private onData(chunk: Buffer): void {
@@ -384,7 +408,14 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
 
   private emitAccessUnit(au: DepacketizedAccessUnit): void {
     const clock = this.trackInfo?.clockRate ?? 90_000;
-    const out: AccessUnit = { ...au, timestampMs: ((au.rtpTimestamp - (this.firstTimestamp ?? au.rtpTimestamp)) * 1000) / clock };
+    const out: AccessUnit = {
+      codec: au.codec,
+      timestampMs: ((au.rtpTimestamp - (this.firstTimestamp ?? au.rtpTimestamp)) * 1000) / clock,
+      rtpTimestamp: au.rtpTimestamp,
+      keyframe: au.keyframe,
+      data: au.data,
+      parameterSets: au.parameterSets,
+    };
     try {
       this.emit('accessUnit', out);
     } catch (e) {
@@ -498,6 +529,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       p.reject(new RtspError('closed', `session closed before ${p.method} was answered`));
     }
     this.pending.clear();
+    if (this.socket) this.pacer.remove(this.socket);
     this.socket?.destroy();
     this.setState('closed');
     this.stateValue = 'closed';
