@@ -2,6 +2,7 @@ import { SceneFiles } from './scene-files.js';
 import type { ScenePort } from '../scene/snapshot.js';
 import type { Logger } from 'pino';
 import type { CameraConfig, PatrolConfig } from '../config/schema.js';
+import { resolveTransport } from '../config/transport.js';
 import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { KeyframeDecoderPool } from '../decode/decoder-pool.js';
@@ -9,7 +10,7 @@ import { TourRunner } from '../ingest/tour-runner.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
 import type { Frame } from '../contracts/frame.js';
 import type { Box } from '../contracts/box.js';
-import type { SourceStatus, TourVisitReport } from '../contracts/camera-status.js';
+import type { SourceStatus, TourVisitReport, TransportChoice } from '../contracts/camera-status.js';
 import type { Detections } from '../contracts/detections.js';
 import { resolveRules } from '../score/rules.js';
 import type { EventChange, PatrolEvent } from '../contracts/event.js';
@@ -77,6 +78,8 @@ export interface CameraSummary {
   opened: number;
   ended: number;
   reason?: string;
+  /** How the camera is received and why. */
+  transport: TransportChoice;
 }
 
 export interface Pipeline {
@@ -124,11 +127,11 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   // One keyframe decoder pool for the process's native cameras, made when the first one comes.
   let decoderPool: KeyframeDecoderPool | undefined;
   const poolFor = (camera: CameraConfig): KeyframeDecoderPool | undefined =>
-    camera.transport === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
+    resolveTransport(camera).kind === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
   // One tour for the process's toured cameras: they share its visit slots and the decoder pool.
   let tourRunner: TourRunner | undefined;
   const tourFor = (camera: CameraConfig): TourRunner | undefined =>
-    camera.transport === 'native' && camera.tour
+    resolveTransport(camera).kind === 'native' && camera.tour
       ? (tourRunner ??= new TourRunner({
           pool: poolFor(camera)!,
           maxVisits: config.tour.maxVisits,
@@ -153,6 +156,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const sources = new Map<string, CameraSource>();
   const recent = new Map<string, PatrolEvent>();
   const failures = new Map<string, SourceStatus>();
+  const transports = new Map<string, TransportChoice>();
   const clipRecorders = new Map<string, ClipRecorder>();
   const burningChecks = new Map<string, BurningCheck>();
   const onChange = (change: EventChange): void => {
@@ -179,7 +183,10 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     // Clips need wall-clock video: live mode only (a file read at full speed has no ring). An ffmpeg camera's
     // own ffmpeg writes a ring folder; a native camera keeps its pre-roll in memory and hands spans over.
     const wantClips = mode === 'live' && opts.clips !== false;
-    const native = camera.transport === 'native';
+    const transport = resolveTransport(camera);
+    transports.set(camera.id, transport);
+    log.info({ cameraId: camera.id, transport: transport.kind, why: transport.why }, `camera ${camera.id}: transport ${transport.kind} (${transport.why})`);
+    const native = transport.kind === 'native';
     const ringDir = wantClips && !native ? ringDirFor(storageDir, camera.id) : undefined;
     const sourceCamera: CameraConfig = mode === 'once' ? { ...camera, loop: false } : camera;
     const source = createCameraSource(sourceCamera, {
@@ -207,6 +214,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     }
     // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
+      status = { ...status, transport };
       opts.onStatus?.(status);
       // A one-pass run reports a camera it cannot read and goes on; live runs keep retrying it.
       if (mode === 'once' && status.state === 'failed') {
@@ -243,6 +251,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     analyzers.delete(cameraId);
     configs.delete(cameraId);
     failures.delete(cameraId);
+    transports.delete(cameraId);
   };
 
   let started = false;
@@ -303,12 +312,12 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     model,
     loop: stats,
     done,
-    statuses: () => [...sources.values()].map((s) => s.status),
+    statuses: () => [...sources.values()].map((s) => ({ ...s.status, transport: transports.get(s.cameraId) })),
     cameras: () =>
       [...configs.values()].map((c) => {
         const a = analyzers.get(c.id)!;
         const s = failures.get(c.id) ?? sources.get(c.id)!.status;
-        return { cameraId: c.id, state: s.state, frames: a.counters.frames, opened: a.counters.opened, ended: a.counters.ended, reason: s.reason };
+        return { cameraId: c.id, state: s.state, frames: a.counters.frames, opened: a.counters.opened, ended: a.counters.ended, reason: s.reason, transport: transports.get(c.id)! };
       }),
     events: () => [...recent.values()],
     addCamera,
