@@ -116,7 +116,8 @@ describe.skipIf(!onLinux)('camera secrets stay out of process lists', () => {
     const frames: unknown[] = [];
     const ringDir = join(dir, 'ring');
     const source: CameraSource = createCameraSource(
-      { id: 'secure', url, loop: false, intervalSec: 1, decode: 'keyframe' },
+      // The camera's own ffmpeg is the process whose command line must not show the password.
+      { id: 'secure', url, loop: false, intervalSec: 1, decode: 'keyframe', transport: 'ffmpeg' },
       { width: 320, height: 320, pixelFormat: 'rgb24', ffmpeg, analyzeDurationMs: 1_000, ring: { dir: ringDir, seconds: 20 } },
     );
     source.onFrame((f) => void frames.push(f));
