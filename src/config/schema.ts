@@ -159,7 +159,7 @@ export const FleetSchema = z
     heartbeatSec: z.number().min(0.2).max(100).default(FLEET_DEFAULTS.heartbeatSec).describe('Leases and worker membership are renewed this often; a worker stops a camera when less than this is left on its lease'),
     keyPrefix: z.string().min(1).default(FLEET_DEFAULTS.keyPrefix).describe('Prefix of the fleet\'s Redis keys (one prefix per fleet sharing a Redis)'),
     maxCameras: z.number().int().min(1).optional().describe('Most cameras this worker leases, whatever the fleet size (default: an even share, ceil(cameras / live workers))'),
-    rtspAnalyzeDurationSec: z.number().min(0.1).max(30).optional().describe("How long ffmpeg probes an RTSP stream before decoding (ffmpeg's default 5 s); 1 s starts a moved camera ≈3 s sooner; a probe that ends before the first keyframe is retried at once with double the time"),
+    rtspAnalyzeDurationSec: z.number().min(0.1).max(30).optional().describe("Cameras on transport ffmpeg: how long ffmpeg probes an RTSP stream before decoding (ffmpeg's default 5 s; the in-process client does not probe); 1 s starts a moved camera ≈3 s sooner; a probe that ends before the first keyframe is retried at once with double the time"),
     metricsHost: z.string().default(FLEET_DEFAULTS.metricsHost).describe('Address of the /metrics, /healthz, /readyz server; 0.0.0.0 in containers. PATROL_METRICS_HOST wins'),
     metricsPort: z.number().int().min(0).max(65535).default(FLEET_DEFAULTS.metricsPort).describe('Port of the /metrics, /healthz, /readyz server (0: any free port). PATROL_METRICS_PORT wins'),
   })

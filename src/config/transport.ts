@@ -18,15 +18,15 @@ export function resolveTransport(camera: TransportInput): TransportChoice {
 }
 
 /**
- * Why the in-process client cannot serve this camera, in words that finish "default for …" and "native does
- * not speak …"; undefined when it can. Codecs are learnt only on connect: a camera that sends neither H.264 nor
- * H.265 fails there, with a reason that names transport: ffmpeg.
+ * Why the in-process client cannot serve this camera, in words that follow "default for "; undefined when it
+ * can. Codecs are learnt only on connect: a camera that sends neither H.264 nor H.265 fails there, with a
+ * reason that names transport: ffmpeg.
  */
-export function nativeUnsupported(camera: Pick<CameraConfig, 'url' | 'decode'>): string | undefined {
+function nativeUnsupported(camera: Pick<CameraConfig, 'url' | 'decode'>): string | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(camera.url)?.[1]?.toLowerCase();
-  if (scheme === 'file') return 'a file:// input (the in-process client speaks rtsp:// only)';
-  if (scheme === 'rtsps') return 'rtsps:// (the in-process client speaks no TLS)';
-  if (scheme !== 'rtsp') return `a ${scheme ?? 'schemeless'} url (the in-process client speaks rtsp:// only)`;
-  if (camera.decode === 'interval') return 'decode: interval (the in-process client decodes keyframes only)';
+  if (scheme === 'file') return 'a file:// input: the in-process client speaks rtsp:// only';
+  if (scheme === 'rtsps') return 'rtsps://: the in-process client speaks no TLS';
+  if (scheme !== 'rtsp') return `a ${scheme ?? 'schemeless'} url: the in-process client speaks rtsp:// only`;
+  if (camera.decode === 'interval') return 'decode: interval: the in-process client decodes keyframes only';
   return undefined;
 }
