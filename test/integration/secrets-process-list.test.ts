@@ -163,7 +163,8 @@ describe.skipIf(!onLinux)('camera secrets stay out of process lists', () => {
     const config = join(dir, 'run.yaml');
     writeFileSync(
       config,
-      `cameras:\n  - { id: secure, url: 'rtsp://\${CAM_USER}:\${CAM_PASS}@127.0.0.1:${server.port}/cam', intervalSec: 2, decode: keyframe, violations: [stall] }\n` +
+      // transport: ffmpeg, so the camera's own ffmpeg (which reads the URL from a pipe) and its ring are there to check.
+      `cameras:\n  - { id: secure, url: 'rtsp://\${CAM_USER}:\${CAM_PASS}@127.0.0.1:${server.port}/cam', transport: ffmpeg, intervalSec: 2, decode: keyframe, violations: [stall] }\n` +
         `detector:\n  manifest: ${PATROL_DET_MANIFEST}\nstorage:\n  dir: ${storage}\nfleet:\n  rtspAnalyzeDurationSec: 1\n`,
     );
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--config', config], {
