@@ -29,7 +29,12 @@ export type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListen
  * one ffmpeg per camera.
  */
 export function createCameraSource(camera: CameraSourceConfig, opts: CameraSourceOptions): CameraSource {
-  const native = resolveTransport(camera).kind === 'native';
+  const transport = resolveTransport(camera);
+  const native = transport.kind === 'native';
+  // A ring folder is written by the camera's own ffmpeg: a native camera would silently have none.
+  if (native && opts.ring) {
+    throw new RangeError(`camera ${camera.id}: a clip ring folder needs transport ffmpeg, and this camera is native (${transport.why}): set transport: 'ffmpeg', or keep the pre-roll in memory with packetRing`);
+  }
   if (native && camera.tour) return new TourCameraSource(camera, opts);
   return native ? new NativeCameraSource(camera, opts) : new FfmpegCameraSource(camera, opts);
 }
