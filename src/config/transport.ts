@@ -19,8 +19,8 @@ export function resolveTransport(camera: TransportInput): TransportChoice {
 
 /**
  * Why the in-process client cannot serve this camera, in words that follow "default for "; undefined when it
- * can. Codecs are learnt only on connect: a camera that sends neither H.264 nor H.265 fails there, with a
- * reason that names transport: ffmpeg.
+ * can. Codecs are learnt only on connect: the pipeline moves a default camera whose SDP offers neither H.264
+ * nor H.265 over to ffmpeg then.
  */
 function nativeUnsupported(camera: Pick<CameraConfig, 'url' | 'decode'>): string | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(camera.url)?.[1]?.toLowerCase();

@@ -104,6 +104,8 @@ export interface Pipeline {
 }
 
 const RECENT_EVENTS = 1000;
+/** The supervisor's reason when the SDP offers no H.264 or H.265 (ingest/rtsp-supervisor.ts), with what it offers. */
+const UNSUPPORTED_CODEC = /^unsupported video: .*\(offered: ([^)]*)\)/;
 
 /**
  * Builds and starts the spine for the enabled cameras: sources → mailbox → batched detector → per-camera
@@ -173,7 +175,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     return next;
   };
 
-  const addCamera = (camera: CameraConfig): void => {
+  /** `choice`: the transport when it is not what the config resolves to (a camera gone over to ffmpeg). */
+  const addCamera = (camera: CameraConfig, choice?: TransportChoice): void => {
     if (sources.has(camera.id)) throw new Error(`camera ${camera.id} is already running in this pipeline`);
     const log = logger.child({ camera: camera.id });
     const evidence = new EvidenceRecorder({
@@ -183,12 +186,12 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     // Clips need wall-clock video: live mode only (a file read at full speed has no ring). An ffmpeg camera's
     // own ffmpeg writes a ring folder; a native camera keeps its pre-roll in memory and hands spans over.
     const wantClips = mode === 'live' && opts.clips !== false;
-    const transport = resolveTransport(camera);
+    const transport = choice ?? resolveTransport(camera);
     transports.set(camera.id, transport);
     log.info({ cameraId: camera.id, transport: transport.kind, why: transport.why }, `camera ${camera.id}: transport ${transport.kind} (${transport.why})`);
     const native = transport.kind === 'native';
     const ringDir = wantClips && !native ? ringDirFor(storageDir, camera.id) : undefined;
-    const sourceCamera: CameraConfig = mode === 'once' ? { ...camera, loop: false } : camera;
+    const sourceCamera: CameraConfig = { ...camera, transport: transport.kind, ...(mode === 'once' ? { loop: false } : {}) };
     const source = createCameraSource(sourceCamera, {
       width: model.inputWidth,
       height: model.inputHeight,
@@ -200,8 +203,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       analyzeDurationMs: opts.rtspAnalyzeDurationMs,
       ring: ringDir ? { dir: ringDir, seconds: ringSecondsFor() } : undefined,
       packetRing: wantClips && native ? { seconds: preRollSecondsFor() } : undefined,
-      decoderPool: poolFor(camera),
-      tour: tourFor(camera),
+      decoderPool: poolFor(sourceCamera),
+      tour: tourFor(sourceCamera),
     });
     const clips = ringDir || source.clipSpans ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log, ringDir, spans: source.clipSpans }) : undefined;
     if (clips) clipRecorders.set(camera.id, clips);
@@ -216,6 +219,10 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     source.onStatus((status) => {
       status = { ...status, transport };
       opts.onStatus?.(status);
+      if (status.state === 'failed' && mode === 'live' && !transport.explicit && transport.kind === 'native' && !camera.tour) {
+        const offered = UNSUPPORTED_CODEC.exec(status.reason ?? '');
+        if (offered) fallBack(camera, offered[1]!);
+      }
       // A one-pass run reports a camera it cannot read and goes on; live runs keep retrying it.
       if (mode === 'once' && status.state === 'failed') {
         failures.set(camera.id, status);
@@ -234,6 +241,30 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     sources.set(camera.id, source);
     configs.set(camera.id, camera);
     if (started) source.start();
+  };
+
+  /**
+   * A camera left on the default transport whose video the in-process client cannot read (MJPEG, MPEG-4 …)
+   * goes over to ffmpeg, which reads anything: the native source is removed and the camera added again.
+   */
+  const swaps = new Map<string, Promise<void>>();
+  const cancelledSwaps = new Set<string>();
+  const fallBack = (camera: CameraConfig, offered: string): void => {
+    if (swaps.has(camera.id) || stopping) return;
+    const choice: TransportChoice = { kind: 'ffmpeg', why: `default for rtsp://, but the camera offers ${offered}: the in-process client reads H.264 and H.265 only`, explicit: false };
+    const swap = (async () => {
+      await removeCamera(camera.id);
+      // Removed from outside meanwhile (a lease lost, the pipeline stopping) or added again: leave it so.
+      if (stopping || cancelledSwaps.has(camera.id) || sources.has(camera.id)) return;
+      logger.warn({ camera: camera.id, transport: 'ffmpeg', why: choice.why }, `camera ${camera.id}: going over to ffmpeg (${choice.why})`);
+      addCamera(camera, choice);
+    })()
+      .catch((err: unknown) => logger.error({ err, camera: camera.id }, 'could not move the camera over to ffmpeg'))
+      .finally(() => {
+        swaps.delete(camera.id);
+        cancelledSwaps.delete(camera.id);
+      });
+    swaps.set(camera.id, swap);
   };
 
   /** Stops a camera and waits until its last analyzed frame has been scored and published. */
@@ -285,6 +316,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await Promise.all([...swaps.values()]);
       await Promise.all([...sources.values()].map((s) => s.stop()));
       mailbox.close();
       await loopDone;
@@ -320,8 +352,16 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
         return { cameraId: c.id, state: s.state, frames: a.counters.frames, opened: a.counters.opened, ended: a.counters.ended, reason: s.reason, transport: transports.get(c.id)! };
       }),
     events: () => [...recent.values()],
-    addCamera,
-    removeCamera,
+    addCamera: (camera) => addCamera(camera),
+    removeCamera: async (cameraId) => {
+      // A camera going over to ffmpeg stays removed when it is removed meanwhile.
+      const swap = swaps.get(cameraId);
+      if (swap) {
+        cancelledSwaps.add(cameraId);
+        await swap;
+      }
+      await removeCamera(cameraId);
+    },
     cameraIds: () => [...sources.keys()],
     acceptAsNormal: (cameraId, box) => analyzers.get(cameraId)?.acceptAsNormal(box) ?? false,
     rereference: (cameraId) => analyzers.get(cameraId)?.rereference(),
