@@ -32,10 +32,12 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 LAUNCH = (
     '( udpsrc port={port} caps="application/x-rtp,media=video,clock-rate=90000,encoding-name={name},payload=96" '
-    "! rtp{codec}depay ! {codec}parse config-interval=-1 ! rtp{codec}pay name=pay0 pt=96 config-interval=-1 )"
+    "! rtp{rtp}depay ! {parse} config-interval=-1 ! rtp{rtp}pay name=pay0 pt=96 config-interval=-1 )"
 )
-# The feeder's RTP encoding name per --codec (ffmpeg's RTP muxer writes H265 for HEVC).
-ENCODING_NAMES = {"h264": "H264", "h265": "H265"}
+# The feeder's RTP encoding name per --codec (ffmpeg's RTP muxer writes H265 for HEVC, MP4V-ES for MPEG-4).
+ENCODING_NAMES = {"h264": "H264", "h265": "H265", "mpeg4": "MP4V-ES"}
+# GStreamer's RTP (de)payloader and parser per --codec; mpeg4 is a codec the in-process client cannot read.
+ELEMENTS = {"h264": ("h264", "h264parse"), "h265": ("h265", "h265parse"), "mpeg4": ("mp4v", "mpeg4videoparse")}
 
 
 def parse_mount(text):
@@ -62,7 +64,8 @@ def start_feeders(mounts, clip, ffmpeg):
 
 def make_factory(port, role, codec):
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(LAUNCH.format(port=port, codec=codec, name=ENCODING_NAMES[codec]))
+    rtp, parse = ELEMENTS[codec]
+    factory.set_launch(LAUNCH.format(port=port, rtp=rtp, parse=parse, name=ENCODING_NAMES[codec]))
     # One pipeline per mount, whatever the number of clients: like a camera, and cheap for load tests.
     factory.set_shared(True)
     if role:

@@ -18,8 +18,8 @@ export interface TestRtspServerOptions {
   auth?: string;
   /** How `auth` is asked for: 'digest' is RFC 2617 MD5 Digest without qop, as GStreamer offers it. */
   authMethod?: 'basic' | 'digest';
-  /** What `clip` holds; 'h265' serves H.265 RTP (an HEVC MPEG-TS clip). Default 'h264'. */
-  codec?: 'h264' | 'h265';
+  /** What `clip` holds; 'h265' serves H.265 RTP (an HEVC MPEG-TS clip), 'mpeg4' MPEG-4 Part 2. Default 'h264'. */
+  codec?: 'h264' | 'h265' | 'mpeg4';
 }
 
 type ServerProcess = ChildProcessByStdio<Writable, Readable, Readable>;

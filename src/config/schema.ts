@@ -57,7 +57,7 @@ export const CameraTourSchema = z
   })
   .strict()
   .describe(
-    'Tour mode (轮巡, transport native, rtsp:// only) for cameras whose violations are slow (stall, dumping): the camera is not held open; a tour worker visits it in turn (connect, first keyframe, analyze, disconnect). While a candidate or an open event is on the camera it is held open like any native camera (analyzed every intervalSec) and returns to the tour when it ends',
+    'Tour mode (轮巡; the in-process client: rtsp:// decoded at keyframes, transport native or left out) for cameras whose violations are slow (stall, dumping): the camera is not held open; a tour worker visits it in turn (connect, first keyframe, analyze, disconnect). While a candidate or an open event is on the camera it is held open like any native camera (analyzed every intervalSec) and returns to the tour when it ends',
   );
 export type CameraTourConfig = z.infer<typeof CameraTourSchema>;
 
@@ -88,13 +88,12 @@ export const CameraSchema = z
       .enum(['keyframe', 'interval'])
       .default('keyframe')
       .describe('keyframe: decode only I-frames (cheapest; interval rounds up to the GOP); interval: decode all, keep one per intervalSec'),
-    // Optional rather than defaulted, so a CameraConfig written in code needs no transport; absent = ffmpeg.
+    // Optional rather than defaulted: absent = resolveTransport (config/transport.ts) decides per camera.
     transport: z
       .enum(['ffmpeg', 'native'])
       .optional()
-      .meta({ default: 'ffmpeg' })
       .describe(
-        "How the camera is received (default ffmpeg). ffmpeg: one ffmpeg process per camera receives, decodes and letterboxes (any URL; its clips are cut from a ring of 2 s segments the same ffmpeg writes to disk). native (rtsp:// only, H.264/H.265 over TCP): Patrol's in-process RTSP client keeps the newest keyframe and, when the camera is due, a decoder shared by all cameras decodes it — far less CPU and memory per camera; a GOP longer than the interval is decoded forward from its keyframe (decode: interval is not supported). Its clips come from the last 20 s of compressed video kept in memory (≈ 1.4 MB at 512 kbit/s, at most 3 MiB), the post-roll collected as it arrives, muxed to MP4 by stream copy. native speaks neither rtsps:// nor UDP",
+        "How the camera is received. Left out: native for a plain rtsp:// camera decoded at keyframes, ffmpeg for everything else (file://, rtsps://, decode: interval); the camera's status, the Cameras page and the start-up log say which it got and why. native (rtsp:// only, H.264/H.265 over TCP): Patrol's in-process RTSP client keeps the newest keyframe and, when the camera is due, a decoder shared by all cameras decodes it — far less CPU and memory per camera; a GOP longer than the interval is decoded forward from its keyframe (decode: interval is not supported). Its clips come from the last 20 s of compressed video kept in memory (≈ 1.4 MB at 512 kbit/s, at most 3 MiB), the post-roll collected as it arrives, muxed to MP4 by stream copy. native speaks neither rtsps:// nor UDP; a camera left on the default that offers another codec (MJPEG, MPEG-4) goes over to ffmpeg by itself, one set to native fails with a reason that says to set ffmpeg. ffmpeg: one ffmpeg process per camera receives, decodes and letterboxes (any url and codec; its clips are cut from a ring of 2 s segments the same ffmpeg writes to disk)",
       ),
     tour: CameraTourSchema.optional(),
   })
@@ -160,7 +159,7 @@ export const FleetSchema = z
     heartbeatSec: z.number().min(0.2).max(100).default(FLEET_DEFAULTS.heartbeatSec).describe('Leases and worker membership are renewed this often; a worker stops a camera when less than this is left on its lease'),
     keyPrefix: z.string().min(1).default(FLEET_DEFAULTS.keyPrefix).describe('Prefix of the fleet\'s Redis keys (one prefix per fleet sharing a Redis)'),
     maxCameras: z.number().int().min(1).optional().describe('Most cameras this worker leases, whatever the fleet size (default: an even share, ceil(cameras / live workers))'),
-    rtspAnalyzeDurationSec: z.number().min(0.1).max(30).optional().describe("How long ffmpeg probes an RTSP stream before decoding (ffmpeg's default 5 s); 1 s starts a moved camera ≈3 s sooner; a probe that ends before the first keyframe is retried at once with double the time"),
+    rtspAnalyzeDurationSec: z.number().min(0.1).max(30).optional().describe("Cameras on transport ffmpeg: how long ffmpeg probes an RTSP stream before decoding (ffmpeg's default 5 s; the in-process client does not probe); 1 s starts a moved camera ≈3 s sooner; a probe that ends before the first keyframe is retried at once with double the time"),
     metricsHost: z.string().default(FLEET_DEFAULTS.metricsHost).describe('Address of the /metrics, /healthz, /readyz server; 0.0.0.0 in containers. PATROL_METRICS_HOST wins'),
     metricsPort: z.number().int().min(0).max(65535).default(FLEET_DEFAULTS.metricsPort).describe('Port of the /metrics, /healthz, /readyz server (0: any free port). PATROL_METRICS_PORT wins'),
   })

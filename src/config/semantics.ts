@@ -1,5 +1,6 @@
 import type { PatrolConfig } from './schema.js';
 import { isSimplePolygon, polygonArea } from '../geometry/polygon.js';
+import { resolveTransport } from './transport.js';
 
 export interface ConfigProblem {
   path: string;
@@ -30,11 +31,19 @@ export function checkConfigSemantics(config: PatrolConfig): ConfigProblem[] {
         fix: `Set cameras[${i}].decode to keyframe, or cameras[${i}].transport to ffmpeg.`,
       });
     }
-    if (cam.tour && cam.transport !== 'native') {
+    const transport = resolveTransport(cam);
+    // An explicit native the client cannot serve is named by the rules above; here: ffmpeg set, or the default.
+    if (cam.tour && transport.kind !== 'native') {
+      const fix =
+        cam.transport === 'ffmpeg'
+          ? `Remove transport: ffmpeg from cameras[${i}] (rtsp:// cameras are native by default)`
+          : cam.decode === 'interval' && /^rtsp:\/\//i.test(cam.url)
+            ? `Set cameras[${i}].decode to keyframe`
+            : `Give cameras[${i}] a plain rtsp:// url`;
       problems.push({
         path: `cameras[${i}].tour`,
-        message: `camera '${cam.id}' is toured, which needs transport 'native'${cam.transport ? ` (it has ${cam.transport})` : ''}`,
-        fix: `Add transport: native to cameras[${i}] (its url must be rtsp://), or remove cameras[${i}].tour to hold the camera open.`,
+        message: `camera '${cam.id}' is toured, which needs transport 'native' (it has ${transport.kind}: ${transport.why})`,
+        fix: `${fix}, or remove cameras[${i}].tour to hold the camera open.`,
       });
     }
     cam.tour?.hours.forEach((h, j) => {

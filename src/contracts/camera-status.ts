@@ -15,7 +15,20 @@ export interface SourceStatus {
   lastFrameAt?: number;
   /** Toured cameras (cameras[].tour): the tour's bookkeeping. */
   tour?: TourStatus;
+  /** How the camera is received and why (set by the pipeline from the camera's config). */
+  transport?: TransportChoice;
 }
+
+export const TransportSchema = z.enum(['ffmpeg', 'native']);
+export type Transport = z.infer<typeof TransportSchema>;
+
+/** Which transport a camera got, and the reason in words (the config said so, or what its url and decode allow). */
+export const TransportChoiceSchema = z.object({
+  kind: TransportSchema.describe('ffmpeg: one ffmpeg process per camera; native: the in-process RTSP client and the shared decoder pool'),
+  why: z.string().describe('why this transport: set in the config, or the default for this url and decode'),
+  explicit: z.boolean().describe('cameras[].transport set it (otherwise the default for the url and decode)'),
+});
+export type TransportChoice = z.infer<typeof TransportChoiceSchema>;
 
 /**
  * A toured camera between and during visits: its state is live while visits bring frames (backoff or failed
@@ -71,5 +84,6 @@ export const CameraRuntimeSchema = z.object({
   alerts: z.array(CameraAlertSchema).optional(),
   updatedAt: z.number().optional().describe('when the worker last published this (epoch ms)'),
   tour: TourStatusSchema.optional(),
+  transport: TransportChoiceSchema.optional(),
 });
 export type CameraRuntimeStatus = z.infer<typeof CameraRuntimeSchema>;

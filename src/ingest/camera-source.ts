@@ -14,6 +14,7 @@ import type { SourceState, SourceStatus } from '../contracts/camera-status.js';
 import { SourceSubscribers } from './source-subscribers.js';
 import { NativeCameraSource } from './native-source.js';
 import { TourCameraSource } from './tour-source.js';
+import { resolveTransport } from '../config/transport.js';
 import type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 import { silentLog, type Log } from '../log/log.js';
 import { redactCredentials as redactUrl } from '../log/redact.js';
@@ -23,12 +24,19 @@ import { concatOptionsSupported, INPUT_SCRIPT_FD, spawnFfmpeg } from '../decode/
 export type { CameraSource, CameraSourceConfig, CameraSourceOptions, FrameListener, StatusListener } from './source.js';
 
 /**
- * transport native: the in-process RTSP client and the shared decoder pool, visited in turn when toured
- * (cameras[].tour); otherwise one ffmpeg per camera.
+ * The transport resolveTransport picks (set in the config, else native for plain rtsp:// at keyframes): native is
+ * the in-process RTSP client and the shared decoder pool, visited in turn when toured (cameras[].tour); ffmpeg is
+ * one ffmpeg per camera.
  */
 export function createCameraSource(camera: CameraSourceConfig, opts: CameraSourceOptions): CameraSource {
-  if (camera.transport === 'native' && camera.tour) return new TourCameraSource(camera, opts);
-  return camera.transport === 'native' ? new NativeCameraSource(camera, opts) : new FfmpegCameraSource(camera, opts);
+  const transport = resolveTransport(camera);
+  const native = transport.kind === 'native';
+  // A ring folder is written by the camera's own ffmpeg: a native camera would silently have none.
+  if (native && opts.ring) {
+    throw new RangeError(`camera ${camera.id}: a clip ring folder needs transport ffmpeg, and this camera is native (${transport.why}): set transport: 'ffmpeg', or keep the pre-roll in memory with packetRing`);
+  }
+  if (native && camera.tour) return new TourCameraSource(camera, opts);
+  return native ? new NativeCameraSource(camera, opts) : new FfmpegCameraSource(camera, opts);
 }
 
 /** Per-process state: everything here dies with one ffmpeg child. */

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Detections } from '../contracts/detections.js';
 import type { Frame } from '../contracts/frame.js';
-import type { SourceState, SourceStatus, TourVisitReport } from '../contracts/camera-status.js';
+import type { SourceState, SourceStatus, TourVisitReport, Transport } from '../contracts/camera-status.js';
 import type { EventChange } from '../contracts/event.js';
 import type { DispatchQueue } from '../dispatch/queue.js';
 import { BudgetMeter, IntervalTracker } from './analysis-meters.js';
@@ -10,6 +10,7 @@ import { withTimeout } from '../timeout.js';
 export type ProcessRole = 'run' | 'worker' | 'serve';
 
 const STATES: readonly SourceState[] = ['connecting', 'live', 'backoff', 'failed', 'stopped'];
+const TRANSPORTS: readonly Transport[] = ['ffmpeg', 'native'];
 
 /** What a process's metrics need to know about its cameras (analysis interval, for misses and demand). */
 export interface CameraIntervals {
@@ -30,6 +31,7 @@ export class PatrolMetrics {
   readonly lastAnalyzedAge: Gauge<'camera'>;
   readonly lastFrameAge: Gauge<'camera'>;
   readonly cameraState: Gauge<'camera' | 'state'>;
+  readonly cameraTransport: Gauge<'camera' | 'transport'>;
   readonly cameraHealth: Gauge<'camera' | 'check'>;
   readonly inferenceSeconds: Histogram;
   readonly batchSize: Histogram;
@@ -113,6 +115,7 @@ export class PatrolMetrics {
       },
     });
     this.cameraState = new Gauge({ name: 'patrol_camera_state', help: 'Camera source state: 1 for the current state, 0 for the others', labelNames: ['camera', 'state'], registers });
+    this.cameraTransport = new Gauge({ name: 'patrol_camera_transport', help: 'How the camera is received: 1 for its transport (ffmpeg or native), 0 for the other', labelNames: ['camera', 'transport'], registers });
     this.cameraHealth = new Gauge({
       name: 'patrol_camera_health',
       help: 'Analyzability alerts per camera and check (frozen, dark, blurred, shifted): 1 raised, 0 clear',
@@ -236,6 +239,7 @@ export class PatrolMetrics {
     }
     this.statuses.set(s.cameraId, s);
     for (const state of STATES) this.cameraState.set({ camera: s.cameraId, state }, state === s.state ? 1 : 0);
+    if (s.transport) for (const transport of TRANSPORTS) this.cameraTransport.set({ camera: s.cameraId, transport }, transport === s.transport.kind ? 1 : 0);
     // An outage is the camera's fault, not the scheduler's: the next analysis after it is not a miss.
     if (s.state !== 'live') this.intervals.reset(s.cameraId);
   }
@@ -256,6 +260,7 @@ export class PatrolMetrics {
     for (const m of [this.framesDecoded, this.framesAnalyzed, this.framesSkipped, this.intervalMisses, this.lastAnalyzedAge, this.lastFrameAge, this.tourMisses]) m.remove({ camera: cameraId });
     for (const result of ['ok', 'failed']) this.tourVisits.remove({ camera: cameraId, result });
     for (const state of STATES) this.cameraState.remove({ camera: cameraId, state });
+    for (const transport of TRANSPORTS) this.cameraTransport.remove({ camera: cameraId, transport });
     for (const check of ['frozen', 'dark', 'blurred', 'shifted']) this.cameraHealth.remove({ camera: cameraId, check });
     this.decoded.delete(cameraId);
     this.analyzed.delete(cameraId);

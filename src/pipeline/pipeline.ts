@@ -2,6 +2,7 @@ import { SceneFiles } from './scene-files.js';
 import type { ScenePort } from '../scene/snapshot.js';
 import type { Logger } from 'pino';
 import type { CameraConfig, PatrolConfig } from '../config/schema.js';
+import { resolveTransport } from '../config/transport.js';
 import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { KeyframeDecoderPool } from '../decode/decoder-pool.js';
@@ -10,7 +11,7 @@ import { TourRunner } from '../ingest/tour-runner.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
 import type { Frame } from '../contracts/frame.js';
 import type { Box } from '../contracts/box.js';
-import type { SourceStatus, TourVisitReport } from '../contracts/camera-status.js';
+import type { SourceStatus, TourVisitReport, TransportChoice } from '../contracts/camera-status.js';
 import type { Detections } from '../contracts/detections.js';
 import { resolveRules } from '../score/rules.js';
 import type { EventChange, PatrolEvent } from '../contracts/event.js';
@@ -78,6 +79,8 @@ export interface CameraSummary {
   opened: number;
   ended: number;
   reason?: string;
+  /** How the camera is received and why. */
+  transport: TransportChoice;
 }
 
 export interface Pipeline {
@@ -102,6 +105,8 @@ export interface Pipeline {
 }
 
 const RECENT_EVENTS = 1000;
+/** The supervisor's reason when the SDP offers no H.264 or H.265 (ingest/rtsp-supervisor.ts), with what it offers. */
+const UNSUPPORTED_CODEC = /^unsupported video: .*\(offered: ([^)]*)\)/;
 
 /**
  * Builds and starts the spine for the enabled cameras: sources → mailbox → batched detector → per-camera
@@ -125,13 +130,13 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   // One keyframe decoder pool for the process's native cameras, made when the first one comes.
   let decoderPool: KeyframeDecoderPool | undefined;
   const poolFor = (camera: CameraConfig): KeyframeDecoderPool | undefined =>
-    camera.transport === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
+    resolveTransport(camera).kind === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
   // One read pacer for the process's native cameras: all their sockets read in one batch every 100 ms.
   const readPacer = new ReadPacer();
   // One tour for the process's toured cameras: they share its visit slots and the decoder pool.
   let tourRunner: TourRunner | undefined;
   const tourFor = (camera: CameraConfig): TourRunner | undefined =>
-    camera.transport === 'native' && camera.tour
+    resolveTransport(camera).kind === 'native' && camera.tour
       ? (tourRunner ??= new TourRunner({
           pool: poolFor(camera)!,
           maxVisits: config.tour.maxVisits,
@@ -156,6 +161,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const sources = new Map<string, CameraSource>();
   const recent = new Map<string, PatrolEvent>();
   const failures = new Map<string, SourceStatus>();
+  const transports = new Map<string, TransportChoice>();
   const clipRecorders = new Map<string, ClipRecorder>();
   const burningChecks = new Map<string, BurningCheck>();
   const onChange = (change: EventChange): void => {
@@ -172,7 +178,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     return next;
   };
 
-  const addCamera = (camera: CameraConfig): void => {
+  /** `choice`: the transport when it is not what the config resolves to (a camera gone over to ffmpeg). */
+  const addCamera = (camera: CameraConfig, choice?: TransportChoice): void => {
     if (sources.has(camera.id)) throw new Error(`camera ${camera.id} is already running in this pipeline`);
     const log = logger.child({ camera: camera.id });
     const evidence = new EvidenceRecorder({
@@ -182,9 +189,12 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     // Clips need wall-clock video: live mode only (a file read at full speed has no ring). An ffmpeg camera's
     // own ffmpeg writes a ring folder; a native camera keeps its pre-roll in memory and hands spans over.
     const wantClips = mode === 'live' && opts.clips !== false;
-    const native = camera.transport === 'native';
+    const transport = choice ?? resolveTransport(camera);
+    transports.set(camera.id, transport);
+    log.info({ cameraId: camera.id, transport: transport.kind, why: transport.why }, `camera ${camera.id}: transport ${transport.kind} (${transport.why})`);
+    const native = transport.kind === 'native';
     const ringDir = wantClips && !native ? ringDirFor(storageDir, camera.id) : undefined;
-    const sourceCamera: CameraConfig = mode === 'once' ? { ...camera, loop: false } : camera;
+    const sourceCamera: CameraConfig = { ...camera, transport: transport.kind, ...(mode === 'once' ? { loop: false } : {}) };
     const source = createCameraSource(sourceCamera, {
       width: model.inputWidth,
       height: model.inputHeight,
@@ -196,9 +206,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       analyzeDurationMs: opts.rtspAnalyzeDurationMs,
       ring: ringDir ? { dir: ringDir, seconds: ringSecondsFor() } : undefined,
       packetRing: wantClips && native ? { seconds: preRollSecondsFor() } : undefined,
-      decoderPool: poolFor(camera),
+      decoderPool: poolFor(sourceCamera),
       readPacer,
-      tour: tourFor(camera),
+      tour: tourFor(sourceCamera),
     });
     const clips = ringDir || source.clipSpans ? new ClipRecorder({ storageDir, cameraId: camera.id, ffmpeg, logger: log, ringDir, spans: source.clipSpans }) : undefined;
     if (clips) clipRecorders.set(camera.id, clips);
@@ -211,7 +221,12 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     }
     // The source logs its own state changes; the pipeline only records them.
     source.onStatus((status) => {
+      status = { ...status, transport };
       opts.onStatus?.(status);
+      if (status.state === 'failed' && mode === 'live' && !transport.explicit && transport.kind === 'native' && !camera.tour) {
+        const offered = UNSUPPORTED_CODEC.exec(status.reason ?? '');
+        if (offered) fallBack(camera, offered[1]!);
+      }
       // A one-pass run reports a camera it cannot read and goes on; live runs keep retrying it.
       if (mode === 'once' && status.state === 'failed') {
         failures.set(camera.id, status);
@@ -232,6 +247,30 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     if (started) source.start();
   };
 
+  /**
+   * A camera left on the default transport whose video the in-process client cannot read (MJPEG, MPEG-4 …)
+   * goes over to ffmpeg, which reads anything: the native source is removed and the camera added again.
+   */
+  const swaps = new Map<string, Promise<void>>();
+  const cancelledSwaps = new Set<string>();
+  const fallBack = (camera: CameraConfig, offered: string): void => {
+    if (swaps.has(camera.id) || stopping) return;
+    const choice: TransportChoice = { kind: 'ffmpeg', why: `default for rtsp://, but the camera offers ${offered}: the in-process client reads H.264 and H.265 only`, explicit: false };
+    const swap = (async () => {
+      await removeCamera(camera.id);
+      // Removed from outside meanwhile (a lease lost, the pipeline stopping) or added again: leave it so.
+      if (stopping || cancelledSwaps.has(camera.id) || sources.has(camera.id)) return;
+      logger.warn({ camera: camera.id, transport: 'ffmpeg', why: choice.why }, `camera ${camera.id}: going over to ffmpeg (${choice.why})`);
+      addCamera(camera, choice);
+    })()
+      .catch((err: unknown) => logger.error({ err, camera: camera.id }, 'could not move the camera over to ffmpeg'))
+      .finally(() => {
+        swaps.delete(camera.id);
+        cancelledSwaps.delete(camera.id);
+      });
+    swaps.set(camera.id, swap);
+  };
+
   /** Stops a camera and waits until its last analyzed frame has been scored and published. */
   const removeCamera = async (cameraId: string): Promise<void> => {
     const source = sources.get(cameraId);
@@ -247,6 +286,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     analyzers.delete(cameraId);
     configs.delete(cameraId);
     failures.delete(cameraId);
+    transports.delete(cameraId);
   };
 
   let started = false;
@@ -280,6 +320,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await Promise.all([...swaps.values()]);
       await Promise.all([...sources.values()].map((s) => s.stop()));
       mailbox.close();
       await loopDone;
@@ -307,16 +348,24 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     model,
     loop: stats,
     done,
-    statuses: () => [...sources.values()].map((s) => s.status),
+    statuses: () => [...sources.values()].map((s) => ({ ...s.status, transport: transports.get(s.cameraId) })),
     cameras: () =>
       [...configs.values()].map((c) => {
         const a = analyzers.get(c.id)!;
         const s = failures.get(c.id) ?? sources.get(c.id)!.status;
-        return { cameraId: c.id, state: s.state, frames: a.counters.frames, opened: a.counters.opened, ended: a.counters.ended, reason: s.reason };
+        return { cameraId: c.id, state: s.state, frames: a.counters.frames, opened: a.counters.opened, ended: a.counters.ended, reason: s.reason, transport: transports.get(c.id)! };
       }),
     events: () => [...recent.values()],
-    addCamera,
-    removeCamera,
+    addCamera: (camera) => addCamera(camera),
+    removeCamera: async (cameraId) => {
+      // A camera going over to ffmpeg stays removed when it is removed meanwhile.
+      const swap = swaps.get(cameraId);
+      if (swap) {
+        cancelledSwaps.add(cameraId);
+        await swap;
+      }
+      await removeCamera(cameraId);
+    },
     cameraIds: () => [...sources.keys()],
     acceptAsNormal: (cameraId, box) => analyzers.get(cameraId)?.acceptAsNormal(box) ?? false,
     rereference: (cameraId) => analyzers.get(cameraId)?.rereference(),

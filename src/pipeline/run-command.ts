@@ -109,9 +109,9 @@ function printSummary(p: Pipeline, wallMs: number): void {
     `model: ${p.model.name} v${p.model.version} (${p.model.modelPath}), input ${p.model.inputWidth}x${p.model.inputHeight}`,
     `frames analyzed: ${p.loop.framesAnalyzed} in ${p.loop.batches} batches, inference ${(p.loop.inferenceMs / Math.max(1, p.loop.framesAnalyzed)).toFixed(1)} ms/frame`,
     '',
-    'camera                 frames  events  state',
+    'camera                 frames  events  transport  state',
   ];
-  for (const c of cams) lines.push(`${c.cameraId.padEnd(22)} ${String(c.frames).padStart(6)}  ${String(c.opened).padStart(6)}  ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
+  for (const c of cams) lines.push(`${c.cameraId.padEnd(22)} ${String(c.frames).padStart(6)}  ${String(c.opened).padStart(6)}  ${c.transport.kind.padEnd(9)}  ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
   for (const e of p.events()) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
   lines.push('', 'events by type:');
   for (const type of ['stall', 'dumping', 'burning'] as const) lines.push(`  ${type.padEnd(8)} ${VIOLATION_LABELS[type].zh}  ${byType.get(type) ?? 0}`);

@@ -332,6 +332,10 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(await page.textContent(`${east} .camera-worker`)).toBe('worker-b7');
     expect(await page.textContent(`${east} .camera-fps`)).toBe('0.20');
     expect(await page.textContent(`${east} .camera-since`)).toContain('小时前');
+    // How each camera is received: rtsp:// gets the in-process client by default, a file ffmpeg.
+    expect(await page.textContent(`${east} .camera-transport`)).toBe('内置 RTSP 客户端 · 默认');
+    expect(await page.getAttribute(`${east} .camera-transport`, 'title')).toBe('default for rtsp:// with keyframe decode');
+    expect(await page.textContent('[data-camera="cam-market-st"] .camera-transport')).toBe('ffmpeg 进程 · 默认');
     expect(await page.textContent(`${east} .camera-alert[data-check=frozen]`)).toMatch(/画面冻结.*开始于.*2分钟前/);
     // …and in the top bar, on every page.
     expect(await page.isVisible('#alerts')).toBe(true);

@@ -22,13 +22,20 @@ import { writeFaultFigures } from './support/figures.js';
  *   badauth  — wrong password (401), then the operator fixes the password (remove + add the camera);
  *   nowhere  — nothing listens on its port, until a server comes up there.
  * Each must show a clear state and reason, back off, and recover; the figures go to docs/FAULTS.md.
+ * It runs twice: with no transport in the config (the RTSP cameras get the in-process client, the file camera
+ * ffmpeg) and with every camera pinned to ffmpeg, which stays supported.
  */
 
 const WRONG = 'viewer:wr0ng-Secret';
 const RIGHT = 'viewer:r1ght-Secret';
 const HEALTHY = ['healthy-1', 'healthy-2', 'healthy-file'];
 
-describe('camera faults in one live pipeline', () => {
+const VARIANTS = [
+  { name: 'default transport (native for rtsp://)', transport: undefined, figures: 'camera-faults-native' },
+  { name: 'transport: ffmpeg', transport: 'ffmpeg' as const, figures: 'camera-faults' },
+];
+
+describe.each(VARIANTS)('camera faults in one live pipeline, $name', ({ transport, figures: figuresName }) => {
   let dir: string;
   let clip: TestClip;
   let corruption: CorruptionReport & { decoderErrors?: number };
@@ -73,7 +80,7 @@ describe('camera faults in one live pipeline', () => {
         { id: 'corrupt', url: broken.url('corrupt') },
         { id: 'badauth', url: secured.url('cam', WRONG) },
         { id: 'nowhere', url: `rtsp://admin:n0where-Secret@127.0.0.1:${nowherePort}/live` },
-      ],
+      ].map((c) => (transport ? { ...c, transport } : c)),
       join(dir, 'var'),
     );
     const t0 = Date.now();
@@ -86,6 +93,8 @@ describe('camera faults in one live pipeline', () => {
     await until('badauth failed', () => h.state('badauth') === 'failed', 30_000);
     // Each attempt spawns ffmpeg: on a loaded 2-core machine that alone can take seconds.
     await until('nowhere retried 3 times', () => (h.status('nowhere')?.attempt ?? 0) >= 3, 60_000);
+    for (const id of ['healthy-1', 'stall', 'badauth', 'nowhere']) expect(h.status(id)!.transport?.kind, id).toBe(transport ?? 'native');
+    expect(h.status('healthy-file')!.transport?.kind).toBe('ffmpeg');
     figures.startupMs = allLive - t0;
     figures.allLiveAtSec = (allLive - t0) / 1000;
 
@@ -203,10 +212,10 @@ describe('camera faults in one live pipeline', () => {
     for (const secret of ['wr0ng-Secret', 'r1ght-Secret', 'n0where-Secret']) expect(everything).not.toContain(secret);
     expect(h.logLines.filter((l) => /"level":50/.test(l) && /analysis failed/.test(l))).toEqual([]);
 
-    writeFaultFigures('camera-faults', figures);
-    console.log(`[camera-faults] ${JSON.stringify(figures, null, 2)}`);
+    writeFaultFigures(figuresName, figures);
+    console.log(`[${figuresName}] ${JSON.stringify(figures, null, 2)}`);
     console.log(
-      `[camera-faults] stall detected ${sec((figures.stall as { detectedAfterMs: number }).detectedAfterMs)}, recovered ${sec((figures.stall as { recoveredAfterMs: number }).recoveredAfterMs)} after thaw; ` +
+      `[${figuresName}] stall detected ${sec((figures.stall as { detectedAfterMs: number }).detectedAfterMs)}, recovered ${sec((figures.stall as { recoveredAfterMs: number }).recoveredAfterMs)} after thaw; ` +
         `server crash recovered ${sec((figures.serverCrash as { recoveredAfterMs: { killed: number } }).recoveredAfterMs.killed)} after restart`,
     );
   }, 600_000);

@@ -50,8 +50,9 @@ describe('clip ring on an RTSP camera, across a reconnect', () => {
   beforeAll(async () => {
     const clip = await testClip();
     server = await TestRtspServer.start({ mounts: ['cam1'], clip: clip.ts });
+    // The ring folder is ffmpeg's (a native camera keeps its pre-roll in memory: native-clip.test.ts).
     source = createCameraSource(
-      { id: 'cam1', url: server.url('cam1'), loop: false, intervalSec: 1, decode: 'keyframe' },
+      { id: 'cam1', url: server.url('cam1'), loop: false, intervalSec: 1, decode: 'keyframe', transport: 'ffmpeg' },
       {
         width: 64,
         height: 64,

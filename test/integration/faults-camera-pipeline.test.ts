@@ -45,6 +45,12 @@ describe('a camera fault in a live pipeline (fast)', () => {
     );
     const ids = ['healthy-rtsp', 'healthy-file', 'victim'];
     await until('all three analyzed', () => ids.every((id) => h!.analyzed(id) > 0), 60_000);
+    // No transport in the config: the RTSP cameras run on the in-process client, the file on ffmpeg, and the
+    // status and the start-up log say so.
+    for (const [id, kind] of [['healthy-rtsp', 'native'], ['victim', 'native'], ['healthy-file', 'ffmpeg']] as const) {
+      expect(h.status(id)!.transport, id).toMatchObject({ kind, explicit: false });
+      expect(h.logLines.some((l) => l.includes(`camera ${id}: transport ${kind} (default for `)), id).toBe(true);
+    }
     const from = Date.now();
 
     const crashAt = Date.now();

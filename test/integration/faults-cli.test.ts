@@ -121,6 +121,32 @@ describe('patrol CLI: bad configuration files', () => {
     expectUserError(await patrol(['check-config', '--config', f], { PATROL_PORT: 'http' }), 'PATROL_PORT=http is not a TCP port', 'Fix: ');
   });
 
+  it('a good file: check-config lists each camera with the transport it gets and why', async () => {
+    const f = config(
+      'transports.yaml',
+      `cameras:
+  - { id: gate-3, url: "rtsp://10.0.0.13/s" }
+  - { id: market, url: "rtsp://10.0.0.41/s", tour: {} }
+  - { id: pinned, url: "rtsp://10.0.0.14/s", transport: ffmpeg }
+  - { id: every-frame, url: "rtsp://10.0.0.15/s", decode: interval }
+  - { id: tls, url: "rtsps://10.0.0.16/s" }
+  - { id: demo, url: "file://clip.mp4" }
+detector:
+  manifest: m.json
+`,
+    );
+    const r = await patrol(['check-config', '--config', f]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const line = (id: string) => r.stdout.split('\n').find((l) => l.trim().startsWith(`${id} `)) ?? `(no line for ${id})`;
+    expect(line('gate-3')).toMatch(/ native +default for rtsp:\/\/ with keyframe decode$/);
+    expect(line('market')).toMatch(/ native +default for rtsp:\/\/ with keyframe decode, toured$/);
+    expect(line('pinned')).toMatch(/ ffmpeg +transport: ffmpeg in the config$/);
+    expect(line('every-frame')).toMatch(/ ffmpeg +default for decode: interval/);
+    expect(line('tls')).toMatch(/ ffmpeg +default for rtsps:\/\//);
+    expect(line('demo')).toMatch(/ ffmpeg +default for a file:\/\/ input/);
+  });
+
   it('missing config file: the absolute path and --config', async () => {
     const r = await patrol(['run', '--config', join(dir, 'nope.yaml')]);
     expectUserError(r, `Config file not found: ${join(dir, 'nope.yaml')}`, /Fix: .*--config/);

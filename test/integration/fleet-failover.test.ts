@@ -25,7 +25,9 @@ import { TestRtspServer } from '../../support/rtsp.js';
  * time, keeps every mount up, as a camera would be.
  *
  * Lease timing: FLEET_TEST_TTL_SEC / FLEET_TEST_HEARTBEAT_SEC (default 6 s / 2 s: a dead worker's camera is
- * re-leased after ≤ 6 s + 1 s scan and needs a few seconds more for ffmpeg to connect and the next keyframe).
+ * re-leased after ≤ 6 s + 1 s scan and needs a few seconds more to connect and wait for the next keyframe). The
+ * config names no transport, so the cameras run on the default, the in-process client (fleet-camera-state runs
+ * file cameras, on ffmpeg, through the same leases).
  */
 const CAMERAS = Number(process.env.FLEET_TEST_CAMERAS ?? 30);
 const WORKERS = 3;
@@ -260,6 +262,10 @@ describe(`fleet: ${WORKERS} worker processes, ${CAMERAS} RTSP cameras, one SIGKI
     console.log(`fleet-failover: ${JSON.stringify(summary)}`);
 
     expect(exits.map((e) => e.code), survivors.map((w) => tail(w)).join('\n')).toEqual(survivors.map(() => 0));
+    // No transport in the config: every worker ran its cameras on the in-process client, and said so.
+    const transports = workers.flatMap((w) => w.lines.filter((l) => /: transport (native|ffmpeg) \(/.test(l)));
+    expect(transports.length).toBeGreaterThanOrEqual(CAMERAS);
+    expect(transports.filter((l) => !l.includes('transport native (default for rtsp://'))).toEqual([]);
     expect(takeovers.at(-1)!).toBeLessThanOrEqual(TAKEOVER_LIMIT_MS);
     // Everything handed back: no lease left behind, nobody still a member.
     expect(await r.keys(`${PREFIX}:lease:*`)).toEqual([]);

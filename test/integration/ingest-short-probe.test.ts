@@ -47,7 +47,8 @@ describe('short RTSP probe with a clip ring, joining mid-GOP', () => {
       const record = (msg?: string) => void logs.push(msg ?? '');
       const statuses: SourceStatus[] = [];
       const source = createCameraSource(
-        { id, url: server.url('cam1'), loop: false, intervalSec: 1, decode: 'keyframe' },
+        // ffmpeg's probe and its ring's stream copy are what this is about.
+        { id, url: server.url('cam1'), loop: false, intervalSec: 1, decode: 'keyframe', transport: 'ffmpeg' },
         {
           width: 64,
           height: 64,

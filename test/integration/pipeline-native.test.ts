@@ -14,7 +14,7 @@ import { testClip } from '../support/clip.js';
 import { PATROL_DET_MANIFEST } from '../support/test-model.js';
 import { binStandingClip, expectClipUpdate, runUntilClip } from '../support/pipeline-clip.js';
 
-describe('pipeline, live, with a native camera (transport: native) and an ffmpeg one side by side', () => {
+describe('pipeline, live, with a native camera (the default for rtsp://) and an ffmpeg one side by side', () => {
   let dir: string;
   let server: TestRtspServer;
   beforeAll(async () => {
@@ -32,11 +32,11 @@ describe('pipeline, live, with a native camera (transport: native) and an ffmpeg
       `cameras:
   - id: native-cam
     url: ${server.url('cam1')}
-    transport: native
     intervalSec: 2
     scene: false
   - id: ffmpeg-cam
     url: ${server.url('cam2')}
+    transport: ffmpeg
     intervalSec: 2
     scene: false
 detector:
@@ -70,13 +70,16 @@ storage:
     for (const f of native) expect([f.width, f.height, f.sourceWidth, f.sourceHeight]).toEqual([pipeline.model.inputWidth, pipeline.model.inputHeight, 704, 576]);
     expect(pipeline.cameras().find((c) => c.cameraId === 'native-cam')?.frames).toBeGreaterThanOrEqual(3);
     expect(statuses.filter((s) => s.cameraId === 'native-cam').map((s) => s.state)).toContain('live');
+    expect(statuses.find((s) => s.cameraId === 'native-cam')?.transport).toEqual({ kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false });
+    expect(statuses.find((s) => s.cameraId === 'ffmpeg-cam')?.transport).toEqual({ kind: 'ffmpeg', why: 'transport: ffmpeg in the config', explicit: true });
+    expect(pipeline.cameras().map((c) => [c.cameraId, c.transport.kind])).toEqual([['native-cam', 'native'], ['ffmpeg-cam', 'ffmpeg']]);
   }, 90_000);
 
   it('a native camera\'s event gets its clip: the event goes out, then an update with a playable MP4 cut from the packet ring', async () => {
     const bins = await TestRtspServer.start({ mounts: ['bins'], clip: binStandingClip(dir) });
     try {
       const storageDir = join(dir, 'var-clip');
-      const got = await runUntilClip(dir, storageDir, `id: native-bins\n    url: ${bins.url('bins')}\n    transport: native`, 75_000);
+      const got = await runUntilClip(dir, storageDir, `id: native-bins\n    url: ${bins.url('bins')}`, 75_000);
       const probe = expectClipUpdate(got, storageDir);
       expect(probe.codec).toBe('h264');
       // Pre-roll from the keyframe before (the camera was live a few seconds only), post-roll 10 s.

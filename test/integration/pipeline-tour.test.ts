@@ -40,7 +40,6 @@ describe('pipeline, live, toured cameras (cameras[].tour)', () => {
       `cameras:
   - id: tour-bin
     url: ${server.url('bin')}
-    transport: native
     violations: [dumping]
     scene: false
     intervalSec: 1

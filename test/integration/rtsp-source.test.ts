@@ -45,8 +45,17 @@ function watch(cam: CameraSourceConfig, opts: Partial<CameraSourceOptions> = {})
   return w;
 }
 
-function rtspCamera(id: string, url: string): CameraSourceConfig {
-  return { id, url, loop: false, intervalSec: 1, decode: 'keyframe' };
+/**
+ * Every case runs twice: on the default an rtsp:// camera gets (the in-process client) and pinned to ffmpeg,
+ * which stays supported for cameras the client cannot read.
+ */
+const TRANSPORTS = [
+  { name: 'default transport (native)', transport: undefined, stalled: /^timed out: camera unreachable or stream stalled/ },
+  { name: 'transport: ffmpeg', transport: 'ffmpeg' as const, stalled: /stalled past the socket timeout/ },
+];
+
+function rtspCamera(id: string, url: string, transport: CameraSourceConfig['transport']): CameraSourceConfig {
+  return { id, url, loop: false, intervalSec: 1, decode: 'keyframe', ...(transport ? { transport } : {}) };
 }
 
 /** `seen` is printed on a timeout so a failure under CI load says what the source went through instead. */
@@ -80,10 +89,13 @@ function track(w: Watched): Watched {
   return w;
 }
 
-describe('RTSP camera source against a real RTSP server', () => {
+describe.each(TRANSPORTS)('RTSP camera source against a real RTSP server, $name', ({ transport, stalled }) => {
   it('decodes keyframes over TCP into letterboxed frames with wall-clock stamps', async () => {
-    const w = track(watch(rtspCamera('rtsp-a', server.url('cam1'))));
+    const w = track(watch(rtspCamera('rtsp-a', server.url('cam1'), transport)));
     await until('three frames', () => w.frames.length >= 3);
+    // Which transport ran: ffmpeg is a child process per camera, the in-process client has none.
+    if (transport === 'ffmpeg') expect(w.source.pid).toBeGreaterThan(0);
+    else expect(w.source.pid).toBeUndefined();
     await w.source.stop();
     expect(w.statuses.slice(0, 2).map((s) => s.state)).toEqual(['connecting', 'live']);
     for (const f of w.frames) {
@@ -91,15 +103,22 @@ describe('RTSP camera source against a real RTSP server', () => {
       expect([f.sourceWidth, f.sourceHeight, f.contentWidth, f.contentHeight]).toEqual([704, 576, 416, 340]);
       expect(Math.abs(f.timestamp - Date.now())).toBeLessThan(30_000);
     }
-    // Keyframe-only: one frame per 2 s GOP (the interval of 1 s rounds up to it).
     const gaps = w.frames.slice(1).map((f, i) => f.ptsMs - w.frames[i]!.ptsMs);
-    for (const g of gaps) expect(Math.abs(g - 2000)).toBeLessThan(150);
+    if (transport === 'ffmpeg') {
+      // Keyframe-only: one frame per 2 s GOP (the interval of 1 s rounds up to it).
+      for (const g of gaps) expect(Math.abs(g - 2000)).toBeLessThan(150);
+    } else {
+      // The 2 s GOP is longer than the 1 s interval: decoded forward from the keyframe, and the status says so.
+      expect(w.statuses.some((s) => s.state === 'live' && /GOP 2\.0 s > interval 1 s: decoding forward/.test(s.reason ?? ''))).toBe(true);
+      for (const g of gaps) expect(g).toBeGreaterThan(500);
+      expect(gaps.filter((g) => g < 1_500).length).toBeGreaterThan(0);
+    }
     expect(w.statuses.at(-1)?.state).toBe('stopped');
   });
 
   it('server killed: its cameras back off and recover after restart, while a file camera keeps going', async () => {
-    const a = track(watch(rtspCamera('rtsp-a', server.url('cam1'))));
-    const b = track(watch(rtspCamera('rtsp-b', server.url('cam2'))));
+    const a = track(watch(rtspCamera('rtsp-a', server.url('cam1'), transport)));
+    const b = track(watch(rtspCamera('rtsp-b', server.url('cam2'), transport)));
     const file = track(watch({ id: 'file-c', url: `file://${clip.ts}`, loop: true, intervalSec: 1, decode: 'keyframe' }));
     await until('all three live with a frame', () => [a, b, file].every((w) => w.source.status.state === 'live' && w.frames.length > 0));
 
@@ -140,7 +159,7 @@ describe('RTSP camera source against a real RTSP server', () => {
 
   it('an unreachable camera (closed port) backs off with a clear reason and growing delays', async () => {
     const port = await freePort(); // free, so nothing listens there
-    const w = track(watch(rtspCamera('nowhere', `rtsp://admin:s3cret@127.0.0.1:${port}/live`), { backoff: { baseMs: 100, maxMs: 5_000, jitter: 0 } }));
+    const w = track(watch(rtspCamera('nowhere', `rtsp://admin:s3cret@127.0.0.1:${port}/live`, transport), { backoff: { baseMs: 100, maxMs: 5_000, jitter: 0 } }));
     await until('three failed attempts', () => w.source.status.attempt >= 3);
     await w.source.stop();
     const backoffAt = w.statuses.flatMap((s, i) => (s.state === 'backoff' ? [i] : []));
@@ -159,12 +178,12 @@ describe('RTSP camera source against a real RTSP server', () => {
   it('a stalled server (accepts, never answers) is detected by the socket timeout', async () => {
     const { port, close } = await silentServer();
     try {
-      const w = track(watch(rtspCamera('stalled', `rtsp://127.0.0.1:${port}/live`), { socketTimeoutMs: 1_000, watchdogMs: 30_000 }));
+      const w = track(watch(rtspCamera('stalled', `rtsp://127.0.0.1:${port}/live`, transport), { socketTimeoutMs: 1_000, watchdogMs: 30_000 }));
       // The history, not the current state: a poll can land after the retry has already moved on to connecting.
       await until('backoff', () => w.statuses.some((s) => s.state === 'backoff' || s.state === 'failed'), 30_000, w);
       await w.source.stop();
       expect(w.source.status.state).toBe('stopped');
-      expect(w.statuses.find((s) => s.state === 'backoff')?.reason).toMatch(/stalled past the socket timeout/);
+      expect(w.statuses.find((s) => s.state === 'backoff')?.reason).toMatch(stalled);
     } finally {
       await close();
     }
@@ -173,7 +192,7 @@ describe('RTSP camera source against a real RTSP server', () => {
   it('the watchdog kills a stream that delivers no frame in time', async () => {
     const { port, close } = await silentServer();
     try {
-      const w = track(watch(rtspCamera('slow', `rtsp://127.0.0.1:${port}/live`), { socketTimeoutMs: 60_000, watchdogMs: 1_000 }));
+      const w = track(watch(rtspCamera('slow', `rtsp://127.0.0.1:${port}/live`, transport), { socketTimeoutMs: 60_000, watchdogMs: 1_000 }));
       await until('backoff', () => w.statuses.some((s) => s.state === 'backoff' || s.state === 'failed'), 30_000, w);
       await w.source.stop();
       expect(w.statuses.find((s) => s.state === 'backoff')?.reason).toMatch(/^no frame for 1 s \(watchdog\)/);
@@ -183,7 +202,7 @@ describe('RTSP camera source against a real RTSP server', () => {
   });
 });
 
-describe('RTSP camera with wrong credentials', () => {
+describe.each(TRANSPORTS)('RTSP camera with wrong credentials, $name', ({ transport }) => {
   let secured: TestRtspServer;
   beforeAll(async () => {
     secured = await TestRtspServer.start({ mounts: ['cam'], clip: clip.ts, auth: 'viewer:right-pass' });
@@ -193,8 +212,8 @@ describe('RTSP camera with wrong credentials', () => {
   });
 
   it('is reported failed (401), redacted, retried at the maximum backoff; the right ones go live', async () => {
-    const bad = track(watch(rtspCamera('bad-auth', secured.url('cam', 'viewer:wrong-pass')), { backoff: { baseMs: 100, maxMs: 30_000, jitter: 0 } }));
-    const good = track(watch(rtspCamera('good-auth', secured.url('cam', 'viewer:right-pass'))));
+    const bad = track(watch(rtspCamera('bad-auth', secured.url('cam', 'viewer:wrong-pass'), transport), { backoff: { baseMs: 100, maxMs: 30_000, jitter: 0 } }));
+    const good = track(watch(rtspCamera('good-auth', secured.url('cam', 'viewer:right-pass'), transport)));
     await until('bad camera failed', () => bad.source.status.state === 'failed');
     await until('good camera has a frame', () => good.frames.length > 0);
     const i = bad.statuses.findIndex((s) => s.state === 'failed');

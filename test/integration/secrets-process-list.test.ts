@@ -116,7 +116,8 @@ describe.skipIf(!onLinux)('camera secrets stay out of process lists', () => {
     const frames: unknown[] = [];
     const ringDir = join(dir, 'ring');
     const source: CameraSource = createCameraSource(
-      { id: 'secure', url, loop: false, intervalSec: 1, decode: 'keyframe' },
+      // The camera's own ffmpeg is the process whose command line must not show the password.
+      { id: 'secure', url, loop: false, intervalSec: 1, decode: 'keyframe', transport: 'ffmpeg' },
       { width: 320, height: 320, pixelFormat: 'rgb24', ffmpeg, analyzeDurationMs: 1_000, ring: { dir: ringDir, seconds: 20 } },
     );
     source.onFrame((f) => void frames.push(f));
@@ -157,12 +158,43 @@ describe.skipIf(!onLinux)('camera secrets stay out of process lists', () => {
     }
   }, 90_000);
 
+  it('the default transport (the in-process client): frames arrive, and the shared decoder holds no secret', async () => {
+    const before = new Set(seen.keys());
+    const source: CameraSource = createCameraSource(
+      { id: 'secure-native', url: server.url('cam', `${USER}:${PASSWORD}`), loop: false, intervalSec: 1, decode: 'keyframe' },
+      { width: 320, height: 320, pixelFormat: 'rgb24' },
+    );
+    const frames: unknown[] = [];
+    source.onFrame((f) => void frames.push(f));
+    source.start();
+    try {
+      const t0 = Date.now();
+      while (frames.length < 2) {
+        if (Date.now() - t0 > 40_000) throw new Error(`no frames from the authenticated camera: ${JSON.stringify(source.status)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(source.pid).toBeUndefined();
+    } finally {
+      await source.stop();
+    }
+    const started = [...seen.entries()].filter(([k]) => !before.has(k)).map(([, s]) => s);
+    // The decoder was caught while running; it is fed keyframes on stdin and never sees the camera's URL.
+    expect(started.some((s) => s.cmdline.includes('ffmpeg') && s.cmdline.includes('pipe:0'))).toBe(true);
+    for (const s of started) {
+      for (const secret of [PASSWORD, ENV_SECRET, `${USER}:`]) {
+        expect(s.cmdline, `pid ${s.pid} cmdline`).not.toContain(secret);
+        expect(s.environ, `pid ${s.pid} environ (${s.cmdline.slice(0, 160)})`).not.toContain(secret);
+      }
+    }
+  }, 90_000);
+
   it('a whole `patrol run` (credentials from ${ENV} in the config, live view opened): no child holds them; storage is owner-only', async () => {
     const storage = join(dir, 'run-var');
     const config = join(dir, 'run.yaml');
     writeFileSync(
       config,
-      `cameras:\n  - { id: secure, url: 'rtsp://\${CAM_USER}:\${CAM_PASS}@127.0.0.1:${server.port}/cam', intervalSec: 2, decode: keyframe, violations: [stall] }\n` +
+      // transport: ffmpeg, so the camera's own ffmpeg (which reads the URL from a pipe) and its ring are there to check.
+      `cameras:\n  - { id: secure, url: 'rtsp://\${CAM_USER}:\${CAM_PASS}@127.0.0.1:${server.port}/cam', transport: ffmpeg, intervalSec: 2, decode: keyframe, violations: [stall] }\n` +
         `detector:\n  manifest: ${PATROL_DET_MANIFEST}\nstorage:\n  dir: ${storage}\nfleet:\n  rtspAnalyzeDurationSec: 1\n`,
     );
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--config', config], {

@@ -137,9 +137,14 @@ ${extra}
 detector:
   manifest: m.json
 `;
-  it('defaults to ffmpeg and takes native for an rtsp:// camera', () => {
-    expect(parseConfig(cam('rtsp://10.0.0.1/s'), 'f.yaml', {}).cameras[0]!.transport ?? 'ffmpeg').toBe('ffmpeg');
+  it('leaves the transport to resolveTransport when absent, and keeps an explicit one', () => {
+    expect(parseConfig(cam('rtsp://10.0.0.1/s'), 'f.yaml', {}).cameras[0]!.transport).toBeUndefined();
     expect(parseConfig(cam('rtsp://10.0.0.1/s', '    transport: native'), 'f.yaml', {}).cameras[0]!.transport).toBe('native');
+    expect(parseConfig(cam('rtsp://10.0.0.1/s', '    transport: ffmpeg'), 'f.yaml', {}).cameras[0]!.transport).toBe('ffmpeg');
+    // Neither file:// nor rtsps:// nor decode: interval is an error without a transport line: they get ffmpeg.
+    for (const [url, extra] of [['file://clip.mp4', ''], ['rtsps://10.0.0.1/s', ''], ['rtsp://10.0.0.1/s', '    decode: interval']] as const) {
+      expect(() => parseConfig(cam(url, extra), 'f.yaml', {})).not.toThrow();
+    }
   });
   it('names the field and the fix when native is set for a file or rtsps:// camera', () => {
     for (const url of ['file://clip.mp4', 'rtsps://10.0.0.1/s']) {

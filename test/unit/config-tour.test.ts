@@ -35,12 +35,24 @@ describe('tour mode config', () => {
     expect(c.tour.maxVisits).toBe(32);
   });
 
+  it('tours an rtsp:// camera without a transport line (native is its default)', () => {
+    const c = parseConfig(cam('    tour: { revisitSec: 60 }'), 'f.yaml', {});
+    expect(c.cameras[0]!.tour?.revisitSec).toBe(60);
+    expect(c.cameras[0]!.transport).toBeUndefined();
+  });
+
   it('names the field and the fix when a toured camera is not native', () => {
-    const err = errorOf(() => parseConfig(cam('    tour: { revisitSec: 60 }'), 'f.yaml', {}));
-    expect(err.message).toMatch(/cameras\[0\]\.tour: camera 'c1' is toured, which needs transport 'native'/);
-    expect(err.hint).toContain('Add transport: native to cameras[0]');
     const ffmpeg = errorOf(() => parseConfig(cam('    transport: ffmpeg\n    tour: {}'), 'f.yaml', {}));
-    expect(ffmpeg.message).toMatch(/\(it has ffmpeg\)/);
+    expect(ffmpeg.message).toMatch(/cameras\[0\]\.tour: camera 'c1' is toured, which needs transport 'native' \(it has ffmpeg: transport: ffmpeg in the config\)/);
+    expect(ffmpeg.hint).toContain('Remove transport: ffmpeg from cameras[0]');
+    const interval = errorOf(() => parseConfig(cam('    decode: interval\n    tour: {}'), 'f.yaml', {}));
+    expect(interval.message).toMatch(/cameras\[0\]\.tour: .*\(it has ffmpeg: default for decode: interval/);
+    expect(interval.hint).toContain('Set cameras[0].decode to keyframe, or remove cameras[0].tour');
+    for (const url of ['file://clip.mp4', 'rtsps://10.0.0.1/s']) {
+      const err = errorOf(() => parseConfig(cam('    tour: {}', url), 'f.yaml', {}));
+      expect(err.message).toMatch(/cameras\[0\]\.tour: camera 'c1' is toured, which needs transport 'native' \(it has ffmpeg: default for /);
+      expect(err.hint).toContain('Give cameras[0] a plain rtsp:// url, or remove cameras[0].tour');
+    }
   });
 
   it('refuses a toured file or rtsps:// camera through the native transport rule', () => {

@@ -44,4 +44,12 @@ describe('camera state tracker', () => {
     expect(v).toMatchObject({ state: 'live', worker: 'w1', since: 5, fps: 0.2, alerts: [{ check: 'frozen', since: 9 }], updatedAt: 10, source: 'rtsp://10.0.0.1/x' });
     expect(cameraView(cam, undefined, false)).toMatchObject({ state: 'unknown', alerts: [] });
   });
+
+  it('the camera view says which transport the worker runs, or before it reports, what the config resolves to', () => {
+    const cam = { id: 'c', name: 'C', url: 'rtsp://10.0.0.1/x', enabled: true, violations: ['stall'], decode: 'keyframe' } as unknown as CameraConfig;
+    expect(cameraView(cam, undefined, false).transport).toEqual({ kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false });
+    expect(cameraView({ ...cam, url: 'file:///x.mp4' }, undefined, false).transport).toMatchObject({ kind: 'ffmpeg', explicit: false });
+    const reported = { kind: 'ffmpeg' as const, why: 'transport: ffmpeg in the config', explicit: true };
+    expect(cameraView(cam, { cameraId: 'c', state: 'live', attempt: 0, transport: reported }, false).transport).toEqual(reported);
+  });
 });

@@ -45,7 +45,7 @@ describe('PatrolMetrics', () => {
     m.status({ cameraId: 'cam1', state: 'connecting', attempt: 0 });
     let text = await m.text();
     expect(value(text, 'patrol_interval_misses_total{camera="cam1",role="worker"}')).toBe(0);
-    m.status({ cameraId: 'cam1', state: 'live', attempt: 0, lastFrameAt: Date.now() });
+    m.status({ cameraId: 'cam1', state: 'live', attempt: 0, lastFrameAt: Date.now(), transport: { kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false } });
     for (let i = 0; i < 4; i++) m.frameDecoded('cam1');
     m.frameAnalyzed(frame('cam1'));
     vi.setSystemTime(Date.now() + 6_000); // on time (≤ 1.5 × 5 s)
@@ -58,6 +58,8 @@ describe('PatrolMetrics', () => {
     text = await m.text();
     expect(value(text, 'patrol_camera_state{camera="cam1",state="live",role="worker"}')).toBe(1);
     expect(value(text, 'patrol_camera_state{camera="cam1",state="connecting",role="worker"}')).toBe(0);
+    expect(value(text, 'patrol_camera_transport{camera="cam1",transport="native",role="worker"}')).toBe(1);
+    expect(value(text, 'patrol_camera_transport{camera="cam1",transport="ffmpeg",role="worker"}')).toBe(0);
     expect(value(text, 'patrol_frames_decoded_total{camera="cam1",role="worker"}')).toBe(4);
     expect(value(text, 'patrol_frames_analyzed_total{camera="cam1",role="worker"}')).toBe(3);
     expect(value(text, 'patrol_frames_skipped_total{camera="cam1",role="worker"}')).toBe(0); // 4 − 3 − 1 in flight

@@ -81,7 +81,8 @@ export async function measureIngestAndDecode(
     // 2. The production camera source: RTSP + keyframe-only decode + select + scale/letterbox + pipe to Node.
     const sources: CameraSource[] = mounts.map((m, k) =>
       createCameraSource(
-        { id: `cam${k + 1}`, url: server.url(m), loop: false, intervalSec: INTERVAL_SEC, decode: 'keyframe' },
+        // One ffmpeg per camera, pinned: an rtsp:// camera without a transport would get the in-process client.
+        { id: `cam${k + 1}`, url: server.url(m), loop: false, intervalSec: INTERVAL_SEC, decode: 'keyframe', transport: 'ffmpeg' },
         { width: model.width, height: model.height, pixelFormat: model.pixelFormat, ffmpeg },
       ),
     );

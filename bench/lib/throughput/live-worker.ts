@@ -85,7 +85,9 @@ async function main(): Promise<void> {
     close: () => inner.close(),
   };
   const config = ConfigSchema.parse({
-    cameras: input.urls.map((url, k) => ({ id: `cam${String(k + 1).padStart(3, '0')}`, url, intervalSec: input.intervalSec, decode: 'keyframe' })),
+    // The ramp's figures (ffmpeg CPU per camera from /proc) are for one ffmpeg per camera: pinned, since an
+    // rtsp:// camera without a transport gets the in-process client.
+    cameras: input.urls.map((url, k) => ({ id: `cam${String(k + 1).padStart(3, '0')}`, url, intervalSec: input.intervalSec, decode: 'keyframe', transport: 'ffmpeg' })),
     detector: { manifest: input.manifest, threads: input.threads },
     storage: { dir: storageDir },
     review: { enabled: false },

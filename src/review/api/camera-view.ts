@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { basename } from 'node:path';
 import type { CameraConfig } from '../../config/schema.js';
 import type { SourceStatus } from '../../contracts/camera-status.js';
-import type { CameraAlert, CameraRuntimeStatus } from '../../contracts/camera-status.js';
+import type { CameraAlert, CameraRuntimeStatus, TransportChoice } from '../../contracts/camera-status.js';
+import { resolveTransport } from '../../config/transport.js';
 import { redactCredentials } from '../../log/redact.js';
 
 export const SourceStateSchema = z.enum(['connecting', 'live', 'backoff', 'failed', 'stopped']);
@@ -38,6 +39,7 @@ export interface CameraViewModel {
   alerts: CameraAlert[];
   updatedAt?: number;
   tour?: CameraRuntimeStatus['tour'];
+  transport: TransportChoice;
 }
 
 export function cameraView(c: CameraConfig, status: CameraRuntimeStatus | undefined, liveView: boolean): CameraViewModel {
@@ -50,6 +52,8 @@ export function cameraView(c: CameraConfig, status: CameraRuntimeStatus | undefi
     state: status?.state ?? (c.enabled ? 'unknown' : 'stopped'),
     liveView: liveView && c.enabled,
     alerts: status?.alerts ?? [],
+    // What the worker reports it runs; before it reports, what the config resolves to.
+    transport: status?.transport ?? resolveTransport(c),
   };
   // The ingest layer redacts its reasons already; this is the second belt, since the text is ffmpeg's.
   if (status?.reason) view.reason = redactCredentials(status.reason).replace(/([?&](?:user|username|password|pwd|pass)=)[^&\s]*/gi, '$1***');

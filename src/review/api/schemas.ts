@@ -4,7 +4,7 @@ import { ViolationType } from '../../contracts/violation.js';
 import { REVIEW_ACTIONS, REVIEW_STATUSES, ROLES } from '../store/status.js';
 import { SORT_FIELDS, MAX_PAGE } from '../store/event-store.js';
 import { SourceStateSchema } from './camera-view.js';
-import { CameraAlertSchema, TourStatusSchema } from '../../contracts/camera-status.js';
+import { CameraAlertSchema, TourStatusSchema, TransportChoiceSchema } from '../../contracts/camera-status.js';
 
 /** The API's wire shapes (zod, turned into JSON Schema per route). */
 
@@ -108,6 +108,7 @@ export const CameraView = z.object({
   alerts: z.array(CameraAlertSchema).describe('open health alerts (frozen, dark, blurred, shifted) with their start times'),
   updatedAt: z.number().optional().describe('when the worker last reported (epoch ms)'),
   tour: TourStatusSchema.optional().describe('toured cameras (tour mode): revisit interval, last visit, next due, visits, interval misses, held open'),
+  transport: TransportChoiceSchema.describe('how the camera is received (ffmpeg or the in-process client) and why'),
 });
 
 export const AlertView = z.object({

@@ -15,6 +15,8 @@ export interface HarnessCamera {
   zones?: unknown[];
   loop?: boolean;
   scene?: boolean;
+  /** Left out: the default (native for rtsp://, ffmpeg for files). */
+  transport?: CameraConfig['transport'];
 }
 
 /** A full config for these cameras, the shipped detector (or `manifest`) and a storage dir (validated like a file). */

@@ -77,6 +77,8 @@ export function renderCameras(root: HTMLElement, ctx: Ctx): View {
         c.since ? [h('dt', {}, t('camera.since')), h('dd', { class: 'camera-since' }, at(c.since))] : null,
         c.worker ? [h('dt', {}, t('camera.worker')), h('dd', { class: 'mono camera-worker' }, c.worker)] : null,
         c.fps !== undefined ? [h('dt', {}, t('camera.fps')), h('dd', { class: 'camera-fps' }, c.fps.toFixed(2))] : null,
+        h('dt', {}, t('camera.transport')),
+        h('dd', { class: 'camera-transport', 'data-transport': c.transport.kind, title: c.transport.why }, `${t(`camera.transport.${c.transport.kind}`)} · ${t(c.transport.explicit ? 'camera.transportSet' : 'camera.transportDefault')}`),
         c.tour ? [h('dt', {}, t('camera.tour')), h('dd', { class: 'camera-tour' }, tourLine(c.tour))] : null,
         h('dt', {}, t('camera.lastFrame')),
         h('dd', {}, c.lastFrameAt ? at(c.lastFrameAt) : '—'),
