@@ -8,7 +8,9 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyframeDecoderPool } from '../../../src/decode/decoder-pool.js';
 import type { FfmpegBinary } from '../../../src/decode/ffmpeg-path.js';
+import { preRollSecondsFor } from '../../../src/evidence/clip-recorder.js';
 import { createCameraSource, type CameraSource } from '../../../src/ingest/camera-source.js';
+import { CameraFarm } from '../../../support/camera-farm/farm-process.js';
 import { ReadPacer } from '../../../src/ingest/rtsp/read-pacer.js';
 import { cpuMsPerCameraSecond, cpuOverWindow, cpuUsageMs, memoryPerProcess, processCpuMs, readMemory, type ProcMemory } from './cpu.js';
 import { INTERVAL_SEC, type Plan } from './plan.js';
@@ -122,12 +124,12 @@ export async function measureIngestAndDecode(
       await Promise.all(sources.map((s) => s.stop()));
     }
 
-    // 3. The same N streams with transport native: the in-process RTSP client and one shared keyframe decoder
-    // pool. 4. A Frigate-style full decode at 5 fps. Neither fails the stage: an error is reported beside the
+    // 3. transport native, many cameras in this process against the camera farm: the in-process RTSP client,
+    // one read pacer and one shared keyframe decoder pool. 4. A Frigate-style full decode at 5 fps. Neither fails the stage: an error is reported beside the
     // ffmpeg figures.
     const out: IngestDecodeCost = { ingest, decode };
     try {
-      out.native = await measureNative(mounts, server, ffmpeg, model, plan, wait, progress);
+      out.native = await measureNative(clip, ffmpeg, model, plan, wait, progress);
     } catch (err) {
       out.nativeError = failed('native ingest', err, progress);
     }
@@ -144,24 +146,38 @@ export async function measureIngestAndDecode(
 }
 
 /**
- * `transport: native` on the same mounts, clip and window as the camera-source run: CPU = this Node process
- * (process.cpuUsage: RTSP client, depacketizing, GOP handling, frame hand-off) + the pool's decoder processes
- * (/proc; a decoder started during the window counts from 0). Memory per camera = growth of this process's RSS
- * over the run / N + the pool's RSS (and PSS) / N.
+ * `transport: native` as one process holds many cameras: plan.ingest.nativeStreams cameras against the camera
+ * farm (support/camera-farm: one RTSP server process of live mounts, the clip re-encoded to the patrol profile;
+ * its CPU is reported, not counted), each with the packet ring the pipeline gives it when evidence clips are on,
+ * all read by one read pacer and decoded by one pool. CPU = this Node process (process.cpuUsage: RTSP client,
+ * depacketizing, ring, GOP handling, frame hand-off) + the pool's decoder processes (/proc; a decoder started
+ * during the window counts from 0). Memory per camera = growth of this process's RSS over the run / N + the
+ * pool's RSS (and PSS) / N.
  */
-async function measureNative(mounts: string[], server: RtspLoad, ffmpeg: FfmpegBinary, model: Model, plan: Plan, wait: Wait, progress: StageProgress): Promise<NonNullable<IngestDecodeCost['native']>> {
-  const n = mounts.length;
+async function measureNative(clip: string, ffmpeg: FfmpegBinary, model: Model, plan: Plan, wait: Wait, progress: StageProgress): Promise<NonNullable<IngestDecodeCost['native']>> {
+  const n = plan.ingest.nativeStreams;
   const { warmupSec, decodeWindowSec } = plan.ingest;
+  progress.note(`native source: starting the camera farm (${n} live mounts, encoding the clip once)`);
+  const farm = await CameraFarm.start({ mounts: n, source: clip, loopSec: 20 });
+  try {
+    return await measureNativeOn(farm, ffmpeg, model, warmupSec, decodeWindowSec, wait, progress);
+  } finally {
+    await farm.stop();
+  }
+}
+
+async function measureNativeOn(farm: CameraFarm, ffmpeg: FfmpegBinary, model: Model, warmupSec: number, decodeWindowSec: number, wait: Wait, progress: StageProgress): Promise<NonNullable<IngestDecodeCost['native']>> {
+  const n = farm.mounts;
   const rss0 = process.memoryUsage().rss;
   const pool = new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.width, height: model.height, pixelFormat: model.pixelFormat });
   // As the pipeline runs them: one read pacer for all the native cameras of the process.
   const readPacer = new ReadPacer();
   let sources: CameraSource[] = [];
   try {
-    sources = mounts.map((m, k) =>
+    sources = Array.from({ length: n }, (_, k) =>
       createCameraSource(
-        { id: `cam${k + 1}`, url: server.url(m), loop: false, intervalSec: INTERVAL_SEC, decode: 'keyframe', transport: 'native' },
-        { width: model.width, height: model.height, pixelFormat: model.pixelFormat, ffmpeg, decoderPool: pool, readPacer },
+        { id: `cam${k + 1}`, url: farm.url(k + 1), loop: false, intervalSec: INTERVAL_SEC, decode: 'keyframe', transport: 'native' },
+        { width: model.width, height: model.height, pixelFormat: model.pixelFormat, ffmpeg, decoderPool: pool, readPacer, packetRing: { seconds: preRollSecondsFor() } },
       ),
     );
     let frames = 0;
@@ -173,12 +189,14 @@ async function measureNative(mounts: string[], server: RtspLoad, ffmpeg: FfmpegB
     await wait(warmupSec + 2, `native source: ${n} × in-process RTSP + shared keyframe decoder pool, warming up`);
     const pids0 = pool.pids;
     const before = new Map(pids0.map((p) => [p, processCpuMs(p) ?? Number.NaN]));
+    const farm0 = processCpuMs(farm.pid) ?? Number.NaN;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     measuring = true;
     await wait(decodeWindowSec, `native source: ${n} × in-process RTSP + shared decoder pool, measuring`);
     measuring = false;
     const node = cpuUsageMs(cpu0);
+    const farmCpu = (processCpuMs(farm.pid) ?? Number.NaN) - farm0;
     const rss1 = process.memoryUsage().rss;
     const pids1 = pool.pids;
     const mem = pids1.map(readMemory).filter((m) => m !== undefined);
@@ -210,6 +228,8 @@ async function measureNative(mounts: string[], server: RtspLoad, ffmpeg: FfmpegB
       nodeRssGrowthMbPerCamera,
       poolRssMbPerCamera,
       poolPssMbPerCamera: sumKb((m) => m.pssKb) / n,
+      server: `camera farm, ${n} live mounts`,
+      serverCpuMsPerCameraSecond: cpuMsPerCameraSecond(farmCpu, n, sec),
       // A GC between the two readings can leave the heap smaller than at the start: never count that as negative memory.
       memoryMbPerCamera: Math.max(0, nodeRssGrowthMbPerCamera) + poolRssMbPerCamera,
     };

@@ -22,7 +22,11 @@ export interface Plan {
   scoring: { cameras: number; steps: number };
   dispatch: { messages: number };
   controlPlane: { cameras: number; prerollSteps: number; windowSec: number };
-  ingest: { streams: number; warmupSec: number; windowSec: number; decodeWindowSec: number };
+  /**
+   * `nativeStreams`: the native row holds this many cameras open in the one process (the point of the in-process
+   * client), against the camera farm's live mounts; the ffmpeg rows run `streams` processes on the GStreamer server.
+   */
+  ingest: { streams: number; nativeStreams: number; warmupSec: number; windowSec: number; decodeWindowSec: number };
   live: { ks: number[]; warmupSec: number; windowSec: number; budgetSec: number };
   /**
    * Tour mode: N camera-farm mounts toured with S visit slots (tour.maxVisits' default), each due every
@@ -43,7 +47,7 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         scoring: { cameras: 1000, steps: 60 },
         dispatch: { messages: 200 },
         controlPlane: { cameras: 1000, prerollSteps: 48, windowSec: 15 },
-        ingest: { streams: 4, warmupSec: 3, windowSec: 10, decodeWindowSec: 12 },
+        ingest: { streams: 4, nativeStreams: 40, warmupSec: 3, windowSec: 10, decodeWindowSec: 12 },
         live: { ks: [4, 8], warmupSec: 6, windowSec: 18, budgetSec: 100 },
         tour: { mounts: 340, slots: TOUR_DEFAULTS.maxVisits, revisitSec: 20, warmupSec: 20, windowSec: 40, loopSec: 20 },
       }
@@ -55,7 +59,7 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         scoring: { cameras: 1000, steps: 120 },
         dispatch: { messages: 1000 },
         controlPlane: { cameras: 1000, prerollSteps: 60, windowSec: 60 },
-        ingest: { streams: 8, warmupSec: 4, windowSec: 20, decodeWindowSec: 30 },
+        ingest: { streams: 8, nativeStreams: 100, warmupSec: 4, windowSec: 20, decodeWindowSec: 30 },
         live: { ks: [16, 32, 64, 96, 128, 192, 256], warmupSec: 6, windowSec: 30, budgetSec: 360 },
         tour: { mounts: 1000, slots: TOUR_DEFAULTS.maxVisits, revisitSec: 60, warmupSec: 60, windowSec: 100, loopSec: 20 },
       };

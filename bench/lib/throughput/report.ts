@@ -48,7 +48,7 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
     const nat = st.nativeIngest;
     const ff = st.decode.ffmpegCpuMsPerCameraSecond;
     L.push(
-      `Native ingest (\`transport: native\`: in-process RTSP client + one shared keyframe decoder pool, not in the sum): ${nat.streams} streams (${nat.liveAtEnd} live at the end) for ${f(nat.windowSec, 0)} s, ` +
+      `Native ingest (\`transport: native\`: in-process RTSP client, one read pacer, one shared keyframe decoder pool, each camera with its packet ring; not in the sum): ${nat.streams} cameras in this process (${nat.liveAtEnd} live at the end)${nat.server ? ` against the ${nat.server} (its CPU ${f(nat.serverCpuMsPerCameraSecond ?? Number.NaN, 3)} CPU-ms/camera-s, not counted)` : ''} for ${f(nat.windowSec, 0)} s, ` +
         `${f(nat.cpuMsPerCameraSecond, 3)} CPU-ms/camera-s (Node ${f(nat.nodeCpuMsPerCameraSecond, 3)} + ${nat.decoders} decoder process(es) ${f(nat.poolCpuMsPerCameraSecond, 3)}) = ${f(nat.cpuMsPerCameraSecond / ff, 2)}× the ffmpeg camera source's ingest + decode + scale (${f(ff, 3)}); ` +
         `${f(nat.framesPerCamera, 1)} frames per camera (${f(nat.framesPerCameraMinute, 1)} per camera-minute); ${f(nat.memoryMbPerCamera, 1)} MB per camera (Node RSS growth ${f(nat.nodeRssGrowthMbPerCamera, 1)} + pool RSS ${f(nat.poolRssMbPerCamera, 1)}; pool PSS ${f(nat.poolPssMbPerCamera, 1)}) ` +
         `= ${f(nat.memoryMbPerCamera / st.decode.rssMbPerProcess, 2)}× one camera-source ffmpeg's RSS.`,

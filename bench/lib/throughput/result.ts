@@ -107,6 +107,10 @@ export interface ThroughputResult {
       poolPssMbPerCamera: number;
       /** max(0, nodeRssGrowthMbPerCamera) + poolRssMbPerCamera. */
       memoryMbPerCamera: number;
+      /** What served the streams (the camera farm); absent in results from before it. */
+      server?: string;
+      /** The server's CPU per camera-second (not counted). */
+      serverCpuMsPerCameraSecond?: number;
     };
     /**
      * Frigate-style baseline on the same streams (one ffmpeg per camera, full decode, fps=5 + scale to the

@@ -35,7 +35,7 @@ function nativeHow(c: IngestDecodeCost): string {
   const ff = c.decode.ffmpegCpuMsPerCameraSecond;
   const ffAll = ff + c.decode.nodeCpuMsPerCameraSecond;
   return (
-    `${nat.streams} × transport native, same clip, server and window (${nat.windowSec.toFixed(0)} s): Node ${nat.nodeCpuMsPerCameraSecond.toFixed(3)} (process.cpuUsage()) + ${nat.decoders} pool decoder(s) ${nat.poolCpuMsPerCameraSecond.toFixed(3)} (/proc); ` +
+    `${nat.streams} × transport native in one process${nat.server ? ` against the ${nat.server} (its CPU ${nat.serverCpuMsPerCameraSecond?.toFixed(3) ?? '?'} not counted)` : ''}, same clip, packet ring as with clips on, window ${nat.windowSec.toFixed(0)} s: Node ${nat.nodeCpuMsPerCameraSecond.toFixed(3)} (process.cpuUsage()) + ${nat.decoders} pool decoder(s) ${nat.poolCpuMsPerCameraSecond.toFixed(3)} (/proc); ` +
     `${(nat.cpuMsPerCameraSecond / ff).toFixed(2)}× ffmpeg's RTSP ingest + keyframe decode + scale (${ff.toFixed(3)}), ${(nat.cpuMsPerCameraSecond / ffAll).toFixed(2)}× with its hand-off (${ffAll.toFixed(3)}); ` +
     `${nat.framesPerCameraMinute.toFixed(1)} frames/camera-min (ffmpeg ${c.decode.framesPerCameraMinute.toFixed(1)}); ` +
     `${nat.memoryMbPerCamera.toFixed(1)} MB/camera (Node RSS growth ${nat.nodeRssGrowthMbPerCamera.toFixed(1)} + pool RSS ${nat.poolRssMbPerCamera.toFixed(1)}; pool PSS ${nat.poolPssMbPerCamera.toFixed(1)}) vs ${c.decode.rssMbPerProcess.toFixed(1)} MB RSS (${c.decode.pssMbPerProcess.toFixed(1)} PSS) per ffmpeg`
