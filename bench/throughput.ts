@@ -6,7 +6,8 @@
  *   npm run bench:throughput -- --quick        CI mode (≈ 3–4 min): fewer batch sizes, shorter windows, K = 4, 8
  *
  * Options: --model M.json (default models/patrol-det.json when present, else the YOLOX-nano stand-in),
- * --max-streams N (largest K of the live ramp), --clip FILE.ts (704×576 25 fps GOP 50 ~512 kbps H.264 in
+ * --max-streams N (largest K of the live ramp), --live-transport native|ffmpeg (how the live ramp's cameras are
+ * received; default native, what an rtsp:// camera gets without a transport), --clip FILE.ts (704×576 25 fps GOP 50 ~512 kbps H.264 in
  * MPEG-TS; default fixtures/generated/stall_setup.ts), --out DIR (bench/results; files throughput.* in full mode,
  * throughput-quick.* in quick mode), --targets FILE
  * (bench/targets.json), --no-fail (report, but exit 0 when a target is missed).
@@ -54,6 +55,7 @@ interface Args {
   quick: boolean;
   model: string;
   maxStreams?: number;
+  liveTransport: 'native' | 'ffmpeg';
   clip?: string;
   out: string;
   targets: string;
@@ -68,6 +70,7 @@ function parse(argv: string[]): Args {
       full: { type: 'boolean', default: false },
       model: { type: 'string' },
       'max-streams': { type: 'string' },
+      'live-transport': { type: 'string', default: 'native' },
       clip: { type: 'string' },
       out: { type: 'string', default: path.join(REPO, 'bench/results') },
       targets: { type: 'string', default: path.join(REPO, 'bench/targets.json') },
@@ -83,13 +86,16 @@ function parse(argv: string[]): Args {
     maxStreams = Number(values['max-streams']);
     if (!Number.isInteger(maxStreams) || maxStreams < 1) throw new PatrolError(`--max-streams must be a positive integer, got "${values['max-streams']}".`, 'For example --max-streams 32.');
   }
-  return { quick: values.quick!, model, maxStreams, clip: values.clip, out: values.out!, targets: values.targets!, fail: !values['no-fail'] };
+  const liveTransport = values['live-transport'];
+  if (liveTransport !== 'native' && liveTransport !== 'ffmpeg') throw new PatrolError(`--live-transport must be native or ffmpeg, got "${liveTransport}".`, 'For example --live-transport ffmpeg to ramp one ffmpeg per camera.');
+  return { quick: values.quick!, model, maxStreams, liveTransport, clip: values.clip, out: values.out!, targets: values.targets!, fail: !values['no-fail'] };
 }
 
 async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
   const targets = loadTargetsSection(args.targets, 'throughput', ThroughputTargetsSchema);
   const plan = planFor(args.quick, args.maxStreams);
+  plan.live.transport = args.liveTransport;
   const startedAt = new Date();
   const t0 = Date.now();
   const loadStart = loadAverage1();
@@ -220,7 +226,7 @@ async function main(): Promise<number> {
       heldOpen,
       ingestRatios: ingestDecode && ingestRatios(ingestDecode),
       controlPlane,
-      live: { ...ramp, memoryFit, privateMemoryFit },
+      live: { ...ramp, transport: plan.live.transport, memoryFit, privateMemoryFit },
       projection,
       targets: checks,
       passed: checks.every((c) => c.ok),

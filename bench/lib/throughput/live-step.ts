@@ -12,6 +12,7 @@ import type { LiveWorkerInput, ParentMessage, WorkerMessage } from './live-worke
 import { INTERVAL_SEC, PIPELINE_THREADS, type Plan } from './plan.js';
 import type { LiveStep } from './result.js';
 import { RtspLoad } from './rtsp-load.js';
+import { CameraFarm } from '../../../support/camera-farm/farm-process.js';
 import type { StageProgress } from './stage-progress.js';
 import type { ThroughputTargets } from './targets.js';
 
@@ -19,6 +20,7 @@ const WORKER = fileURLToPath(new URL('./live-worker.ts', import.meta.url));
 /** Mounts per GStreamer test server in the live run (see liveStep). */
 const MOUNTS_PER_SERVER = 16;
 
+/** The pipeline's ffmpeg children: one per camera (ffmpeg transport) or the shared decoder pool (native). */
 function isPipelineFfmpeg(c: { comm: string; cmdline: string }): boolean {
   return c.comm === 'ffmpeg' && c.cmdline.includes('rawvideo');
 }
@@ -26,7 +28,7 @@ function isPipelineFfmpeg(c: { comm: string; cmdline: string }): boolean {
 /** CPU share of one core used by the busiest RTSP server process (near 1: that server is saturated). */
 function serverShare(a: TreeSnapshot, b: TreeSnapshot, sec: number): number {
   let best = Number.NaN;
-  for (const server of listChildren(process.pid).filter((c) => c.cmdline.includes('rtsp-server.py'))) {
+  for (const server of listChildren(process.pid).filter((c) => c.cmdline.includes('rtsp-server.py') || c.cmdline.includes('camera-farm'))) {
     const x = a.children.get(server.pid);
     const y = b.children.get(server.pid);
     if (x !== undefined && y !== undefined) best = Math.max(Number.isNaN(best) ? 0 : best, (y - x) / (sec * 1000));
@@ -35,7 +37,7 @@ function serverShare(a: TreeSnapshot, b: TreeSnapshot, sec: number): number {
 }
 
 function isLoadGenerator(c: { comm: string; cmdline: string }): boolean {
-  return c.cmdline.includes('rtsp-server.py') || (c.comm === 'ffmpeg' && c.cmdline.includes(' rtp://'));
+  return c.cmdline.includes('rtsp-server.py') || c.cmdline.includes('camera-farm') || (c.comm === 'ffmpeg' && c.cmdline.includes(' rtp://'));
 }
 
 export async function liveStep(
@@ -50,13 +52,20 @@ export async function liveStep(
   progressSpan: number,
 ): Promise<LiveStep> {
   const cams = cameraIds(k);
-  // One GStreamer test server with 40 mounts answered connection storms badly (clients got "Invalid data found"
-  // and timed out while the server idled), so cameras are spread over servers of at most MOUNTS_PER_SERVER
-  // mounts each. Same load per camera; only the number of server processes changes.
-  const servers: RtspLoad[] = [];
+  // native: the camera farm serves K live mounts from one process. ffmpeg: one GStreamer test server with 40
+  // mounts answered connection storms badly (clients got "Invalid data found" and timed out while the server
+  // idled), so cameras are spread over servers of at most MOUNTS_PER_SERVER mounts each. Same load per camera;
+  // only the number of server processes changes.
+  const servers: Array<{ stop(): Promise<void> }> = [];
   const urls: string[] = [];
   try {
-    for (let i = 0; i < k; i += MOUNTS_PER_SERVER) {
+    if (plan.live.transport === 'native') {
+      progress.update(progressBase, `K=${k}: starting the camera farm (${k} live mounts)`);
+      const farm = await CameraFarm.start({ mounts: k, source: clip, loopSec: 20 });
+      servers.push(farm);
+      urls.push(...cams.map((_, i) => farm.url(i + 1)));
+    }
+    for (let i = 0; plan.live.transport === 'ffmpeg' && i < k; i += MOUNTS_PER_SERVER) {
       const mounts = cams.slice(i, i + MOUNTS_PER_SERVER);
       const server = await RtspLoad.start({ mounts, clip, ffmpeg: ffmpegPath });
       servers.push(server);
@@ -66,7 +75,7 @@ export async function liveStep(
     await Promise.all(servers.map((x) => x.stop()));
     throw err;
   }
-  const input: LiveWorkerInput = { urls, manifest, threads: PIPELINE_THREADS, intervalSec: INTERVAL_SEC };
+  const input: LiveWorkerInput = { urls, manifest, threads: PIPELINE_THREADS, intervalSec: INTERVAL_SEC, transport: plan.live.transport };
   const worker: ChildProcess = fork(WORKER, [], {
     execArgv: process.execArgv,
     env: { ...process.env, PATROL_BENCH_LIVE: JSON.stringify(input), UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE },

@@ -27,6 +27,8 @@ export interface LiveWorkerInput {
   manifest: string;
   threads: number;
   intervalSec: number;
+  /** The cameras' transport (the plan's live.transport). */
+  transport: 'native' | 'ffmpeg';
   /** BullMQ on this Redis; absent: the embedded SQLite queue (the single-box default). */
   redisUrl?: string;
 }
@@ -85,9 +87,8 @@ async function main(): Promise<void> {
     close: () => inner.close(),
   };
   const config = ConfigSchema.parse({
-    // The ramp's figures (ffmpeg CPU per camera from /proc) are for one ffmpeg per camera: pinned, since an
-    // rtsp:// camera without a transport gets the in-process client.
-    cameras: input.urls.map((url, k) => ({ id: `cam${String(k + 1).padStart(3, '0')}`, url, intervalSec: input.intervalSec, decode: 'keyframe', transport: 'ffmpeg' })),
+    // native is what an rtsp:// camera without a transport gets; ffmpeg is set when the plan asks for that path.
+    cameras: input.urls.map((url, k) => ({ id: `cam${String(k + 1).padStart(3, '0')}`, url, intervalSec: input.intervalSec, decode: 'keyframe', ...(input.transport === 'ffmpeg' ? { transport: 'ffmpeg' } : {}) })),
     detector: { manifest: input.manifest, threads: input.threads },
     storage: { dir: storageDir },
     review: { enabled: false },

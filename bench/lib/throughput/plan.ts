@@ -27,7 +27,11 @@ export interface Plan {
    * client), against the camera farm's live mounts; the ffmpeg rows run `streams` processes on the GStreamer server.
    */
   ingest: { streams: number; nativeStreams: number; warmupSec: number; windowSec: number; decodeWindowSec: number };
-  live: { ks: number[]; warmupSec: number; windowSec: number; budgetSec: number };
+  /**
+   * `transport`: how the live run's cameras are received — native (the default for rtsp:// cameras: the in-process
+   * client, cameras served by the camera farm) or ffmpeg (one ffmpeg per camera on the GStreamer load generator).
+   */
+  live: { ks: number[]; warmupSec: number; windowSec: number; budgetSec: number; transport: 'native' | 'ffmpeg' };
   /**
    * Tour mode: N camera-farm mounts toured with S visit slots (tour.maxVisits' default), each due every
    * revisitSec; the warm-up covers the first round, the window at least one revisit of every camera. Full: the
@@ -48,7 +52,7 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         dispatch: { messages: 200 },
         controlPlane: { cameras: 1000, prerollSteps: 48, windowSec: 15 },
         ingest: { streams: 4, nativeStreams: 40, warmupSec: 3, windowSec: 10, decodeWindowSec: 12 },
-        live: { ks: [4, 8], warmupSec: 6, windowSec: 18, budgetSec: 100 },
+        live: { ks: [4, 8], warmupSec: 6, windowSec: 18, budgetSec: 100, transport: 'native' },
         tour: { mounts: 340, slots: TOUR_DEFAULTS.maxVisits, revisitSec: 20, warmupSec: 20, windowSec: 40, loopSec: 20 },
       }
     : {
@@ -60,7 +64,7 @@ export function planFor(quick: boolean, maxStreams: number | undefined): Plan {
         dispatch: { messages: 1000 },
         controlPlane: { cameras: 1000, prerollSteps: 60, windowSec: 60 },
         ingest: { streams: 8, nativeStreams: 100, warmupSec: 4, windowSec: 20, decodeWindowSec: 30 },
-        live: { ks: [16, 32, 64, 96, 128, 192, 256], warmupSec: 6, windowSec: 30, budgetSec: 360 },
+        live: { ks: [16, 32, 64, 96, 128, 192, 256], warmupSec: 6, windowSec: 30, budgetSec: 360, transport: 'native' },
         tour: { mounts: 1000, slots: TOUR_DEFAULTS.maxVisits, revisitSec: 60, warmupSec: 60, windowSec: 100, loopSec: 20 },
       };
   if (maxStreams !== undefined) p.live.ks = p.live.ks.filter((k) => k <= maxStreams);

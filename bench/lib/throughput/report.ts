@@ -106,8 +106,10 @@ export function throughputMarkdown(r: ThroughputResult, base = 'throughput'): st
   if (r.live) {
     L.push('## Live run (production `startPipeline`, live mode, K RTSP cameras)', '');
     L.push(
-      'The GStreamer RTSP test server (support/rtsp-server.py, started by bench/lib/throughput/rtsp-load.ts: at most 16 mounts per server process, ports below the ephemeral range) ' +
-        'serves the clip as K mounts, each fed by its own `ffmpeg -re … -f rtp`; the pipeline runs in a process of its own (bench/lib/throughput/live-worker.ts) with a config of K rtsp cameras, ' +
+      (r.live.transport === 'native'
+        ? 'The camera farm (support/camera-farm: one RTSP server process, the clip re-encoded once to the patrol profile) serves K live mounts; the pipeline receives them with the in-process client (transport native, the default for rtsp:// cameras: one read pacer, one shared keyframe decoder pool, whose ffmpeg processes are the pipeline\'s ffmpeg column); it runs in a process of its own (bench/lib/throughput/live-worker.ts) with a config of K rtsp cameras, '
+        : 'The GStreamer RTSP test server (support/rtsp-server.py, started by bench/lib/throughput/rtsp-load.ts: at most 16 mounts per server process, ports below the ephemeral range) ' +
+          'serves the clip as K mounts, each fed by its own `ffmpeg -re … -f rtp`; the pipeline (transport ffmpeg: one ffmpeg per camera) runs in a process of its own (bench/lib/throughput/live-worker.ts) with a config of K rtsp cameras, ') +
         'interval 5 s, keyframe decode, 1 detector thread, the embedded queue. The load generator shares the cores with the pipeline (its CPU is the column next to the pipeline\'s). ' +
         'Per step: all cameras live (or 30 s), warm-up, then a measured window. A failed step says whether the analysis path (late or replaced frames) or ingest (cameras silent while analysis kept up) limited it.',
       '',

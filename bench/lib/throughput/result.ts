@@ -162,6 +162,8 @@ export interface ThroughputResult {
     handleLatency: Summary;
   };
   live?: {
+    /** How the cameras were received; absent in results from before the ramp ran native. */
+    transport?: 'native' | 'ffmpeg';
     steps: LiveStep[];
     maxSustainedK: number;
     stoppedBecause: string;
