@@ -10,7 +10,10 @@ import { createCameraSource, type CameraSource } from '../../src/ingest/camera-s
 import { diagnoseSessionEnd } from '../../src/ingest/rtsp-supervisor.js';
 import type { RtspError } from '../../src/ingest/rtsp/errors.js';
 import { RtspSession, type AccessUnit, type RtspSessionOptions, type RtspSessionState } from '../../src/ingest/rtsp/session.js';
-import { RtspRequestReader, rtspResponse } from '../../support/rtsp-wire.js';
+import { joinNalUnits } from '../../src/decode/annex-b.js';
+import { encodeStream, type EncodedStream } from '../../support/encoded-stream.js';
+import { packetizeAccessUnit, rtpPacket } from '../../support/rtp-packetizer.js';
+import { RtspRequestReader, rtspResponse, streamSdp } from '../../support/rtsp-wire.js';
 import { TestRtspServer } from '../../support/rtsp.js';
 import { testClip, type TestClip } from '../support/clip.js';
 
@@ -131,6 +134,62 @@ async function refusingServer(setup: (cseq: string) => string, seen: { setupTran
   tcpServers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as { port: number }).port;
+}
+
+/**
+ * A camera that streams `stream` once over UDP, holding back every `every`-th packet until the one after it
+ * has gone (reordering, across picture boundaries too), and counts the RTCP that reaches its server port.
+ */
+async function reorderingCamera(stream: EncodedStream, every: number): Promise<{ port: number; rtcpReceived: () => number; done: Promise<void> }> {
+  const rtp = (await bindUdp(0))!;
+  const rtcp = (await bindUdp(0))!;
+  let rtcpReceived = 0;
+  rtcp.on('message', () => rtcpReceived++);
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const server = createServer((socket) => {
+    const reader = new RtspRequestReader();
+    let client = 0;
+    socket.on('error', () => undefined);
+    socket.on('data', (d: Buffer) => {
+      for (const req of reader.push(d)) {
+        if (req.method === 'DESCRIBE') socket.write(rtspResponse(req.cseq, '200 OK', [`Content-Base: ${req.uri}/`], streamSdp(stream, 96, 'reordering camera')));
+        else if (req.method === 'SETUP') {
+          client = Number(/client_port=(\d+)/.exec(req.headers.get('transport') ?? '')?.[1]);
+          const own = `${(rtp.address() as { port: number }).port}-${(rtcp.address() as { port: number }).port}`;
+          socket.write(rtspResponse(req.cseq, '200 OK', ['Session: 4242;timeout=60', `Transport: RTP/AVP;unicast;client_port=${client}-${client + 1};server_port=${own}`]));
+        } else if (req.method === 'PLAY') {
+          socket.write(rtspResponse(req.cseq, '200 OK', ['Session: 4242']));
+          let unit = 0;
+          let sequence = 1000;
+          let count = 0;
+          let heldBack: Buffer | undefined;
+          const send = (b: Buffer): void => rtp.send(b, client, '127.0.0.1');
+          const timer = setInterval(() => {
+            if (unit >= stream.units.length || socket.destroyed) {
+              clearInterval(timer);
+              if (heldBack) send(heldBack);
+              return finished();
+            }
+            const payloads = packetizeAccessUnit(stream.codec, stream.units[unit]!.nals, 1200);
+            payloads.forEach((payload, i) => {
+              const pkt = rtpPacket({ payloadType: 96, sequence: sequence++, timestamp: unit * 3600, ssrc: 0x5eed, marker: i === payloads.length - 1 }, payload);
+              if (heldBack) {
+                send(pkt);
+                send(heldBack);
+                heldBack = undefined;
+              } else if (++count % every === 0) heldBack = pkt;
+              else send(pkt);
+            });
+            unit++;
+          }, 10);
+        } else socket.write(rtspResponse(req.cseq, '200 OK', req.method === 'OPTIONS' ? ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN'] : []));
+      }
+    });
+  });
+  tcpServers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, rtcpReceived: () => rtcpReceived, done };
 }
 
 let clip: TestClip;
@@ -275,5 +334,22 @@ describe('a server that refuses UDP', () => {
     await until('closed', () => w.session.state === 'closed', sessionDetail(w), 10_000);
     expect(w.errors.map((e) => e.kind)).toEqual(['unsupported_transport']);
     expect(w.errors[0]!.message).toContain('RTP/AVP/TCP;unicast;interleaved=0-1');
+  });
+});
+
+describe('datagrams that overtake each other', () => {
+  it('are put back in order: every picture whole, no loss counted; receiver reports reach the server RTCP port', async () => {
+    const stream = await encodeStream({ codec: 'h264', width: 320, height: 240, seconds: 2 });
+    const camera = await reorderingCamera(stream, 7);
+    const w = watch(`rtsp://127.0.0.1:${camera.port}/cam`, { rtcpIntervalMs: 200 });
+    await camera.done;
+    await until('the last picture', () => w.units.length >= stream.units.length - 1, sessionDetail(w), 10_000);
+    await until('a receiver report at the server', () => camera.rtcpReceived() >= 2, sessionDetail(w), 5_000);
+    const sent = stream.units.map((u) => joinNalUnits(u.nals).toString('base64'));
+    const got = w.units.map((u) => u.data.toString('base64'));
+    expect(got).toEqual(sent.slice(0, got.length));
+    expect(w.session.stats).toMatchObject({ lostPackets: 0, droppedAccessUnits: 0, foreignPackets: 0 });
+    expect(w.session.stats.reorderedPackets).toBeGreaterThan(10);
+    expect(w.errors).toEqual([]);
   });
 });

@@ -12,7 +12,8 @@ import { H265Depacketizer } from './h265-depacketizer.js';
 import { RtspMessageParser, type RtspResponse } from './message.js';
 import { buildReceiverReport, JitterEstimator, parseSenderReports } from './rtcp.js';
 import { DEFAULT_READ_PACING_MS, ReadPacer } from './read-pacer.js';
-import { parseRtp, SequenceTracker, TimestampUnwrapper } from './rtp.js';
+import { ReorderBuffer } from './reorder-buffer.js';
+import { parseRtp, SequenceTracker, TimestampUnwrapper, type RtpPacket } from './rtp.js';
 import { findVideoTrack, offeredCodecs, parseSdp, resolveControl, type ParameterSets, type VideoCodec, type VideoTrack } from './sdp.js';
 import { parseTransport, transportRequest, type PortPair } from './transport-header.js';
 import { UdpPair, type UdpChannel } from './udp-pair.js';
@@ -70,6 +71,8 @@ export interface RtspSessionStats {
   ignoredPackets: number;
   /** UDP: datagrams from another address than the camera's (dropped). */
   foreignPackets: number;
+  /** UDP: RTP packets that came after a later one and were put back in order. */
+  reorderedPackets: number;
   garbageBytes: number;
   droppedMessages: number;
   accessUnits: number;
@@ -107,6 +110,9 @@ const TEARDOWN_WAIT_MS = 1_000;
 /** More than keep-alive answers and RTCP bring in one data timeout. */
 const UNUSABLE_BYTES_NOTED = 4_096;
 const DEFAULT_SESSION_TIMEOUT_S = 60;
+/** UDP reordering: how long and how many packets wait for an overtaken one (ffmpeg waits 100 ms by default). */
+const REORDER_WAIT_MS = 100;
+const REORDER_MAX_PACKETS = 256;
 
 /**
  * One RTSP session to one camera: connect, OPTIONS, DESCRIBE (answering a 401 with Basic or Digest), SETUP
@@ -139,6 +145,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private udp: UdpPair | undefined;
   private udpClosed: Promise<void> = Promise.resolve();
   private mediaPeer: { sources: Set<string>; address: string; rtcpPort: number | undefined } | undefined;
+  /** transport udp: datagrams may overtake each other (dgram Buffers are their own, so they can wait here). */
+  private reorder: ReorderBuffer<RtpPacket> | undefined;
   private readonly sequence = new SequenceTracker();
   private readonly unwrap = new TimestampUnwrapper();
   private jitter: JitterEstimator | undefined;
@@ -184,6 +192,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     return {
       ...this.counters,
       lostPackets: this.sequence.lost,
+      reorderedPackets: this.reorder?.stats.reordered ?? 0,
       garbageBytes: this.parser.stats.garbageBytes,
       droppedMessages: this.parser.stats.droppedMessages,
       accessUnits: d?.accessUnits ?? 0,
@@ -298,6 +307,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       throw new RtspError('closed', 'session closed while binding the UDP ports');
     }
     this.udp = pair;
+    this.reorder = new ReorderBuffer({ release: (pkt, at) => this.onOrderedRtp(pkt, at), maxPackets: REORDER_MAX_PACKETS, maxWaitMs: REORDER_WAIT_MS });
     this.udpClosed = new Promise((resolve) => (this.resolveUdpClosed = resolve));
     return pair;
   }
@@ -477,13 +487,20 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.bytesAtLastData = this.counters.bytesReceived;
     this.counters.rtpPackets++;
     this.sourceSsrc = pkt.ssrc;
+    if (this.reorder) this.reorder.push(pkt.sequence, pkt, now);
+    else this.onOrderedRtp(pkt, now);
+  }
+
+  /** An RTP packet of the track in sequence order (TCP keeps it; UDP's go through the reorder buffer). */
+  private onOrderedRtp(pkt: RtpPacket, arrivedAt: number): void {
+    if (this.stateValue === 'closed') return;
     const verdict = this.sequence.push(pkt.sequence);
     if (verdict.kind === 'old') return;
     // A restarted sender breaks whatever access unit was in progress, like a loss does.
     const lost = verdict.kind === 'next' ? verdict.lost : 1;
     const timestamp = this.unwrap.unwrap(pkt.timestamp);
     this.firstTimestamp ??= timestamp;
-    this.jitter?.update(pkt.timestamp, now);
+    this.jitter?.update(pkt.timestamp, arrivedAt);
     this.depacketizer!.push({ payload: pkt.payload, timestamp, marker: pkt.marker, lost });
   }
 
@@ -513,6 +530,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
         this.fail(new RtspError('timeout', this.silence(now)));
         return;
       }
+      // Packets after a loss wait for a datagram that may never come; a stream that paused must not keep them.
+      this.reorder?.expire(now);
       const keepAliveMs = this.opts.keepAliveMs ?? (this.sessionTimeoutS * 1000) / 2;
       if (now - this.lastKeepAliveAt >= keepAliveMs) {
         this.lastKeepAliveAt = now;
