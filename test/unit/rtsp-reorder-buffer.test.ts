@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReorderBuffer } from '../../src/ingest/rtsp/reorder-buffer.js';
 import { SequenceTracker } from '../../src/ingest/rtsp/rtp.js';
+import { prng } from '../support/prng.js';
 
 /** A buffer feeding a SequenceTracker, as the session wires them; records what comes out and the tracker's verdicts. */
 function rig(maxPackets = 8, maxWaitMs = 100) {
@@ -93,5 +94,31 @@ describe('RTP reorder buffer (UDP)', () => {
     r.push([1, 5, 3]);
     r.buf.flush();
     expect(r.out).toEqual([1, 3, 5]);
+  });
+});
+
+describe('RTP reorder buffer under random input', () => {
+  it('every packet comes out at most once, nothing is lost inside it, and at most maxPackets wait', () => {
+    const random = prng(7);
+    const released: number[] = [];
+    const buf = new ReorderBuffer<number>({ maxPackets: 16, maxWaitMs: 50, release: (id) => void released.push(id) });
+    let id = 0;
+    let now = 0;
+    let seq = 1000;
+    let maxWaiting = 0;
+    for (let i = 0; i < 20_000; i++) {
+      now += Math.floor(random() * 5);
+      const r = random();
+      // Mostly in order, some shuffles, some losses, duplicates, jumps and garbage numbers.
+      const s = r < 0.7 ? seq++ : r < 0.85 ? seq + Math.floor(random() * 8) - 4 : r < 0.95 ? (seq += 2) : r < 0.99 ? Math.floor(random() * 0x10000) : seq;
+      buf.push(s & 0xffff, id++, now);
+      maxWaiting = Math.max(maxWaiting, buf.waiting);
+    }
+    expect(maxWaiting).toBeLessThanOrEqual(16);
+    expect(maxWaiting).toBeGreaterThan(0);
+    buf.flush();
+    expect(buf.waiting).toBe(0);
+    expect(new Set(released).size).toBe(released.length);
+    expect(released.length + buf.stats.duplicates).toBe(id);
   });
 });

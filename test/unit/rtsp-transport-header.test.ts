@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTransport, transportRequest } from '../../src/ingest/rtsp/transport-header.js';
+import { prng } from '../support/prng.js';
 
 describe('RTSP Transport header', () => {
   it('SETUP asks for TCP interleaved on channels 0-1, or UDP to the client port pair', () => {
@@ -38,5 +39,20 @@ describe('RTSP Transport header', () => {
     expect(parseTransport('RTP/AVP;unicast;server_port=70000-70001')?.serverPorts).toBeUndefined();
     expect(parseTransport('RTP/AVP;unicast;server_port=abc')?.serverPorts).toBeUndefined();
     expect(parseTransport('RTP/AVP/TCP;interleaved=300-301')?.interleaved).toBeUndefined();
+  });
+});
+
+describe('RTSP Transport header under random input', () => {
+  it('never throws, and any ports it gives are in range', () => {
+    const random = prng(14);
+    const alphabet = 'RTP/AVP/TCPUDP;=-,0123456789 unicast multicast interleaved server_port client_port source "\\x00';
+    for (let i = 0; i < 5_000; i++) {
+      const len = Math.floor(random() * 80);
+      let text = random() < 0.5 ? 'RTP/AVP;' : '';
+      for (let j = 0; j < len; j++) text += alphabet[Math.floor(random() * alphabet.length)];
+      const t = parseTransport(text);
+      for (const p of [t?.serverPorts, t?.clientPorts]) if (p) expect(Math.max(p.rtp, p.rtcp)).toBeLessThanOrEqual(65_535);
+      if (t?.interleaved) expect(Math.max(t.interleaved.rtp, t.interleaved.rtcp)).toBeLessThanOrEqual(255);
+    }
   });
 });

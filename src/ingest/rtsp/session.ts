@@ -143,7 +143,9 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private rtcpChannel = 1;
   /** transport udp: the bound port pair, and where media may come from and RTCP goes. */
   private udp: UdpPair | undefined;
+  /** Resolves once the pair is unbound (close() waits for it, so a caller may bind the ports again). */
   private udpClosed: Promise<void> = Promise.resolve();
+  private resolveUdpClosed: (() => void) | undefined;
   private mediaPeer: { sources: Set<string>; address: string; rtcpPort: number | undefined } | undefined;
   /** transport udp: datagrams may overtake each other (dgram Buffers are their own, so they can wait here). */
   private reorder: ReorderBuffer<RtpPacket> | undefined;
@@ -311,8 +313,6 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.udpClosed = new Promise((resolve) => (this.resolveUdpClosed = resolve));
     return pair;
   }
-
-  private resolveUdpClosed: (() => void) | undefined;
 
   /** SETUP's Transport answer: the interleaved channels, or for UDP where the media comes from and RTCP goes. */
   private acceptTransport(header: string, asked: string, udp: UdpPair | undefined): void {

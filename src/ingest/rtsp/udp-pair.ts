@@ -66,14 +66,9 @@ export class UdpPair {
     return !this.open;
   }
 
-  /** An RTCP packet (receiver report) to the server's RTCP port. */
+  /** An RTCP packet (receiver report) to the server's RTCP port; best effort, as RTCP is (a failed send is no socket error). */
   sendRtcp(packet: Buffer, port: number, address: string): void {
-    if (this.open) this.rtcp.send(packet, port, address);
-  }
-
-  /** A datagram from the RTP port (a NAT-opening "punch", as other clients send). */
-  sendRtp(packet: Buffer, port: number, address: string): void {
-    if (this.open) this.rtp.send(packet, port, address);
+    if (this.open) this.rtcp.send(packet, port, address, () => undefined);
   }
 
   /** Unbinds both ports; resolves once they are free again. */
