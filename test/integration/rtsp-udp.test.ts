@@ -95,12 +95,17 @@ async function decodeOne(au: AccessUnit): Promise<number> {
 
 /**
  * A TCP proxy in front of the RTSP server that rewrites SETUP's client_port to `ports`: the server then sends
- * the media where the client is not listening, as if a firewall dropped it on the way.
+ * the media where the client is not listening, as if a firewall dropped it on the way. Without `ports` it
+ * passes everything on. Either way `transports` collects the Transport headers the clients asked for.
  */
-async function misdirectingProxy(target: number, ports: { rtp: number; rtcp: number }): Promise<number> {
+async function misdirectingProxy(target: number, ports?: { rtp: number; rtcp: number }, transports: string[] = []): Promise<number> {
   const server = createServer((client: Socket) => {
     const upstream = connect(target, '127.0.0.1');
-    client.on('data', (d: Buffer) => upstream.write(Buffer.from(d.toString('latin1').replace(/client_port=\d+-\d+/gi, `client_port=${ports.rtp}-${ports.rtcp}`), 'latin1')));
+    client.on('data', (d: Buffer) => {
+      const text = d.toString('latin1');
+      for (const m of text.matchAll(/^Transport: *(.*)$/gim)) transports.push(m[1]!.trim());
+      upstream.write(ports ? Buffer.from(text.replace(/client_port=\d+-\d+/gi, `client_port=${ports.rtp}-${ports.rtcp}`), 'latin1') : d);
+    });
     upstream.on('data', (d: Buffer) => client.write(d));
     const end = (): void => {
       client.destroy();
@@ -270,6 +275,28 @@ describe('RTP over UDP against GStreamer', () => {
       expect(new Set(f.data.subarray(0, f.contentHeight * f.width * 3)).size).toBeGreaterThan(50);
     }
     expect(statuses.map((s) => s.state)).not.toContain('backoff');
+    await source.stop();
+  });
+});
+
+describe('rtspTransport udp on transport ffmpeg', () => {
+  it("ffmpeg asks for RTP over UDP and its frames arrive", async () => {
+    const transports: string[] = [];
+    const proxy = await misdirectingProxy(server.port, undefined, transports);
+    const statuses: SourceStatus[] = [];
+    const frames: Frame[] = [];
+    const source = createCameraSource(
+      { id: 'udp-ffmpeg', url: `rtsp://127.0.0.1:${proxy}/cam1`, loop: false, intervalSec: 1, decode: 'keyframe', transport: 'ffmpeg', rtspTransport: 'udp' },
+      { ...SIZE, socketTimeoutMs: 10_000, backoff: { baseMs: 200, maxMs: 1_000, jitter: 0.2 } },
+    );
+    sources.push(source);
+    source.onFrame((f) => void frames.push(f));
+    source.onStatus((s) => void statuses.push(s));
+    source.start();
+    await until('a frame from ffmpeg', () => frames.length >= 1, () => JSON.stringify(statuses), 30_000);
+    expect([frames[0]!.width, frames[0]!.height, frames[0]!.contentHeight]).toEqual([416, 416, 340]);
+    expect(transports.length).toBeGreaterThan(0);
+    for (const t of transports) expect(t).toMatch(/^RTP\/AVP(\/UDP)?;unicast;client_port=\d+-\d+/);
     await source.stop();
   });
 });
