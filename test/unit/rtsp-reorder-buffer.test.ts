@@ -71,6 +71,17 @@ describe('RTP reorder buffer (UDP)', () => {
     expect(r.buf.waiting).toBe(0);
   });
 
+  it('at most maxBytes wait: a gap whose packets after it pass the byte cap goes', () => {
+    const out: number[] = [];
+    const buf = new ReorderBuffer<number>({ maxPackets: 100, maxWaitMs: 10_000, maxBytes: 3_000, bytes: () => 1_000, release: (s) => void out.push(s) });
+    for (const s of [1, 3, 4, 5]) buf.push(s, s, 0);
+    expect(out).toEqual([1]);
+    expect(buf.bufferedBytes).toBe(3_000);
+    buf.push(6, 6, 0);
+    expect(out).toEqual([1, 3, 4, 5, 6]);
+    expect(buf.bufferedBytes).toBe(0);
+  });
+
   it('a duplicate of a waiting packet is dropped; one of a passed packet goes to the tracker as old', () => {
     const r = rig();
     r.push([1, 3, 3]);

@@ -17,6 +17,9 @@ export interface ReorderOptions<T> {
   maxPackets: number;
   /** Longest a packet waits for the one before it. */
   maxWaitMs: number;
+  /** Most bytes held (datagrams can be 64 KiB each), as measured by `bytes`. */
+  maxBytes?: number;
+  bytes?: (item: T) => number;
 }
 
 export interface ReorderStats {
@@ -31,7 +34,8 @@ export interface ReorderStats {
 export class ReorderBuffer<T> {
   /** The sequence number the next in-order packet has; undefined before the first. */
   private next: number | undefined;
-  private readonly held = new Map<number, { item: T; at: number }>();
+  private readonly held = new Map<number, { item: T; at: number; bytes: number }>();
+  private heldBytes = 0;
   readonly stats: ReorderStats = { reordered: 0, gapsSkipped: 0, duplicates: 0 };
 
   constructor(private readonly opts: ReorderOptions<T>) {}
@@ -39,6 +43,11 @@ export class ReorderBuffer<T> {
   /** Packets waiting for a gap before them to fill. */
   get waiting(): number {
     return this.held.size;
+  }
+
+  /** Bytes of the packets waiting (with `bytes`). */
+  get bufferedBytes(): number {
+    return this.heldBytes;
   }
 
   push(seq: number, item: T, now: number): void {
@@ -54,7 +63,9 @@ export class ReorderBuffer<T> {
         this.stats.duplicates++;
         return;
       }
-      this.held.set(seq, { item, at: now });
+      const bytes = this.opts.bytes?.(item) ?? 0;
+      this.held.set(seq, { item, at: now, bytes });
+      this.heldBytes += bytes;
       return this.expire(now);
     }
     if (0x10000 - ahead <= MAX_MISORDER) {
@@ -68,7 +79,8 @@ export class ReorderBuffer<T> {
 
   /** Gives up on gaps whose packets after them have waited long enough, or that hold too many packets. */
   expire(now: number): void {
-    while (this.held.size > 0 && (this.held.size > this.opts.maxPackets || this.oldestAt() + this.opts.maxWaitMs <= now)) {
+    const maxBytes = this.opts.maxBytes ?? Infinity;
+    while (this.held.size > 0 && (this.held.size > this.opts.maxPackets || this.heldBytes > maxBytes || this.oldestAt() + this.opts.maxWaitMs <= now)) {
       this.next = this.nearestHeld();
       this.stats.gapsSkipped++;
       this.drain();
@@ -91,6 +103,7 @@ export class ReorderBuffer<T> {
   private drain(): void {
     for (let h = this.held.get(this.next!); h; h = this.held.get(this.next!)) {
       this.held.delete(this.next!);
+      this.heldBytes -= h.bytes;
       this.passOn(this.next!, h.item, h.at);
     }
   }

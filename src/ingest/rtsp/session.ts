@@ -113,6 +113,7 @@ const DEFAULT_SESSION_TIMEOUT_S = 60;
 /** UDP reordering: how long and how many packets wait for an overtaken one (ffmpeg waits 100 ms by default). */
 const REORDER_WAIT_MS = 100;
 const REORDER_MAX_PACKETS = 256;
+const REORDER_MAX_BYTES = 1024 * 1024;
 
 /**
  * One RTSP session to one camera: connect, OPTIONS, DESCRIBE (answering a 401 with Basic or Digest), SETUP
@@ -218,7 +219,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
 
   /** Bytes held in parse and reassembly buffers (bounded). */
   get bufferedBytes(): number {
-    return this.parser.bufferedBytes + (this.depacketizer?.bufferedBytes ?? 0);
+    return this.parser.bufferedBytes + (this.depacketizer?.bufferedBytes ?? 0) + (this.reorder?.bufferedBytes ?? 0);
   }
 
   start(): void {
@@ -309,7 +310,14 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       throw new RtspError('closed', 'session closed while binding the UDP ports');
     }
     this.udp = pair;
-    this.reorder = new ReorderBuffer({ release: (pkt, at) => this.onOrderedRtp(pkt, at), maxPackets: REORDER_MAX_PACKETS, maxWaitMs: REORDER_WAIT_MS });
+    this.reorder = new ReorderBuffer({
+      release: (pkt, at) => this.onOrderedRtp(pkt, at),
+      maxPackets: REORDER_MAX_PACKETS,
+      maxWaitMs: REORDER_WAIT_MS,
+      maxBytes: REORDER_MAX_BYTES,
+      // What waits is the whole datagram the payload is a view of.
+      bytes: (pkt) => pkt.payload.buffer.byteLength,
+    });
     this.udpClosed = new Promise((resolve) => (this.resolveUdpClosed = resolve));
     return pair;
   }
