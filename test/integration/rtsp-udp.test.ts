@@ -361,6 +361,22 @@ describe('a server that refuses UDP', () => {
     await expectFree({ rtp: Number(asked![1]), rtcp: Number(asked![2]) });
   });
 
+  it('a native camera that asks for UDP from it is failed (not backoff), with the reason and the fix', async () => {
+    const port = await refusingServer((cseq) => rtspResponse(cseq, '461 Unsupported Transport'), {});
+    const statuses: SourceStatus[] = [];
+    const source = createCameraSource(
+      { id: 'udp-refused', url: `rtsp://127.0.0.1:${port}/cam`, loop: false, intervalSec: 1, decode: 'keyframe', transport: 'native', rtspTransport: 'udp' },
+      { ...SIZE, decoderPool: pool, socketTimeoutMs: 5_000, backoff: { baseMs: 200, maxMs: 60_000, jitter: 0 } },
+    );
+    sources.push(source);
+    source.onStatus((s) => void statuses.push(s));
+    source.start();
+    await until('failed', () => statuses.some((s) => s.state === 'failed'), () => JSON.stringify(statuses), 10_000);
+    expect(statuses.find((s) => s.state === 'failed')!.reason).toMatch(/^RTP over UDP refused: the camera does not stream over UDP, set rtspTransport: tcp — SETUP for RTP over UDP answered 461/);
+    expect(statuses.map((s) => s.state)).not.toContain('backoff');
+    await source.stop();
+  });
+
   it('answered with TCP interleaved instead: unsupported_transport that quotes the answer', async () => {
     const port = await refusingServer((cseq) => rtspResponse(cseq, '200 OK', ['Session: 12345678;timeout=60', 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1']), {});
     const w = watch(`rtsp://127.0.0.1:${port}/cam`);
