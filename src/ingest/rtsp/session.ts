@@ -117,7 +117,7 @@ const REORDER_MAX_BYTES = 1024 * 1024;
 
 /**
  * One RTSP session to one camera: connect, OPTIONS, DESCRIBE (answering a 401 with Basic or Digest), SETUP
- * of the first H.264/H.265 video track over TCP interleaved, PLAY; then keep-alives at half the session
+ * of the first H.264/H.265 video track over TCP interleaved (or UDP, `transport: 'udp'`), PLAY; then keep-alives at half the session
  * timeout (one left unanswered is tolerated while media flows: the data timeout decides), RTCP receiver
  * reports, and 'accessUnit' events. It ends once — on close() (TEARDOWN sent) or on the first failure
  * ('error' with a kind, then state 'closed') — and does not reconnect: that is the caller's policy. No
