@@ -117,11 +117,12 @@ const REORDER_MAX_BYTES = 1024 * 1024;
 
 /**
  * One RTSP session to one camera: connect, OPTIONS, DESCRIBE (answering a 401 with Basic or Digest), SETUP
- * of the first H.264/H.265 video track over TCP interleaved (or UDP, `transport: 'udp'`), PLAY; then keep-alives at half the session
- * timeout (one left unanswered is tolerated while media flows: the data timeout decides), RTCP receiver
- * reports, and 'accessUnit' events. It ends once — on close() (TEARDOWN sent) or on the first failure
- * ('error' with a kind, then state 'closed') — and does not reconnect: that is the caller's policy. No
- * socket callback throws; memory is bounded by the parser and depacketizer caps.
+ * of the first H.264/H.265 video track over TCP interleaved (or UDP: `transport: 'udp'`), PLAY; then
+ * keep-alives at half the session timeout (one left unanswered is tolerated while media flows: the data
+ * timeout decides), RTCP receiver reports, and 'accessUnit' events. It ends once — on close() (TEARDOWN
+ * sent) or on the first failure ('error' with a kind, then state 'closed') — and does not reconnect: that is
+ * the caller's policy. No socket callback throws; memory is bounded by the parser, depacketizer and (UDP)
+ * reorder caps.
  */
 export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private readonly opts: Options;
