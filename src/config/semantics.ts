@@ -24,6 +24,13 @@ export function checkConfigSemantics(config: PatrolConfig): ConfigProblem[] {
         fix: `Set cameras[${i}].transport to ffmpeg (or leave it out): the in-process client speaks plain rtsp:// only.`,
       });
     }
+    if (cam.rtspTransport === 'udp' && !/^rtsp:\/\//i.test(cam.url)) {
+      problems.push({
+        path: `cameras[${i}].rtspTransport`,
+        message: `rtspTransport 'udp' needs an rtsp:// url; camera '${cam.id}' has ${cam.url.split(':')[0]}://`,
+        fix: `Remove rtspTransport from cameras[${i}] (RTP over UDP is for plain rtsp:// cameras only).`,
+      });
+    }
     if (cam.transport === 'native' && cam.decode === 'interval') {
       problems.push({
         path: `cameras[${i}].decode`,

@@ -11,6 +11,8 @@ export type DecodeInput =
       socketTimeoutMs: number;
       /** How long ffmpeg may read the stream before decoding (ffmpeg's default: 5 s). */
       analyzeDurationMs?: number;
+      /** How RTP travels (camera rtspTransport); default tcp, interleaved in the RTSP connection. */
+      rtspTransport?: 'tcp' | 'udp';
     }
   | { kind: 'file'; path: string; /** Restart at the end, forever. */ loop: boolean; /** Read at native frame rate (`-re`). */ realtime: boolean };
 
@@ -96,7 +98,7 @@ export function buildDecodeArgs(o: DecodeArgsOptions): string[] {
 export function decodeInputScript(input: DecodeInput, features: FfmpegFeatures, concatOptions: boolean): string | undefined {
   if (input.kind !== 'rtsp') return undefined;
   const options: Record<string, string> = {
-    rtsp_transport: 'tcp',
+    rtsp_transport: input.rtspTransport ?? 'tcp',
     [features.rtspSocketTimeout]: String(Math.max(1, Math.round(input.socketTimeoutMs * 1000))),
   };
   // The inner demuxer probes the stream itself before the concat one does: both get the short probe.

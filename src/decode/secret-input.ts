@@ -27,8 +27,8 @@ export interface ScriptInput {
   options: Record<string, string>;
   /**
    * The binary understands ffconcat's per-file `option` directive (ffmpeg ≥ 5.0; see concatOptionsSupported).
-   * Without it the options are dropped except RTSP over TCP, which the rtsp demuxer also takes as `?tcp`
-   * in the URL; the socket timeout is then left to the caller's watchdog.
+   * Without it the options are dropped except the RTSP transport, which the rtsp demuxer also takes as `?tcp`
+   * or `?udp` in the URL; the socket timeout is then left to the caller's watchdog.
    */
   concatOptions: boolean;
 }
@@ -45,7 +45,8 @@ export function inputScript(i: ScriptInput): string {
   }
   if (/[\r\n]/.test(i.url)) throw new RangeError('camera url contains a line break');
   let url = i.url;
-  if (!i.concatOptions && i.options.rtsp_transport === 'tcp' && /^rtsps?:/i.test(url)) url += url.includes('?') ? '&tcp' : '?tcp';
+  const transport = i.options.rtsp_transport;
+  if (!i.concatOptions && (transport === 'tcp' || transport === 'udp') && /^rtsps?:/i.test(url)) url += `${url.includes('?') ? '&' : '?'}${transport}`;
   const lines = ['ffconcat version 1.0', `file ${quote(url)}`];
   if (i.concatOptions) for (const [k, v] of Object.entries(i.options)) lines.push(`option ${k} ${quote(v)}`);
   return `${lines.join('\n')}\n`;

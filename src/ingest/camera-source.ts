@@ -120,7 +120,7 @@ class FfmpegCameraSource implements CameraSource {
     this.decodeOptions = {
       input:
         this.input.kind === 'rtsp'
-          ? { kind: 'rtsp', url: this.input.url, socketTimeoutMs: opts.socketTimeoutMs ?? 10_000, analyzeDurationMs: opts.analyzeDurationMs }
+          ? { kind: 'rtsp', url: this.input.url, socketTimeoutMs: opts.socketTimeoutMs ?? 10_000, analyzeDurationMs: opts.analyzeDurationMs, rtspTransport: camera.rtspTransport }
           : { kind: 'file', path: this.input.path, loop: this.loop, realtime: this.realtime },
       decode: camera.decode,
       intervalSec: camera.intervalSec,

@@ -47,7 +47,8 @@ export interface NativeSourceStats extends GopBufferStats {
  * seconds (ClipSpans); a clip takes its pre-roll from there and collects its post-roll as it arrives, and
  * a reconnect or a new SPS starts a new segment that no clip splices into. No process and no files.
  *
- * Not yet: UDP and rtsps://.
+ * RTP comes interleaved in the RTSP connection, or over UDP where the camera's rtspTransport asks for it
+ * (read as each datagram comes, outside the read pacer's batches). Not yet: rtsps://.
  */
 export class NativeCameraSource implements CameraSource {
   readonly cameraId: string;
@@ -117,7 +118,7 @@ export class NativeCameraSource implements CameraSource {
         backoff,
         stableMs: opts.stableMs ?? 30_000,
         watchdogMs: Math.max(socketTimeoutMs, 5_000),
-        session: { connectTimeoutMs: socketTimeoutMs, requestTimeoutMs: socketTimeoutMs, dataTimeoutMs: socketTimeoutMs },
+        session: { connectTimeoutMs: socketTimeoutMs, requestTimeoutMs: socketTimeoutMs, dataTimeoutMs: socketTimeoutMs, transport: camera.rtspTransport ?? 'tcp' },
         createSession: hooks.createSession,
         readPacer: opts.readPacer,
       },

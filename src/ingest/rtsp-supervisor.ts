@@ -188,6 +188,8 @@ export function diagnoseSessionEnd(err: RtspError | undefined, url: string): Dia
       return { permanent: true, reason: `stream not found (404): check the path in the camera URL — ${m}${where}` };
     case 'unsupported_codec':
       return { permanent: true, reason: `unsupported video: the native client reads H.264 and H.265 only, use transport: ffmpeg — ${m}${where}` };
+    case 'unsupported_transport':
+      return { permanent: true, reason: `RTP over UDP refused: the camera does not stream over UDP, set rtspTransport: tcp — ${m}${where}` };
     case 'session_not_found':
       return { permanent: false, reason: `stream ended: the camera dropped the session (454) — ${m}${where}` };
     case 'timeout':

@@ -17,7 +17,7 @@ import type { TourRunner } from './tour-runner.js';
  */
 
 /** The camera fields a source uses (a full CameraConfig fits). */
-export type CameraSourceConfig = Pick<CameraConfig, 'id' | 'url' | 'loop' | 'intervalSec' | 'decode'> & Partial<Pick<CameraConfig, 'transport' | 'tour'>>;
+export type CameraSourceConfig = Pick<CameraConfig, 'id' | 'url' | 'loop' | 'intervalSec' | 'decode'> & Partial<Pick<CameraConfig, 'transport' | 'tour' | 'rtspTransport'>>;
 
 export interface CameraSourceOptions {
   /** Detector input size: frames are letterboxed to exactly this. */

@@ -50,6 +50,8 @@ export interface TourSink {
 export interface TourCameraSpec {
   id: string;
   url: string;
+  /** How RTP travels on a visit (camera rtspTransport); default tcp. */
+  rtspTransport?: 'tcp' | 'udp';
   tour: Pick<CameraTourConfig, 'revisitSec' | 'priority' | 'hours'>;
 }
 
@@ -261,7 +263,7 @@ export class TourRunner {
    */
   private firstKeyframe(c: Toured): { keyframe: Promise<{ au: AccessUnit; receivedAt: number }>; closed: Promise<void> } {
     const timeoutMs = this.opts.visitTimeoutMs;
-    const options: RtspSessionOptions = { url: c.spec.url, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, dataTimeoutMs: timeoutMs };
+    const options: RtspSessionOptions = { url: c.spec.url, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, dataTimeoutMs: timeoutMs, transport: c.spec.rtspTransport ?? 'tcp' };
     const create = this.opts.createSession ?? ((o: RtspSessionOptions, log: Log): SessionLike => new RtspSession(o, log));
     let session: SessionLike;
     try {

@@ -97,7 +97,7 @@ export class TourCameraSource implements CameraSource {
     this.started = true;
     this.setStatus({ state: 'connecting', attempt: 0, reason: 'waiting for its first tour visit' });
     this.runner.add(
-      { id: this.cameraId, url: this.camera.url, tour: this.camera.tour! },
+      { id: this.cameraId, url: this.camera.url, tour: this.camera.tour!, rtspTransport: this.camera.rtspTransport },
       { frame: (f) => this.onVisitFrame(f), down: (d) => this.onVisitDown(d) },
     );
   }

@@ -179,12 +179,12 @@ export class LiveViewError extends Error {
 }
 
 /** ffmpeg input arguments for a camera URL, and the script that carries a network URL to it on fd 3. */
-export function liveInput(url: string, concatOptions: boolean): { args: string[]; script?: string } {
+export function liveInput(url: string, concatOptions: boolean, rtspTransport: 'tcp' | 'udp' = 'tcp'): { args: string[]; script?: string } {
   if (url.startsWith('file://')) {
     // A file camera plays in real time, looping, like a live one.
     return { args: ['-re', '-stream_loop', '-1', '-i', fileURLToPath(url)] };
   }
-  const options: Record<string, string> = url.startsWith('rtsp://') || url.startsWith('rtsps://') ? { rtsp_transport: 'tcp' } : {};
+  const options: Record<string, string> = url.startsWith('rtsp://') || url.startsWith('rtsps://') ? { rtsp_transport: rtspTransport } : {};
   return { args: scriptInputArgs(), script: inputScript({ url, options, concatOptions }) };
 }
 
@@ -245,7 +245,7 @@ export class LiveView {
 
   private start(camera: CameraConfig): Running {
     const ffmpegPath = this.opts.ffmpegPath ?? 'ffmpeg';
-    const input = liveInput(camera.url, !camera.url.startsWith('file://') && concatOptionsSupported(ffmpegPath));
+    const input = liveInput(camera.url, !camera.url.startsWith('file://') && concatOptionsSupported(ffmpegPath), camera.rtspTransport);
     const stream = new LoopbackStream({
       name: camera.id,
       inputArgs: input.args,

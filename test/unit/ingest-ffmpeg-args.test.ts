@@ -52,6 +52,14 @@ describe('buildDecodeArgs', () => {
     expect(inputScript({ url: 'rtsp://cam/1?ch=2', options: { rtsp_transport: 'tcp' }, concatOptions: false })).toBe("ffconcat version 1.0\nfile 'rtsp://cam/1?ch=2&tcp'\n");
   });
 
+  it('rtspTransport udp reaches ffmpeg as rtsp_transport udp (or ?udp in the URL for an ffmpeg without concat options)', () => {
+    const udpInput = { ...rtsp.input, rtspTransport: 'udp' } as DecodeArgsOptions['input'];
+    expect(decodeInputScript(udpInput, modern, true)).toBe("ffconcat version 1.0\nfile 'rtsp://u:p@cam/1'\noption rtsp_transport 'udp'\noption timeout '5000000'\n");
+    expect(decodeInputScript(udpInput, modern, false)).toBe("ffconcat version 1.0\nfile 'rtsp://u:p@cam/1?udp'\n");
+    expect(buildDecodeArgs({ ...rtsp, input: udpInput })).not.toContain('udp');
+    expect(decodeInputScript({ ...rtsp.input, rtspTransport: 'tcp' } as DecodeArgsOptions['input'], modern, true)).toContain("option rtsp_transport 'tcp'");
+  });
+
   it('child environment keeps PATH and locale, drops everything else', () => {
     expect(childEnv({ PATH: '/bin', LANG: 'C.UTF-8', CAM_PASS: 'x', REDIS_URL: 'redis://:pw@h' })).toEqual({ PATH: '/bin', LANG: 'C.UTF-8' });
   });

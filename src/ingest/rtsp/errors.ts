@@ -8,6 +8,8 @@ export type RtspErrorKind =
   | 'session_not_found'
   /** The SDP offers no H.264 or H.265 video. */
   | 'unsupported_codec'
+  /** SETUP for RTP over UDP refused (461) or answered with another transport (TCP interleaved, multicast). */
+  | 'unsupported_transport'
   /** The peer does not speak RTSP as expected: garbage, an unexpected status, an unusable answer. */
   | 'protocol'
   /** No connection, no answer to a request, or no media for too long. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import type { RemoteInfo } from 'node:dgram';
+import { connect, isIP, type Socket } from 'node:net';
 import { z } from 'zod';
 import { silentLog, type Log } from '../../log/log.js';
 import type { DepacketizedAccessUnit, NalDepacketizer } from './access-unit.js';
@@ -11,8 +12,11 @@ import { H265Depacketizer } from './h265-depacketizer.js';
 import { RtspMessageParser, type RtspResponse } from './message.js';
 import { buildReceiverReport, JitterEstimator, parseSenderReports } from './rtcp.js';
 import { DEFAULT_READ_PACING_MS, ReadPacer } from './read-pacer.js';
-import { parseRtp, SequenceTracker, TimestampUnwrapper } from './rtp.js';
+import { ReorderBuffer } from './reorder-buffer.js';
+import { parseRtp, SequenceTracker, TimestampUnwrapper, type RtpPacket } from './rtp.js';
 import { findVideoTrack, offeredCodecs, parseSdp, resolveControl, type ParameterSets, type VideoCodec, type VideoTrack } from './sdp.js';
+import { parseTransport, transportRequest, type PortPair } from './transport-header.js';
+import { UdpPair, type UdpChannel } from './udp-pair.js';
 
 /*
  * Hand-written rather than an npm client: measured against the registry, yellowstone (2.1) has no H.264/H.265
@@ -24,8 +28,11 @@ import { findVideoTrack, offeredCodecs, parseSdp, resolveControl, type Parameter
 export const RtspSessionOptionsSchema = z.object({
   /** rtsp://[user:pass@]host[:port]/path; the userinfo is used for auth and never sent or logged. */
   url: z.string().regex(/^rtsp:\/\/[^/?#]+/i, 'an rtsp:// URL'),
-  /** Only TCP interleaved for now (UDP is not implemented). */
-  transport: z.literal('tcp').default('tcp'),
+  /**
+   * How RTP and RTCP travel: tcp = interleaved in the RTSP connection; udp = datagrams to a local port pair
+   * (requests and keep-alives stay on TCP). A camera that refuses UDP is an error, never a silent fallback.
+   */
+  transport: z.enum(['tcp', 'udp']).default('tcp'),
   connectTimeoutMs: z.number().int().positive().default(10_000),
   /** How long one request may wait for its response. */
   requestTimeoutMs: z.number().int().positive().default(10_000),
@@ -62,6 +69,10 @@ export interface RtspSessionStats {
   lostPackets: number;
   /** Interleaved frames on a channel nobody set up, or RTP that does not parse or is another payload type. */
   ignoredPackets: number;
+  /** UDP: datagrams from another address than the camera's (dropped). */
+  foreignPackets: number;
+  /** UDP: RTP packets that came after a later one and were put back in order. */
+  reorderedPackets: number;
   garbageBytes: number;
   droppedMessages: number;
   accessUnits: number;
@@ -99,14 +110,19 @@ const TEARDOWN_WAIT_MS = 1_000;
 /** More than keep-alive answers and RTCP bring in one data timeout. */
 const UNUSABLE_BYTES_NOTED = 4_096;
 const DEFAULT_SESSION_TIMEOUT_S = 60;
+/** UDP reordering: how long and how many packets wait for an overtaken one (ffmpeg waits 100 ms by default). */
+const REORDER_WAIT_MS = 100;
+const REORDER_MAX_PACKETS = 256;
+const REORDER_MAX_BYTES = 1024 * 1024;
 
 /**
  * One RTSP session to one camera: connect, OPTIONS, DESCRIBE (answering a 401 with Basic or Digest), SETUP
- * of the first H.264/H.265 video track over TCP interleaved, PLAY; then keep-alives at half the session
- * timeout (one left unanswered is tolerated while media flows: the data timeout decides), RTCP receiver
- * reports, and 'accessUnit' events. It ends once — on close() (TEARDOWN sent) or on the first failure
- * ('error' with a kind, then state 'closed') — and does not reconnect: that is the caller's policy. No
- * socket callback throws; memory is bounded by the parser and depacketizer caps.
+ * of the first H.264/H.265 video track over TCP interleaved (or UDP: `transport: 'udp'`), PLAY; then
+ * keep-alives at half the session timeout (one left unanswered is tolerated while media flows: the data
+ * timeout decides), RTCP receiver reports, and 'accessUnit' events. It ends once — on close() (TEARDOWN
+ * sent) or on the first failure ('error' with a kind, then state 'closed') — and does not reconnect: that is
+ * the caller's policy. No socket callback throws; memory is bounded by the parser, depacketizer and (UDP)
+ * reorder caps.
  */
 export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private readonly opts: Options;
@@ -127,6 +143,14 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private depacketizer: NalDepacketizer | undefined;
   private rtpChannel = 0;
   private rtcpChannel = 1;
+  /** transport udp: the bound port pair, and where media may come from and RTCP goes. */
+  private udp: UdpPair | undefined;
+  /** Resolves once the pair is unbound (close() waits for it, so a caller may bind the ports again). */
+  private udpClosed: Promise<void> = Promise.resolve();
+  private resolveUdpClosed: (() => void) | undefined;
+  private mediaPeer: { sources: Set<string>; address: string; rtcpPort: number | undefined } | undefined;
+  /** transport udp: datagrams may overtake each other (dgram Buffers are their own, so they can wait here). */
+  private reorder: ReorderBuffer<RtpPacket> | undefined;
   private readonly sequence = new SequenceTracker();
   private readonly unwrap = new TimestampUnwrapper();
   private jitter: JitterEstimator | undefined;
@@ -143,7 +167,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private garbageMark = 0;
   private closing = false;
   private readonly pacer: ReadPacer;
-  private readonly counters = { bytesReceived: 0, rtpPackets: 0, ignoredPackets: 0, keepAlives: 0, receiverReports: 0, unansweredKeepAlives: 0 };
+  private readonly counters = { bytesReceived: 0, rtpPackets: 0, ignoredPackets: 0, foreignPackets: 0, keepAlives: 0, receiverReports: 0, unansweredKeepAlives: 0 };
 
   /**
    * `pacer`: one shared by every session of the process batches all their reads into one wake-up and lends
@@ -172,6 +196,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     return {
       ...this.counters,
       lostPackets: this.sequence.lost,
+      reorderedPackets: this.reorder?.stats.reordered ?? 0,
       garbageBytes: this.parser.stats.garbageBytes,
       droppedMessages: this.parser.stats.droppedMessages,
       accessUnits: d?.accessUnits ?? 0,
@@ -188,9 +213,14 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     return d ? d.droppedAccessUnits + d.oversizeAccessUnits : 0;
   }
 
+  /** transport udp: the local RTP/RTCP ports while they are bound. */
+  get udpPorts(): PortPair | undefined {
+    return this.udp && !this.udp.closed ? { ...this.udp.ports } : undefined;
+  }
+
   /** Bytes held in parse and reassembly buffers (bounded). */
   get bufferedBytes(): number {
-    return this.parser.bufferedBytes + (this.depacketizer?.bufferedBytes ?? 0);
+    return this.parser.bufferedBytes + (this.depacketizer?.bufferedBytes ?? 0) + (this.reorder?.bufferedBytes ?? 0);
   }
 
   start(): void {
@@ -200,7 +230,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
 
   /** TEARDOWN (best effort, briefly awaited) and disconnect. No 'error' event. */
   async close(): Promise<void> {
-    if (this.stateValue === 'closed' || this.closing) return;
+    if (this.stateValue === 'closed' || this.closing) return this.udpClosed;
     this.closing = true;
     // TEARDOWN's answer is read as it comes, not at the next tick.
     if (this.socket) this.pacer.remove(this.socket);
@@ -212,6 +242,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       }
     }
     this.finish();
+    await this.udpClosed;
   }
 
   private async run(): Promise<void> {
@@ -236,7 +267,13 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.depacketizer = track.codec === 'h264' ? new H264Depacketizer(depOpts) : new H265Depacketizer(depOpts);
 
     this.setState('setting_up');
-    const setup = expectOk(await this.request('SETUP', track.controlUrl, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' }), 'SETUP');
+    const udp = this.opts.transport === 'udp' ? await this.openUdp() : undefined;
+    const asked = udp ? transportRequest('udp', udp.ports) : transportRequest('tcp');
+    const setupAnswer = await this.request('SETUP', track.controlUrl, { Transport: asked });
+    if (setupAnswer.status === 461 && udp) {
+      throw new RtspError('unsupported_transport', `SETUP for RTP over UDP answered 461 ${setupAnswer.reason}`.trim(), 461);
+    }
+    const setup = expectOk(setupAnswer, 'SETUP');
     const sessionHeader = setup.headers.get('session');
     if (!sessionHeader) throw new RtspError('protocol', 'SETUP answered without a Session header');
     const [id = '', ...params] = sessionHeader.split(';');
@@ -245,13 +282,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       const m = /^\s*timeout\s*=\s*(\d+)/i.exec(p);
       if (m && Number(m[1]) > 0) this.sessionTimeoutS = Number(m[1]);
     }
-    const transport = setup.headers.get('transport') ?? '';
-    if (transport && !/\/TCP/i.test(transport)) throw new RtspError('protocol', `the server refused TCP interleaved transport (${transport})`);
-    const channels = /interleaved=(\d+)(?:-(\d+))?/i.exec(transport);
-    if (channels) {
-      this.rtpChannel = Number(channels[1]);
-      this.rtcpChannel = channels[2] !== undefined ? Number(channels[2]) : this.rtpChannel + 1;
-    }
+    this.acceptTransport(setup.headers.get('transport') ?? '', asked, udp);
+    if (udp) this.sendReceiverReport(Date.now(), false);
 
     expectOk(await this.request('PLAY', resolveControl(sdp.control, base), { Range: 'npt=0.000-' }), 'PLAY');
     const now = Date.now();
@@ -263,6 +295,56 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     if (this.socket) this.pacer.add(this.socket);
     this.tickTimer = setInterval(() => this.tick(), Math.min(1_000, this.opts.dataTimeoutMs / 2));
     this.tickTimer.unref();
+  }
+
+  /** The local RTP/RTCP pair, bound before SETUP names it; closed with the session. */
+  private async openUdp(): Promise<UdpPair> {
+    const family = this.socket?.remoteFamily === 'IPv6' ? 6 : 4;
+    let pair: UdpPair;
+    try {
+      pair = await UdpPair.open({ family, onMessage: (ch, msg, from) => this.onDatagram(ch, msg, from), onError: (e) => this.fail(new RtspError('closed', `UDP socket failed: ${e.message}`)) });
+    } catch (e) {
+      throw new RtspError('protocol', `cannot receive RTP over UDP: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (this.stateValue === 'closed' || this.closing) {
+      await pair.close();
+      throw new RtspError('closed', 'session closed while binding the UDP ports');
+    }
+    this.udp = pair;
+    this.reorder = new ReorderBuffer({
+      release: (pkt, at) => this.onOrderedRtp(pkt, at),
+      maxPackets: REORDER_MAX_PACKETS,
+      maxWaitMs: REORDER_WAIT_MS,
+      maxBytes: REORDER_MAX_BYTES,
+      // What waits is the whole datagram the payload is a view of.
+      bytes: (pkt) => pkt.payload.buffer.byteLength,
+    });
+    this.udpClosed = new Promise((resolve) => (this.resolveUdpClosed = resolve));
+    return pair;
+  }
+
+  /** SETUP's Transport answer: the interleaved channels, or for UDP where the media comes from and RTCP goes. */
+  private acceptTransport(header: string, asked: string, udp: UdpPair | undefined): void {
+    const answer = header ? parseTransport(header) : undefined;
+    if (!udp) {
+      if (header && answer?.lower !== 'tcp') throw new RtspError('protocol', `the server refused TCP interleaved transport (${header})`);
+      if (answer?.interleaved) {
+        this.rtpChannel = answer.interleaved.rtp;
+        this.rtcpChannel = answer.interleaved.rtcp;
+      }
+      return;
+    }
+    // A server that leaves the header out took what was asked.
+    const got = header ? answer : parseTransport(asked);
+    if (!got || got.lower !== 'udp' || got.interleaved) throw new RtspError('unsupported_transport', `SETUP for RTP over UDP was answered with another transport (${header})`);
+    if (got.multicast) throw new RtspError('unsupported_transport', `SETUP for unicast RTP over UDP was answered with multicast (${header})`);
+    if (got.clientPorts && (got.clientPorts.rtp !== udp.ports.rtp || got.clientPorts.rtcp !== udp.ports.rtcp)) {
+      this.log.warn({ url: this.url, asked, answered: header }, 'rtsp SETUP answered other client ports than asked; media may not arrive');
+    }
+    const address = this.socket?.remoteAddress ?? '';
+    const sources = new Set([address]);
+    if (got.source && isIP(got.source)) sources.add(got.source);
+    this.mediaPeer = { sources, address: got.source && isIP(got.source) ? got.source : address, rtcpPort: got.serverPorts?.rtcp };
   }
 
   private connect(): Promise<void> {
@@ -376,13 +458,31 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
 
   private onInterleaved(channel: number, payload: Buffer): void {
     if (channel === this.rtpChannel && this.depacketizer) return this.onRtp(payload);
-    if (channel === this.rtcpChannel) {
-      const srs = parseSenderReports(payload);
-      const last = srs[srs.length - 1];
-      if (last) this.lastSr = { ntpMiddle: last.ntpMiddle, at: Date.now() };
-      return;
-    }
+    if (channel === this.rtcpChannel) return this.onRtcp(payload);
     this.counters.ignoredPackets++;
+  }
+
+  /** transport udp: a datagram on the RTP or RTCP port; only the camera's own count. */
+  private onDatagram(channel: UdpChannel, msg: Buffer, from: RemoteInfo): void {
+    try {
+      if (this.stateValue === 'closed') return;
+      if (!this.mediaPeer?.sources.has(from.address)) {
+        this.counters.foreignPackets++;
+        return;
+      }
+      this.counters.bytesReceived += msg.length;
+      if (channel === 'rtcp') return this.onRtcp(msg);
+      if (this.depacketizer) return this.onRtp(msg);
+      this.counters.ignoredPackets++;
+    } catch (e) {
+      this.fail(new RtspError('protocol', `could not handle the camera's RTP: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+
+  private onRtcp(payload: Buffer): void {
+    const srs = parseSenderReports(payload);
+    const last = srs[srs.length - 1];
+    if (last) this.lastSr = { ntpMiddle: last.ntpMiddle, at: Date.now() };
   }
 
   private onRtp(buf: Buffer): void {
@@ -396,13 +496,20 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.bytesAtLastData = this.counters.bytesReceived;
     this.counters.rtpPackets++;
     this.sourceSsrc = pkt.ssrc;
+    if (this.reorder) this.reorder.push(pkt.sequence, pkt, now);
+    else this.onOrderedRtp(pkt, now);
+  }
+
+  /** An RTP packet of the track in sequence order (TCP keeps it; UDP's go through the reorder buffer). */
+  private onOrderedRtp(pkt: RtpPacket, arrivedAt: number): void {
+    if (this.stateValue === 'closed') return;
     const verdict = this.sequence.push(pkt.sequence);
     if (verdict.kind === 'old') return;
     // A restarted sender breaks whatever access unit was in progress, like a loss does.
     const lost = verdict.kind === 'next' ? verdict.lost : 1;
     const timestamp = this.unwrap.unwrap(pkt.timestamp);
     this.firstTimestamp ??= timestamp;
-    this.jitter?.update(pkt.timestamp, now);
+    this.jitter?.update(pkt.timestamp, arrivedAt);
     this.depacketizer!.push({ payload: pkt.payload, timestamp, marker: pkt.marker, lost });
   }
 
@@ -432,6 +539,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
         this.fail(new RtspError('timeout', this.silence(now)));
         return;
       }
+      // Packets after a loss wait for a datagram that may never come; a stream that paused must not keep them.
+      this.reorder?.expire(now);
       const keepAliveMs = this.opts.keepAliveMs ?? (this.sessionTimeoutS * 1000) / 2;
       if (now - this.lastKeepAliveAt >= keepAliveMs) {
         this.lastKeepAliveAt = now;
@@ -450,7 +559,12 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private silence(now: number): string {
     const ms = now - this.lastDataAt;
     const unusable = this.counters.bytesReceived - this.bytesAtLastData;
-    return unusable > UNUSABLE_BYTES_NOTED ? `no usable media for ${ms} ms (${unusable} bytes arrived, none of them RTP of the video track)` : `no media for ${ms} ms`;
+    if (unusable > UNUSABLE_BYTES_NOTED) return `no usable media for ${ms} ms (${unusable} bytes arrived, none of them RTP of the video track)`;
+    if (!this.udp) return `no media for ${ms} ms`;
+    const foreign = this.counters.foreignPackets > 0 ? `; ${this.counters.foreignPackets} datagrams came from other addresses than the camera's and were dropped` : '';
+    // Media that never came at all over UDP is most often a firewall or NAT between camera and client.
+    if (this.counters.rtpPackets === 0) return `no media over UDP for ${ms} ms: a firewall or NAT may drop UDP; try rtspTransport: tcp${foreign}`;
+    return `no media over UDP for ${ms} ms${foreign}`;
   }
 
   private keepAlive(): void {
@@ -475,9 +589,11 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     );
   }
 
-  private sendReceiverReport(now: number): void {
+  /** `count` false: the one sent after SETUP to open the RTCP path through NATs and firewalls. */
+  private sendReceiverReport(now: number, count = true): void {
     const socket = this.socket;
     if (!socket || socket.destroyed) return;
+    if (this.udp && this.mediaPeer?.rtcpPort === undefined) return;
     const loss = this.sequence.reportLoss();
     const block =
       this.sourceSsrc === undefined
@@ -491,9 +607,13 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
             delaySinceLastSr: this.lastSr ? ((now - this.lastSr.at) * 65536) / 1000 : 0,
           };
     const rr = buildReceiverReport(this.ownSsrc, block, `patrol-${this.ownSsrc.toString(16)}`);
-    const head = Buffer.from([0x24, this.rtcpChannel, rr.length >> 8, rr.length & 0xff]);
-    socket.write(Buffer.concat([head, rr]));
-    this.counters.receiverReports++;
+    if (this.udp && this.mediaPeer?.rtcpPort !== undefined) {
+      this.udp.sendRtcp(rr, this.mediaPeer.rtcpPort, this.mediaPeer.address);
+    } else {
+      const head = Buffer.from([0x24, this.rtcpChannel, rr.length >> 8, rr.length & 0xff]);
+      socket.write(Buffer.concat([head, rr]));
+    }
+    if (count) this.counters.receiverReports++;
   }
 
   private setState(s: RtspSessionState): void {
@@ -531,6 +651,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.pending.clear();
     if (this.socket) this.pacer.remove(this.socket);
     this.socket?.destroy();
+    if (this.udp) void this.udp.close().then(this.resolveUdpClosed);
     this.setState('closed');
     this.stateValue = 'closed';
   }
