@@ -17,7 +17,12 @@ export interface SessionLike {
   readonly stats?: { droppedAccessUnits: number; oversizeAccessUnits: number };
   /** The same sum as a number, read on every access unit without building `stats`. */
   readonly brokenAccessUnits?: number;
+  /** Bytes received so far: the watchdog tells a silent camera from one whose data makes no picture. */
+  readonly bytesReceived?: number;
 }
+
+/** More than keep-alive answers and RTCP bring in one watchdog period. */
+const UNREADABLE_BYTES = 16 * 1024;
 
 export interface RtspSupervisorOptions {
   cameraId: string;
@@ -134,9 +139,11 @@ export class RtspSupervisor {
     };
     this.killCurrent = kill;
     session.on('error', (err) => (lastError = err));
+    let bytesAtFrame = 0;
     session.on('accessUnit', (au) => {
       if (this.session !== session) return;
       this.watchdog?.refresh();
+      bytesAtFrame = session.bytesReceived ?? 0;
       this.events.onAccessUnit(au);
     });
     session.on('state', (state) => {
@@ -147,10 +154,13 @@ export class RtspSupervisor {
       if (this.stopped) return;
       this.retry(killReason ? { permanent: false, reason: killReason } : diagnoseSessionEnd(lastError, this.opts.url));
     });
-    this.watchdog = setTimeout(
-      () => kill(`no frame for ${Math.round(this.opts.watchdogMs / 1000)} s (watchdog): no video from the camera, stream stalled or camera too slow to answer`),
-      this.opts.watchdogMs,
-    );
+    this.watchdog = setTimeout(() => {
+      const sec = Math.round(this.opts.watchdogMs / 1000);
+      const bytes = (session.bytesReceived ?? 0) - bytesAtFrame;
+      // Data that keeps coming without one whole picture is a corrupt stream, not a silent camera.
+      if (bytes > UNREADABLE_BYTES) return kill(`stream unreadable: data arrives but no whole picture in ${sec} s (${bytes} bytes; corrupt stream or heavy packet loss) (watchdog) — ${redactCredentials(this.opts.url)}`);
+      kill(`no frame for ${sec} s (watchdog): no video from the camera, stream stalled or camera too slow to answer`);
+    }, this.opts.watchdogMs);
     session.start();
   }
 

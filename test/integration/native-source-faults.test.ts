@@ -224,7 +224,7 @@ describe('native camera faults against the misbehaving RTSP server', () => {
     const from = w.statuses.length;
     await new Promise((r) => setTimeout(r, 5_000));
     // Mis-read `$` lengths cost packets; a session that gets nothing usable for the socket timeout ends with this reason.
-    for (const s of w.statuses.slice(from).filter((st) => st.state === 'backoff')) expect(s.reason).toMatch(/^(stream unreadable: data arrives but no video RTP in it|no valid RTSP answer: .*bytes that are not RTSP)/);
+    for (const s of w.statuses.slice(from).filter((st) => st.state === 'backoff')) expect(s.reason).toMatch(/^(stream unreadable: data arrives but no (video RTP|whole picture) in|no valid RTSP answer: .*bytes that are not RTSP)/);
     server.fault = { kind: 'none' };
     const frames = w.frames.length;
     await until('live with new frames', () => w.source.status.state === 'live' && w.frames.length > frames + 1, 20_000, w);

@@ -207,6 +207,10 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     };
   }
 
+  get bytesReceived(): number {
+    return this.counters.bytesReceived;
+  }
+
   /** droppedAccessUnits + oversizeAccessUnits of `stats`, cheap enough to read on every access unit. */
   get brokenAccessUnits(): number {
     const d = this.depacketizer?.stats;
