@@ -6,6 +6,7 @@ import { redactCredentials } from '../log/redact.js';
 import { DEFAULT_BACKOFF, nextBackoffMs, type BackoffOptions } from './backoff.js';
 import { diagnoseSessionEnd, type Diagnosis, type SessionLike } from './rtsp-supervisor.js';
 import type { RtspError } from './rtsp/errors.js';
+import { ReadPacer } from './rtsp/read-pacer.js';
 import { RtspSession, type AccessUnit, type RtspSessionOptions } from './rtsp/session.js';
 import { localTimeIn, tourPriority, type LocalTime } from './tour-hours.js';
 import { chooseVisits, dueAt, failed, isMiss, nextWakeAt, released, visited, type TourEntry } from './tour-schedule.js';
@@ -27,6 +28,8 @@ export interface TourRunnerOptions {
   random?: () => number;
   /** Test seam: a fake session instead of a socket. */
   createSession?: (options: RtspSessionOptions, log: Log) => SessionLike;
+  /** Batches the visits' socket reads with the process's other cameras (rtsp/read-pacer.ts); default one of the runner's own. */
+  readPacer?: ReadPacer;
   /** Every visit, as it ends (metrics). */
   onVisit?: (report: TourVisitReport) => void;
 }
@@ -91,6 +94,7 @@ const MAX_SLEEP_MS = 10_000;
 export class TourRunner {
   private readonly cameras = new Map<string, Toured>();
   private readonly log: Log;
+  private readonly readPacer: ReadPacer;
   private readonly clock: () => number;
   private readonly backoff: BackoffOptions;
   private readonly localTime: (epochMs: number) => LocalTime;
@@ -105,6 +109,8 @@ export class TourRunner {
     this.clock = opts.clock ?? Date.now;
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff, random: opts.random ?? opts.backoff?.random };
     this.localTime = localTimeIn(opts.timeZone);
+    // One pacer for every visit: a session's own would allocate a read buffer and a timer per visit.
+    this.readPacer = opts.readPacer ?? new ReadPacer();
   }
 
   get pool(): KeyframeDecoderPool {
@@ -264,7 +270,7 @@ export class TourRunner {
   private firstKeyframe(c: Toured): { keyframe: Promise<{ au: AccessUnit; receivedAt: number }>; closed: Promise<void> } {
     const timeoutMs = this.opts.visitTimeoutMs;
     const options: RtspSessionOptions = { url: c.spec.url, connectTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, dataTimeoutMs: timeoutMs, transport: c.spec.rtspTransport ?? 'tcp' };
-    const create = this.opts.createSession ?? ((o: RtspSessionOptions, log: Log): SessionLike => new RtspSession(o, log));
+    const create = this.opts.createSession ?? ((o: RtspSessionOptions, log: Log): SessionLike => new RtspSession(o, log, { pacer: this.readPacer }));
     let session: SessionLike;
     try {
       session = create(options, this.log);

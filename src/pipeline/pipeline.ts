@@ -127,16 +127,17 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
   const ffmpeg = resolveFfmpeg();
   const pixelFormat = detector.manifest.input.channelOrder === 'BGR' ? 'bgr24' : 'rgb24';
-  // One keyframe decoder pool for the process's native cameras, made when the first one comes.
+  // One keyframe decoder pool for the process's native cameras, made when the first one comes. poolFor and
+  // tourFor take the camera as its source gets it, its transport already resolved (addCamera).
   let decoderPool: KeyframeDecoderPool | undefined;
   const poolFor = (camera: CameraConfig): KeyframeDecoderPool | undefined =>
-    resolveTransport(camera).kind === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
+    camera.transport === 'native' ? (decoderPool ??= new KeyframeDecoderPool({ ffmpegPath: ffmpeg.path, width: model.inputWidth, height: model.inputHeight, pixelFormat, log: logger })) : undefined;
   // One read pacer for the process's native cameras: all their sockets read in one batch every 100 ms.
   const readPacer = new ReadPacer();
   // One tour for the process's toured cameras: they share its visit slots and the decoder pool.
   let tourRunner: TourRunner | undefined;
   const tourFor = (camera: CameraConfig): TourRunner | undefined =>
-    resolveTransport(camera).kind === 'native' && camera.tour
+    camera.transport === 'native' && camera.tour
       ? (tourRunner ??= new TourRunner({
           pool: poolFor(camera)!,
           maxVisits: config.tour.maxVisits,
@@ -144,6 +145,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
           missTolerance: config.tour.missTolerance,
           timeZone: config.tour.timezone,
           log: logger.child({ part: 'tour' }),
+          readPacer,
           onVisit: opts.onTourVisit,
         }))
       : undefined;

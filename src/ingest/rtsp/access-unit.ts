@@ -106,10 +106,14 @@ class Assembly {
     this.size += data.length;
   }
 
+  /** NAL i behind its start code. */
+  withStartCode(i: number): Buffer {
+    return this.buf.subarray(this.starts[i]!, i + 1 < this.starts.length ? this.starts[i + 1]! : this.size);
+  }
+
   /** NAL i without its start code. */
   nal(i: number): Buffer {
-    const end = i + 1 < this.starts.length ? this.starts[i + 1]! : this.size;
-    return this.buf.subarray(this.starts[i]! + START_CODE.length, end);
+    return this.withStartCode(i).subarray(START_CODE.length);
   }
 }
 
@@ -298,11 +302,11 @@ export abstract class NalDepacketizer {
   private withParameterSets(asm: Assembly): Buffer {
     const parts: Buffer[] = [];
     const delimiter = this.isDelimiter(asm.types[0]!);
-    if (delimiter) parts.push(asm.buf.subarray(asm.starts[0]!, asm.starts.length > 1 ? asm.starts[1]! : asm.size));
+    if (delimiter) parts.push(asm.withStartCode(0));
     for (const kind of this.requiredParams) for (const nal of this.params[kind]) parts.push(START_CODE, nal);
     for (let i = delimiter ? 1 : 0; i < asm.starts.length; i++) {
       if (this.parameterKind(asm.types[i]!)) continue;
-      parts.push(asm.buf.subarray(asm.starts[i]!, i + 1 < asm.starts.length ? asm.starts[i + 1]! : asm.size));
+      parts.push(asm.withStartCode(i));
     }
     return Buffer.concat(parts);
   }
