@@ -62,8 +62,25 @@ def start_feeders(mounts, clip, ffmpeg):
     return feeders
 
 
+class MountFactory(GstRtspServer.RTSPMediaFactory):
+    """A mount's factory whose shared media is keyed by the mount path alone.
+
+    GStreamer keys shared media by the request URL *with its port* ("8554/cam1"), so a client that reaches the
+    server under another port (a TCP proxy in front of it, as the tests use) gets a second pipeline of the same
+    mount. That pipeline binds a second udpsrc on the feeder's port, and udpsrc binds with SO_REUSEADDR and
+    SO_REUSEPORT (GLib does for datagram sockets): the kernel then hands the feeder's datagrams to one of the two
+    sockets by a hash of the feeder's address, the same one for the server's whole life. When the hash picks the
+    old pipeline, the new one never gets a packet: its DESCRIBE waits 20 s for a preroll that never comes and
+    fails, and all that time it holds the server's one client thread, so every other client's OPTIONS goes
+    unanswered. One feeder per mount means one pipeline per mount, whatever port or host the client named.
+    """
+
+    def do_gen_key(self, url):
+        return url.abspath + (f"?{url.query}" if url.query else "")
+
+
 def make_factory(port, role, codec):
-    factory = GstRtspServer.RTSPMediaFactory()
+    factory = MountFactory()
     rtp, parse = ELEMENTS[codec]
     factory.set_launch(LAUNCH.format(port=port, rtp=rtp, parse=parse, name=ENCODING_NAMES[codec]))
     # One pipeline per mount, whatever the number of clients: like a camera, and cheap for load tests.

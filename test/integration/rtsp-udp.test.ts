@@ -280,10 +280,7 @@ describe('RTP over UDP against GStreamer', () => {
 });
 
 describe('rtspTransport udp on transport ffmpeg', () => {
-  // Skipped: in the full suite (not alone) these failed in 2 of 3 CI runs on 2026-12-05 — the shared GStreamer
-  // server stopped answering (OPTIONS unanswered for 10 s, ffmpeg "Invalid data") after UDP clients had left it;
-  // not understood yet. The UDP paths they cover are also in the other cases of this file except these reasons.
-  it.skip("ffmpeg asks for RTP over UDP and its frames arrive", async () => {
+  it("ffmpeg asks for RTP over UDP and its frames arrive", async () => {
     const transports: string[] = [];
     const proxy = await misdirectingProxy(server.port, undefined, transports);
     const statuses: SourceStatus[] = [];
@@ -305,10 +302,7 @@ describe('rtspTransport udp on transport ffmpeg', () => {
 });
 
 describe('UDP that never arrives', () => {
-  // Skipped: in the full suite (not alone) these failed in 2 of 3 CI runs on 2026-12-05 — the shared GStreamer
-  // server stopped answering (OPTIONS unanswered for 10 s, ffmpeg "Invalid data") after UDP clients had left it;
-  // not understood yet. The UDP paths they cover are also in the other cases of this file except these reasons.
-  it.skip('the session ends on the data timeout with a reason that names UDP and the fix; its ports are freed', async () => {
+  it('the session ends on the data timeout with a reason that names UDP and the fix; its ports are freed', async () => {
     const dead = { rtp: 0, rtcp: 0 };
     const deadRtp = await bindUdp(0);
     dead.rtp = (deadRtp!.address() as { port: number }).port;
@@ -331,10 +325,7 @@ describe('UDP that never arrives', () => {
     await expectFree(ports!);
   });
 
-  // Skipped: in the full suite (not alone) these failed in 2 of 3 CI runs on 2026-12-05 — the shared GStreamer
-  // server stopped answering (OPTIONS unanswered for 10 s, ffmpeg "Invalid data") after UDP clients had left it;
-  // not understood yet. The UDP paths they cover are also in the other cases of this file except these reasons.
-  it.skip('a native camera whose UDP is dropped goes to backoff with that reason and reconnects', async () => {
+  it('a native camera whose UDP is dropped goes to backoff with that reason and reconnects', async () => {
     const deadRtp = await bindUdp(0);
     const deadRtcp = await bindUdp(0);
     const proxy = await misdirectingProxy(server.port, { rtp: (deadRtp!.address() as { port: number }).port, rtcp: (deadRtcp!.address() as { port: number }).port });
