@@ -21,6 +21,8 @@ import torch
 from common import (CLASSES, NAMES, NUM_CLASSES, REPO, HERE, SIZE, list_split, letterbox, to_tensor_np,
                     run_onnx_node)
 from yolox import decode, load_student
+import onnx
+from fold_focus import fold_focus
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--ckpt", default=os.path.join(HERE, "runs", "main", "best.pt"))
@@ -39,6 +41,10 @@ tmp = args.out + ".tmp"
 torch.onnx.export(model, torch.zeros(1, 3, SIZE, SIZE), tmp, opset_version=args.opset, input_names=["images"],
                   output_names=["output"], dynamic_axes={"images": {0: "batch"}, "output": {0: "batch"}},
                   do_constant_folding=True)
+# the Focus stem as one 6x6 stride-2 conv: the same function, ~1 CPU-ms less per frame (fold_focus.py)
+exported = onnx.load(tmp)
+if fold_focus(exported):
+    onnx.save(exported, tmp)
 os.replace(tmp, args.out)
 
 # ---- check ONNX (onnxruntime-node) against PyTorch on fixed inputs

@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import TEACHER, NUM_CLASSES, CLASS_MAP, NAMES, list_split, letterbox, to_tensor_np, run_onnx_node  # noqa
 from yolox import YOLOXNano, load_teacher, decode  # noqa
 from loss import YOLOXLoss  # noqa
+from fold_focus import fold_focus  # noqa
 
 torch.set_num_threads(1)
 HAVE_SHARED = os.path.exists(TEACHER)
@@ -24,6 +25,34 @@ class TestModel(unittest.TestCase):
         self.assertTrue(bool(((out[..., 4:] >= 0) & (out[..., 4:] <= 1)).all()))
         boxes, obj, cls = decode(out, 416, 416)
         self.assertEqual(tuple(boxes.shape), (2, 3549, 4))
+
+    def test_fold_focus_is_the_same_function(self):
+        """The Focus stem folded into a 6x6 stride-2 conv (what export.py ships) and into SpaceToDepth (what
+        quantize.py needs) computes what the exported Slices + Concat + 3x3 conv do, in onnxruntime-node."""
+        import io
+        import tempfile
+        import onnx
+        from yolox import Focus
+        torch.manual_seed(0)
+        stem = Focus(3, 16).eval()
+        for p in stem.parameters():
+            p.data.normal_(0, 0.5)
+        x = torch.rand(2, 3, 64, 96) * 255
+        buf = io.BytesIO()
+        torch.onnx.export(stem, x[:1], buf, opset_version=11, input_names=["images"], output_names=["output"],
+                          dynamic_axes={"images": {0: "batch"}, "output": {0: "batch"}})
+        with torch.no_grad():
+            ref = stem(x).numpy()
+        for mode in ("conv6", "s2d"):
+            g = onnx.load_from_string(buf.getvalue())
+            self.assertTrue(fold_focus(g, mode))
+            self.assertFalse(any(n.op_type in ("Slice", "Concat") for n in g.graph.node), mode)
+            with tempfile.TemporaryDirectory() as td:
+                path = os.path.join(td, "m.onnx")
+                onnx.save(g, path)
+                got = run_onnx_node(path, x.numpy())
+            self.assertLess(float(np.abs(got - ref).max()) / float(np.abs(ref).max()), 1e-5, mode)
+            self.assertFalse(fold_focus(g, mode), "a folded graph has no Focus stem left")
 
     def test_loss_finite_and_assigns(self):
         m = YOLOXNano(NUM_CLASSES)
