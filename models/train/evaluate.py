@@ -159,6 +159,7 @@ def main():
     ap.add_argument("--onnx", help="evaluate an exported ONNX through onnxruntime-node")
     ap.add_argument("--teacher", action="store_true", help="evaluate the COCO teacher on the retained classes")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--size", type=int, default=SIZE, help="input side (letterbox) the model runs at")
     ap.add_argument("--json")
     ap.add_argument("--limit", type=int, default=0, help="evaluate every k-th image only (quick checks)")
     ap.add_argument("--sets", help="comma-separated datasets of VALID_SETS to evaluate on (default: all)")
@@ -182,7 +183,7 @@ def main():
         fwd = lambda x: m(torch.from_numpy(x)).detach()
         classes = range(NUM_CLASSES)
     with torch.no_grad():
-        preds = predict(fwd, items, batch=8)
+        preds = predict(fwd, items, batch=8, size=args.size)
     res = evaluate(preds, items, classes)
     print(table(res))
     print(json.dumps(summary(res)), f"({len(items)} images, {time.time() - t0:.0f}s)")

@@ -30,6 +30,7 @@ ap.add_argument("--out", default=os.path.join(REPO, "models", "patrol-det.onnx")
 ap.add_argument("--eval-json", help="evaluate.py --json output, for per-class thresholds and the provenance note")
 ap.add_argument("--version", default="0.1.0")
 ap.add_argument("--opset", type=int, default=11)
+ap.add_argument("--size", type=int, default=SIZE, help="input side the model is exported and checked at (the manifest's)")
 ap.add_argument("--trained", help="how the weights were trained, for the manifest's provenance (default: the checkpoint's "
                                   "epoch count on the garbage + forest_fire train splits)")
 args = ap.parse_args()
@@ -38,7 +39,7 @@ torch.set_num_threads(2)
 model, ck = load_student(args.ckpt, NUM_CLASSES)
 
 tmp = args.out + ".tmp"
-torch.onnx.export(model, torch.zeros(1, 3, SIZE, SIZE), tmp, opset_version=args.opset, input_names=["images"],
+torch.onnx.export(model, torch.zeros(1, 3, args.size, args.size), tmp, opset_version=args.opset, input_names=["images"],
                   output_names=["output"], dynamic_axes={"images": {0: "batch"}, "output": {0: "batch"}},
                   do_constant_folding=True)
 # the Focus stem as one 6x6 stride-2 conv: the same function, ~1 CPU-ms less per frame (fold_focus.py)
@@ -52,14 +53,14 @@ xs = []
 for ds in ("garbage", "forest_fire"):
     imgs = list_split(ds, "valid")
     if imgs:
-        xs.append(to_tensor_np(letterbox(cv2.imread(imgs[0]))[0]))
-xs.append(np.random.default_rng(0).uniform(0, 255, (3, SIZE, SIZE)).astype(np.float32))
+        xs.append(to_tensor_np(letterbox(cv2.imread(imgs[0]), args.size)[0]))
+xs.append(np.random.default_rng(0).uniform(0, 255, (3, args.size, args.size)).astype(np.float32))
 x = np.stack(xs)
 ref = model(torch.from_numpy(x)).detach()
 got = torch.from_numpy(run_onnx_node(args.out, x, threads=2))
 assert got.shape == ref.shape, (got.shape, ref.shape)
-b_ref, _, _ = decode(ref, SIZE, SIZE)
-b_got, _, _ = decode(got, SIZE, SIZE)
+b_ref, _, _ = decode(ref, args.size, args.size)
+b_got, _, _ = decode(got, args.size, args.size)
 live = ref[..., 4] * ref[..., 5:].max(-1).values > 1e-3  # boxes that can survive a score threshold
 box_diff = float((b_ref - b_got).abs()[live].max()) if live.any() else 0.0
 score_diff = float((ref[..., 4:] - got[..., 4:]).abs().max())
@@ -100,7 +101,7 @@ manifest = {
     "version": args.version,
     "file": os.path.basename(args.out),
     "sha256": sha,
-    "input": {"name": "images", "width": SIZE, "height": SIZE, "layout": "NCHW", "channelOrder": "BGR", "scale": 1,
+    "input": {"name": "images", "width": args.size, "height": args.size, "layout": "NCHW", "channelOrder": "BGR", "scale": 1,
               "mean": [0, 0, 0], "std": [1, 1, 1], "padValue": 114, "batch": "dynamic"},
     "output": {"name": "output", "format": "yolox", "strides": [8, 16, 32], "sigmoid": True},
     "classes": [dict({"name": n}, **({"violation": v} if v else {}), threshold=thr[n]) for n, v, _ in CLASSES],

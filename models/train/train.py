@@ -195,7 +195,7 @@ def run_eval():
     m.eval()
     t = time.time()
     with torch.no_grad():
-        preds = predict(lambda x: m(torch.from_numpy(x)), valid_items)
+        preds = predict(lambda x: m(torch.from_numpy(x)), valid_items, size=args.size)
     res = evaluate(preds, valid_items)
     s = summary(res)
     log(f"eval epoch {epoch}: {json.dumps(s)} ({time.time() - t:.0f}s)\n" + table(res))
