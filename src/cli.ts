@@ -92,11 +92,12 @@ async function main(argv: string[]): Promise<number> {
     case 'check-config': {
       const { loadConfig } = await import('./config/load-config.js');
       const { resolveTransport } = await import('./config/transport.js');
+      const { transportLabel, TRANSPORT_WIDTH } = await import('./contracts/camera-status.js');
       const { config, file } = loadConfig(values.config);
       console.log(`${file}: OK — ${config.cameras.length} camera(s), detector ${config.detector.manifest}`);
       for (const c of config.cameras) {
         const t = resolveTransport(c);
-        console.log(`  ${c.id.padEnd(22)} ${t.kind.padEnd(6)}  ${t.why}${c.tour ? ', toured' : ''}${c.enabled ? '' : ' (disabled)'}`);
+        console.log(`  ${c.id.padEnd(22)} ${transportLabel(t).padEnd(TRANSPORT_WIDTH)}  ${t.why}${c.tour ? ', toured' : ''}${c.enabled ? '' : ' (disabled)'}`);
       }
       return 0;
     }

@@ -100,7 +100,7 @@ export const CameraSchema = z
       .enum(['tcp', 'udp'])
       .optional()
       .describe(
-        "How an rtsp:// camera's RTP video travels, on either transport. tcp (the default when left out): inside the RTSP connection (interleaved) — one connection, passes NAT and firewalls. udp: RTP and RTCP as datagrams to a pair of local UDP ports (the RTSP requests and keep-alives stay on TCP); for cameras or NVRs that stream only over UDP. The camera's UDP packets must reach this machine: a firewall or NAT that drops them shows as a timeout whose reason says to try tcp. A camera that refuses UDP fails with a reason that says so (no silent fallback to tcp). With transport native, datagrams are read as they come, not in the read pacer's batches (more CPU per camera than tcp)",
+        "How an rtsp:// camera's RTP video travels, on either transport. tcp (the default when left out): inside the RTSP connection (interleaved) — one connection, passes NAT and firewalls. udp: RTP and RTCP as datagrams to a pair of local UDP ports (the RTSP requests and keep-alives stay on TCP); for cameras or NVRs that stream only over UDP. The camera's UDP packets must reach this machine: a firewall or NAT that drops them shows as a timeout whose reason says to try tcp. A camera that refuses UDP fails with a reason that says so (no silent fallback to tcp). check-config, the start-up log, the camera's status and the Cameras page say 'RTP over UDP' for it. With transport native, datagrams are read in the read pacer's 100 ms batches like tcp, but each is its own read: receiving costs ≈ 1.6× the CPU of tcp",
       ),
     tour: CameraTourSchema.optional(),
   })

@@ -2,7 +2,7 @@ import type { TransportChoice } from '../contracts/camera-status.js';
 import type { CameraConfig } from './schema.js';
 
 /** The camera fields that decide its transport (a full CameraConfig fits). */
-export type TransportInput = Pick<CameraConfig, 'url' | 'decode'> & Partial<Pick<CameraConfig, 'transport' | 'tour'>>;
+export type TransportInput = Pick<CameraConfig, 'url' | 'decode'> & Partial<Pick<CameraConfig, 'transport' | 'tour' | 'rtspTransport'>>;
 
 /**
  * Which transport a camera gets. `cameras[].transport` set in the config is honoured as it is (a native camera
@@ -11,10 +11,19 @@ export type TransportInput = Pick<CameraConfig, 'url' | 'decode'> & Partial<Pick
  * camera; the rest (files, rtsps://, decode: interval) get ffmpeg, which reads anything.
  */
 export function resolveTransport(camera: TransportInput): TransportChoice {
-  if (camera.transport) return { kind: camera.transport, why: `transport: ${camera.transport} in the config`, explicit: true };
+  const rtp = rtpOf(camera);
+  if (camera.transport) return { kind: camera.transport, why: `transport: ${camera.transport} in the config`, explicit: true, ...rtp };
   const native = nativeUnsupported(camera);
-  if (native) return { kind: 'ffmpeg', why: `default for ${native}`, explicit: false };
-  return { kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false };
+  if (native) return { kind: 'ffmpeg', why: `default for ${native}`, explicit: false, ...rtp };
+  return { kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false, ...rtp };
+}
+
+/**
+ * How RTP travels, for an RTSP camera: `rtspTransport` (tcp when left out), whichever transport receives it —
+ * both the in-process client and ffmpeg honour it. Nothing for a file or http input, which has no RTP.
+ */
+export function rtpOf(camera: Pick<TransportInput, 'url' | 'rtspTransport'>): Pick<TransportChoice, 'rtp'> {
+  return /^rtsps?:/i.test(camera.url) ? { rtp: camera.rtspTransport ?? 'tcp' } : {};
 }
 
 /**

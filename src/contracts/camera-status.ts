@@ -27,8 +27,23 @@ export const TransportChoiceSchema = z.object({
   kind: TransportSchema.describe('ffmpeg: one ffmpeg process per camera; native: the in-process RTSP client and the shared decoder pool'),
   why: z.string().describe('why this transport: set in the config, or the default for this url and decode'),
   explicit: z.boolean().describe('cameras[].transport set it (otherwise the default for the url and decode)'),
+  rtp: z
+    .enum(['tcp', 'udp'])
+    .optional()
+    .describe('how RTP travels from an rtsp:// camera: tcp, interleaved in the RTSP connection (the default), or udp (cameras[].rtspTransport: udp); absent for inputs without RTP (files)'),
 });
 export type TransportChoice = z.infer<typeof TransportChoiceSchema>;
+
+/**
+ * The transport in a few words, the same in the start-up log, `check-config` and the `--once` summary:
+ * "native", or "native, RTP over UDP" — UDP is the exception worth seeing (a firewall may drop it).
+ */
+export function transportLabel(t: Pick<TransportChoice, 'kind' | 'rtp'>): string {
+  return t.rtp === 'udp' ? `${t.kind}, RTP over UDP` : t.kind;
+}
+
+/** The widest transportLabel, for the column it fills in a terminal table. */
+export const TRANSPORT_WIDTH = 'ffmpeg, RTP over UDP'.length;
 
 /**
  * A toured camera between and during visits: its state is live while visits bring frames (backoff or failed

@@ -48,7 +48,7 @@ export interface NativeSourceStats extends GopBufferStats {
  * a reconnect or a new SPS starts a new segment that no clip splices into. No process and no files.
  *
  * RTP comes interleaved in the RTSP connection, or over UDP where the camera's rtspTransport asks for it
- * (read as each datagram comes, outside the read pacer's batches). Not yet: rtsps://.
+ * (read in the read pacer's batches too, see rtsp/paced-udp.ts). Not yet: rtsps://.
  */
 export class NativeCameraSource implements CameraSource {
   readonly cameraId: string;

@@ -11,6 +11,8 @@ export type ProcessRole = 'run' | 'worker' | 'serve';
 
 const STATES: readonly SourceState[] = ['connecting', 'live', 'backoff', 'failed', 'stopped'];
 const TRANSPORTS: readonly Transport[] = ['ffmpeg', 'native'];
+/** How RTP travels (TransportChoice.rtp); none for a file input. */
+const RTPS = ['tcp', 'udp', 'none'] as const;
 
 /** What a process's metrics need to know about its cameras (analysis interval, for misses and demand). */
 export interface CameraIntervals {
@@ -31,7 +33,7 @@ export class PatrolMetrics {
   readonly lastAnalyzedAge: Gauge<'camera'>;
   readonly lastFrameAge: Gauge<'camera'>;
   readonly cameraState: Gauge<'camera' | 'state'>;
-  readonly cameraTransport: Gauge<'camera' | 'transport'>;
+  readonly cameraTransport: Gauge<'camera' | 'transport' | 'rtp'>;
   readonly cameraHealth: Gauge<'camera' | 'check'>;
   readonly inferenceSeconds: Histogram;
   readonly batchSize: Histogram;
@@ -115,7 +117,7 @@ export class PatrolMetrics {
       },
     });
     this.cameraState = new Gauge({ name: 'patrol_camera_state', help: 'Camera source state: 1 for the current state, 0 for the others', labelNames: ['camera', 'state'], registers });
-    this.cameraTransport = new Gauge({ name: 'patrol_camera_transport', help: 'How the camera is received: 1 for its transport (ffmpeg or native), 0 for the other', labelNames: ['camera', 'transport'], registers });
+    this.cameraTransport = new Gauge({ name: 'patrol_camera_transport', help: 'How the camera is received: 1 for its transport (ffmpeg or native), 0 for the other; rtp says how RTP travels (tcp, udp, or none for a file)', labelNames: ['camera', 'transport', 'rtp'], registers });
     this.cameraHealth = new Gauge({
       name: 'patrol_camera_health',
       help: 'Analyzability alerts per camera and check (frozen, dark, blurred, shifted): 1 raised, 0 clear',
@@ -239,7 +241,14 @@ export class PatrolMetrics {
     }
     this.statuses.set(s.cameraId, s);
     for (const state of STATES) this.cameraState.set({ camera: s.cameraId, state }, state === s.state ? 1 : 0);
-    if (s.transport) for (const transport of TRANSPORTS) this.cameraTransport.set({ camera: s.cameraId, transport }, transport === s.transport.kind ? 1 : 0);
+    if (s.transport) {
+      const rtp = s.transport.rtp ?? 'none';
+      for (const transport of TRANSPORTS) {
+        // One rtp value per camera: one added again with another rtspTransport leaves no stale series.
+        for (const other of RTPS) if (other !== rtp) this.cameraTransport.remove({ camera: s.cameraId, transport, rtp: other });
+        this.cameraTransport.set({ camera: s.cameraId, transport, rtp }, transport === s.transport.kind ? 1 : 0);
+      }
+    }
     // An outage is the camera's fault, not the scheduler's: the next analysis after it is not a miss.
     if (s.state !== 'live') this.intervals.reset(s.cameraId);
   }
@@ -260,7 +269,7 @@ export class PatrolMetrics {
     for (const m of [this.framesDecoded, this.framesAnalyzed, this.framesSkipped, this.intervalMisses, this.lastAnalyzedAge, this.lastFrameAge, this.tourMisses]) m.remove({ camera: cameraId });
     for (const result of ['ok', 'failed']) this.tourVisits.remove({ camera: cameraId, result });
     for (const state of STATES) this.cameraState.remove({ camera: cameraId, state });
-    for (const transport of TRANSPORTS) this.cameraTransport.remove({ camera: cameraId, transport });
+    for (const transport of TRANSPORTS) for (const rtp of RTPS) this.cameraTransport.remove({ camera: cameraId, transport, rtp });
     for (const check of ['frozen', 'dark', 'blurred', 'shifted']) this.cameraHealth.remove({ camera: cameraId, check });
     this.decoded.delete(cameraId);
     this.analyzed.delete(cameraId);

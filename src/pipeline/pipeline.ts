@@ -2,7 +2,7 @@ import { SceneFiles } from './scene-files.js';
 import type { ScenePort } from '../scene/snapshot.js';
 import type { Logger } from 'pino';
 import type { CameraConfig, PatrolConfig } from '../config/schema.js';
-import { resolveTransport } from '../config/transport.js';
+import { resolveTransport, rtpOf } from '../config/transport.js';
 import { Detector } from '../detect/detector.js';
 import { resolveFfmpeg } from '../decode/ffmpeg-path.js';
 import { KeyframeDecoderPool } from '../decode/decoder-pool.js';
@@ -11,7 +11,7 @@ import { TourRunner } from '../ingest/tour-runner.js';
 import { createCameraSource, type CameraSource } from '../ingest/camera-source.js';
 import type { Frame } from '../contracts/frame.js';
 import type { Box } from '../contracts/box.js';
-import type { SourceStatus, TourVisitReport, TransportChoice } from '../contracts/camera-status.js';
+import { transportLabel, type SourceStatus, type TourVisitReport, type TransportChoice } from '../contracts/camera-status.js';
 import type { Detections } from '../contracts/detections.js';
 import { resolveRules } from '../score/rules.js';
 import type { EventChange, PatrolEvent } from '../contracts/event.js';
@@ -193,7 +193,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     const wantClips = mode === 'live' && opts.clips !== false;
     const transport = choice ?? resolveTransport(camera);
     transports.set(camera.id, transport);
-    log.info({ cameraId: camera.id, transport: transport.kind, why: transport.why }, `camera ${camera.id}: transport ${transport.kind} (${transport.why})`);
+    log.info({ cameraId: camera.id, transport: transport.kind, rtp: transport.rtp, why: transport.why }, `camera ${camera.id}: transport ${transportLabel(transport)} (${transport.why})`);
     const native = transport.kind === 'native';
     const ringDir = wantClips && !native ? ringDirFor(storageDir, camera.id) : undefined;
     const sourceCamera: CameraConfig = { ...camera, transport: transport.kind, ...(mode === 'once' ? { loop: false } : {}) };
@@ -257,12 +257,12 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const cancelledSwaps = new Set<string>();
   const fallBack = (camera: CameraConfig, offered: string): void => {
     if (swaps.has(camera.id) || stopping) return;
-    const choice: TransportChoice = { kind: 'ffmpeg', why: `default for rtsp://, but the camera offers ${offered}: the in-process client reads H.264 and H.265 only`, explicit: false };
+    const choice: TransportChoice = { kind: 'ffmpeg', why: `default for rtsp://, but the camera offers ${offered}: the in-process client reads H.264 and H.265 only`, explicit: false, ...rtpOf(camera) };
     const swap = (async () => {
       await removeCamera(camera.id);
       // Removed from outside meanwhile (a lease lost, the pipeline stopping) or added again: leave it so.
       if (stopping || cancelledSwaps.has(camera.id) || sources.has(camera.id)) return;
-      logger.warn({ camera: camera.id, transport: 'ffmpeg', why: choice.why }, `camera ${camera.id}: going over to ffmpeg (${choice.why})`);
+      logger.warn({ camera: camera.id, transport: 'ffmpeg', rtp: choice.rtp, why: choice.why }, `camera ${camera.id}: going over to ${transportLabel(choice)} (${choice.why})`);
       addCamera(camera, choice);
     })()
       .catch((err: unknown) => logger.error({ err, camera: camera.id }, 'could not move the camera over to ffmpeg'))

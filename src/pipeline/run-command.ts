@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
 import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { VIOLATION_LABELS, type ViolationType } from '../contracts/violation.js';
+import { TRANSPORT_WIDTH, transportLabel } from '../contracts/camera-status.js';
 import { startPipeline, type Pipeline } from './pipeline.js';
 import { startReview, type ReviewHandle } from './start-review.js';
 import { hostname } from 'node:os';
@@ -109,9 +110,9 @@ function printSummary(p: Pipeline, wallMs: number): void {
     `model: ${p.model.name} v${p.model.version} (${p.model.modelPath}), input ${p.model.inputWidth}x${p.model.inputHeight}`,
     `frames analyzed: ${p.loop.framesAnalyzed} in ${p.loop.batches} batches, inference ${(p.loop.inferenceMs / Math.max(1, p.loop.framesAnalyzed)).toFixed(1)} ms/frame`,
     '',
-    'camera                 frames  events  transport  state',
+    `camera                 frames  events  ${'transport'.padEnd(TRANSPORT_WIDTH)}  state`,
   ];
-  for (const c of cams) lines.push(`${c.cameraId.padEnd(22)} ${String(c.frames).padStart(6)}  ${String(c.opened).padStart(6)}  ${c.transport.kind.padEnd(9)}  ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
+  for (const c of cams) lines.push(`${c.cameraId.padEnd(22)} ${String(c.frames).padStart(6)}  ${String(c.opened).padStart(6)}  ${transportLabel(c.transport).padEnd(TRANSPORT_WIDTH)}  ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
   for (const e of p.events()) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
   lines.push('', 'events by type:');
   for (const type of ['stall', 'dumping', 'burning'] as const) lines.push(`  ${type.padEnd(8)} ${VIOLATION_LABELS[type].zh}  ${byType.get(type) ?? 0}`);

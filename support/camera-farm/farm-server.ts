@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { EncodedStream } from '../encoded-stream.js';
 import { interleaved, packetizeAccessUnit, rtpPacket } from '../rtp-packetizer.js';
@@ -36,7 +37,7 @@ export interface FarmStats {
 }
 
 /**
- * A camera farm: one RTSP server (TCP interleaved) with N live mounts that loop the same real H.264 pictures,
+ * A camera farm: one RTSP server (TCP interleaved, or RTP over UDP for a SETUP that asks for client ports) with N live mounts that loop the same real H.264 pictures,
  * each at its own phase of the wall clock (live-clock.ts). Nothing runs for a mount nobody watches: one timer
  * paces the sessions that are playing, and stops when none is.
  */
@@ -48,6 +49,8 @@ export class CameraFarmServer {
   private readonly playing = new Set<FarmSession>();
   private readonly sessions = new Set<FarmSession>();
   private ticker: NodeJS.Timeout | undefined;
+  /** Sends every UDP session's RTP (bound at start: SETUP names its port as server_port). */
+  udp!: UdpSocket;
 
   private constructor(
     private readonly server: Server,
@@ -72,6 +75,9 @@ export class CameraFarmServer {
     const addr = server.address();
     if (!addr || typeof addr === 'string') throw new Error('camera farm: no port');
     const farm = new CameraFarmServer(server, addr.port, opts);
+    farm.udp = createSocket('udp4');
+    farm.udp.on('error', () => {});
+    await new Promise<void>((resolve) => farm.udp.bind(0, opts.host ?? '127.0.0.1', resolve));
     server.on('connection', (socket) => farm.accept(socket));
     return farm;
   }
@@ -94,6 +100,7 @@ export class CameraFarmServer {
   async stop(): Promise<void> {
     for (const s of this.sessions) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.udp.close(() => resolve()));
   }
 
   countRequest(method: string): void {
@@ -140,6 +147,8 @@ class FarmSession {
   private mount: number | undefined;
   /** The next picture (count since the epoch) to send. */
   private next = 0;
+  /** RTP over UDP: the client's RTP port (SETUP's client_port); undefined = interleaved. */
+  private udpPort: number | undefined;
 
   constructor(
     private readonly farm: CameraFarmServer,
@@ -157,7 +166,7 @@ class FarmSession {
     this.socket.destroy();
   }
 
-  private onRequest({ method, uri, cseq }: RtspRequest): void {
+  private onRequest({ method, uri, cseq, headers }: RtspRequest): void {
     const farm = this.farm;
     farm.countRequest(method);
     const answer = (status: string, extra: string[] = [], body = ''): void => {
@@ -179,8 +188,15 @@ class FarmSession {
     switch (method) {
       case 'DESCRIBE':
         return answer('200 OK', [`Content-Base: ${uri.replace(/\/?$/, '/')}`], streamSdp(farm.opts.stream, PAYLOAD_TYPE, `patrol camera farm cam${mount}`));
-      case 'SETUP':
-        return answer('200 OK', [`Session: ${this.sessionId};timeout=${farm.opts.sessionTimeoutS ?? 60}`, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);
+      case 'SETUP': {
+        const asked = headers.get('transport') ?? '';
+        const ports = /client_port=(\d+)-(\d+)/.exec(asked);
+        const session = `Session: ${this.sessionId};timeout=${farm.opts.sessionTimeoutS ?? 60}`;
+        if (!ports || /interleaved/.test(asked)) return answer('200 OK', [session, 'Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);
+        this.udpPort = Number(ports[1]);
+        const server = farm.udp.address().port;
+        return answer('200 OK', [session, `Transport: RTP/AVP;unicast;client_port=${ports[1]}-${ports[2]};server_port=${server}-${server + 1}`]);
+      }
       case 'PLAY': {
         answer('200 OK', [`Session: ${this.sessionId}`, 'Range: npt=now-']);
         farm.stats.plays++;
@@ -209,7 +225,12 @@ class FarmSession {
     for (; this.next <= due; this.next++) {
       const payloads = farm.payloads[this.next % s.units.length]!;
       const timestamp = (this.timestampBase + Math.round(this.next * step)) >>> 0;
-      const frames = payloads.map((p, i) => interleaved(0, rtpPacket({ payloadType: PAYLOAD_TYPE, sequence: this.sequence++, timestamp, ssrc: this.ssrc, marker: i === payloads.length - 1 }, p)));
+      const packets = payloads.map((p, i) => rtpPacket({ payloadType: PAYLOAD_TYPE, sequence: this.sequence++, timestamp, ssrc: this.ssrc, marker: i === payloads.length - 1 }, p));
+      if (this.udpPort !== undefined) {
+        for (const p of packets) farm.udp.send(p, this.udpPort, '127.0.0.1');
+        continue;
+      }
+      const frames = packets.map((p) => interleaved(0, p));
       this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
     }
   }

@@ -47,7 +47,7 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
       liveView,
       getCameraStatus: (id) =>
         id === 'cam-river-road'
-          ? { cameraId: id, state: 'backoff', attempt: 3, retryAt: Date.now() + 8000, reason: 'rtsp://operator:hunter2@cam2.example.net/live: Connection timed out' }
+          ? { cameraId: id, state: 'backoff', attempt: 3, retryAt: Date.now() + 8000, reason: 'rtsp://operator:hunter2@cam2.example.net/live: Connection timed out', transport: { kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false, rtp: 'udp' } }
           : id === 'cam-market-st'
             ? { cameraId: id, state: 'failed', attempt: 12, reason: 'Server returned 401 Unauthorized (authorization failed)' }
             : id === 'cam-east-gate'
@@ -336,6 +336,10 @@ describe.skipIf(!haveChromium)('review UI in Chromium', () => {
     expect(await page.textContent(`${east} .camera-transport`)).toBe('内置 RTSP 客户端 · 默认');
     expect(await page.getAttribute(`${east} .camera-transport`, 'title')).toBe('default for rtsp:// with keyframe decode');
     expect(await page.textContent('[data-camera="cam-market-st"] .camera-transport')).toBe('ffmpeg 进程 · 默认');
+    // A worker that receives RTP over UDP (rtspTransport: udp) says so; the default (TCP) goes unsaid.
+    expect(await page.textContent('[data-camera="cam-river-road"] .camera-transport')).toBe('内置 RTSP 客户端, RTP 经 UDP 传输 · 默认');
+    expect(await page.getAttribute('[data-camera="cam-river-road"] .camera-transport', 'data-rtp')).toBe('udp');
+    expect(await page.getAttribute(`${east} .camera-transport`, 'data-rtp')).toBe('tcp');
     expect(await page.textContent(`${east} .camera-alert[data-check=frozen]`)).toMatch(/画面冻结.*开始于.*2分钟前/);
     // …and in the top bar, on every page.
     expect(await page.isVisible('#alerts')).toBe(true);

@@ -131,6 +131,8 @@ describe('patrol CLI: bad configuration files', () => {
   - { id: every-frame, url: "rtsp://10.0.0.15/s", decode: interval }
   - { id: tls, url: "rtsps://10.0.0.16/s" }
   - { id: demo, url: "file://clip.mp4" }
+  - { id: yard-udp, url: "rtsp://10.0.0.17/s", rtspTransport: udp }
+  - { id: ffmpeg-udp, url: "rtsp://10.0.0.18/s", transport: ffmpeg, rtspTransport: udp }
 detector:
   manifest: m.json
 `,
@@ -145,6 +147,10 @@ detector:
     expect(line('every-frame')).toMatch(/ ffmpeg +default for decode: interval/);
     expect(line('tls')).toMatch(/ ffmpeg +default for rtsps:\/\//);
     expect(line('demo')).toMatch(/ ffmpeg +default for a file:\/\/ input/);
+    expect(line('yard-udp')).toMatch(/ native, RTP over UDP +default for rtsp:\/\/ with keyframe decode$/);
+    expect(line('ffmpeg-udp')).toMatch(/ ffmpeg, RTP over UDP +transport: ffmpeg in the config$/);
+    // One column for the transport, whatever its words: the reasons line up.
+    expect(new Set(['gate-3', 'yard-udp', 'ffmpeg-udp'].map((id) => line(id).search(/ (default|transport:) /))).size).toBe(1);
   });
 
   it('missing config file: the absolute path and --config', async () => {

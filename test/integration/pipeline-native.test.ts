@@ -70,8 +70,8 @@ storage:
     for (const f of native) expect([f.width, f.height, f.sourceWidth, f.sourceHeight]).toEqual([pipeline.model.inputWidth, pipeline.model.inputHeight, 704, 576]);
     expect(pipeline.cameras().find((c) => c.cameraId === 'native-cam')?.frames).toBeGreaterThanOrEqual(3);
     expect(statuses.filter((s) => s.cameraId === 'native-cam').map((s) => s.state)).toContain('live');
-    expect(statuses.find((s) => s.cameraId === 'native-cam')?.transport).toEqual({ kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false });
-    expect(statuses.find((s) => s.cameraId === 'ffmpeg-cam')?.transport).toEqual({ kind: 'ffmpeg', why: 'transport: ffmpeg in the config', explicit: true });
+    expect(statuses.find((s) => s.cameraId === 'native-cam')?.transport).toEqual({ kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false, rtp: 'tcp' });
+    expect(statuses.find((s) => s.cameraId === 'ffmpeg-cam')?.transport).toEqual({ kind: 'ffmpeg', why: 'transport: ffmpeg in the config', explicit: true, rtp: 'tcp' });
     expect(pipeline.cameras().map((c) => [c.cameraId, c.transport.kind])).toEqual([['native-cam', 'native'], ['ffmpeg-cam', 'ffmpeg']]);
   }, 90_000);
 

@@ -67,6 +67,7 @@ storage:
         kind: 'ffmpeg',
         why: 'default for rtsp://, but the camera offers MP4V-ES: the in-process client reads H.264 and H.265 only',
         explicit: false,
+        rtp: 'tcp',
       });
       expect(pipeline.cameras().find((c) => c.cameraId === 'mpeg4-cam')?.transport.kind).toBe('ffmpeg');
 

@@ -4,7 +4,8 @@ import { ReadPacer } from '../../src/ingest/rtsp/read-pacer.js';
 import { RtspSession, type AccessUnit } from '../../src/ingest/rtsp/session.js';
 import { CameraFarm } from '../../support/camera-farm/farm-process.js';
 
-// The farm encodes its pictures with ffmpeg (libx264) and serves them as live RTSP mounts over real TCP.
+// The farm encodes its pictures with ffmpeg (libx264) and serves them as live RTSP mounts over real TCP (RTP
+// interleaved, or as UDP datagrams for a SETUP that asks for client ports).
 resolveFfmpeg();
 const CAMERAS = 6;
 
@@ -16,15 +17,28 @@ afterAll(async () => {
   await farm?.stop();
 });
 
-/** Plays every mount for `ms` with the given pacing; the socket reads each session handled and its access units. */
-async function play(pacer: ReadPacer | undefined, readPacingMs: number, ms: number) {
+/**
+ * Plays every mount for `ms` with the given pacing; the socket reads each session handled (TCP), or over UDP
+ * the batches its datagrams came in (handled more than 20 ms after the one before), and its access units.
+ */
+async function play(pacer: ReadPacer | undefined, readPacingMs: number, ms: number, transport: 'tcp' | 'udp' = 'tcp') {
   const reads = new Map<RtspSession, number>();
-  const onData = (RtspSession.prototype as unknown as { onData: (c: Buffer) => void }).onData;
-  const spy = vi.spyOn(RtspSession.prototype as unknown as { onData: (c: Buffer) => void }, 'onData').mockImplementation(function (this: RtspSession, c: Buffer) {
+  const lastDatagramAt = new Map<RtspSession, number>();
+  type Handlers = { onData: (c: Buffer) => void; onDatagram: (...a: unknown[]) => void };
+  const proto = RtspSession.prototype as unknown as Handlers;
+  const onData = proto.onData;
+  const onDatagram = proto.onDatagram;
+  const spy = vi.spyOn(proto, 'onData').mockImplementation(function (this: RtspSession, c: Buffer) {
     if (this.state === 'playing') reads.set(this, (reads.get(this) ?? 0) + 1);
     onData.call(this, c);
   });
-  const sessions = Array.from({ length: CAMERAS }, (_, k) => new RtspSession({ url: farm.url(k + 1), readPacingMs }, undefined, { pacer }));
+  const udpSpy = vi.spyOn(proto, 'onDatagram').mockImplementation(function (this: RtspSession, ...a: unknown[]) {
+    const now = performance.now();
+    if (this.state === 'playing' && now - (lastDatagramAt.get(this) ?? -Infinity) > 20) reads.set(this, (reads.get(this) ?? 0) + 1);
+    lastDatagramAt.set(this, now);
+    onDatagram.apply(this, a);
+  });
+  const sessions = Array.from({ length: CAMERAS }, (_, k) => new RtspSession({ url: farm.url(k + 1), readPacingMs, transport }, undefined, { pacer }));
   const units = new Map<RtspSession, AccessUnit[]>(sessions.map((s) => [s, []]));
   try {
     for (const s of sessions) {
@@ -40,6 +54,7 @@ async function play(pacer: ReadPacer | undefined, readPacingMs: number, ms: numb
     return sessions.map((s) => ({ reads: reads.get(s) ?? 0, units: units.get(s)!.slice(), stats: s.stats }));
   } finally {
     spy.mockRestore();
+    udpSpy.mockRestore();
     await Promise.all(sessions.map((s) => s.close()));
   }
 }
@@ -58,6 +73,20 @@ describe('read pacing against live RTSP mounts (the camera farm)', () => {
       // Annex-B from the first byte: a frame cut or overwritten by a later read would not start with a start code.
       for (const u of g.units) expect(u.data.subarray(0, 4)).toEqual(Buffer.from([0, 0, 0, 1]));
       expect(g.units.some((u) => u.keyframe)).toBe(true);
+    }
+  }, 60_000);
+
+  it('RTP over UDP, the same shared pacer: datagrams handled in batches about every 100 ms, every frame whole and in order', async () => {
+    const got = await play(new ReadPacer(100), 100, 3_000, 'udp');
+    for (const g of got) {
+      expect(g.units.length).toBeGreaterThan(50);
+      // Unpaced, the farm's sends every 20 ms would each be handled on their own (≈ 150 in 3 s).
+      expect(g.reads).toBeGreaterThan(10);
+      expect(g.reads).toBeLessThanOrEqual(3 * 10 + 8);
+      expect(g.stats.droppedAccessUnits + g.stats.lostPackets + g.stats.malformedPackets).toBe(0);
+      const ts = g.units.map((u) => u.rtpTimestamp);
+      expect(ts).toEqual([...ts].sort((a, b) => a - b));
+      for (const u of g.units) expect(u.data.subarray(0, 4)).toEqual(Buffer.from([0, 0, 0, 1]));
     }
   }, 60_000);
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CameraRuntimeSchema } from '../../src/contracts/camera-status.js';
 import { CameraStateTracker, syncAlerts } from '../../src/fleet/camera-state.js';
 import { cameraView } from '../../src/review/api/camera-view.js';
+import { CameraView } from '../../src/review/api/schemas.js';
 import type { CameraConfig } from '../../src/config/schema.js';
 
 describe('camera state tracker', () => {
@@ -47,9 +48,13 @@ describe('camera state tracker', () => {
 
   it('the camera view says which transport the worker runs, or before it reports, what the config resolves to', () => {
     const cam = { id: 'c', name: 'C', url: 'rtsp://10.0.0.1/x', enabled: true, violations: ['stall'], decode: 'keyframe' } as unknown as CameraConfig;
-    expect(cameraView(cam, undefined, false).transport).toEqual({ kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false });
+    expect(cameraView(cam, undefined, false).transport).toEqual({ kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false, rtp: 'tcp' });
+    expect(cameraView({ ...cam, rtspTransport: 'udp' }, undefined, false).transport).toMatchObject({ kind: 'native', rtp: 'udp' });
     expect(cameraView({ ...cam, url: 'file:///x.mp4' }, undefined, false).transport).toMatchObject({ kind: 'ffmpeg', explicit: false });
-    const reported = { kind: 'ffmpeg' as const, why: 'transport: ffmpeg in the config', explicit: true };
+    const reported = { kind: 'ffmpeg' as const, why: 'transport: ffmpeg in the config', explicit: true, rtp: 'udp' as const };
     expect(cameraView(cam, { cameraId: 'c', state: 'live', attempt: 0, transport: reported }, false).transport).toEqual(reported);
+    // Through the Redis schema and the API's, RTP over UDP survives.
+    const published = CameraRuntimeSchema.parse(JSON.parse(JSON.stringify({ cameraId: 'c', state: 'live', attempt: 0, transport: reported })));
+    expect(CameraView.parse(cameraView(cam, published, false)).transport).toEqual(reported);
   });
 });

@@ -37,6 +37,24 @@ describe('PatrolMetrics', () => {
     expect(await globalRegistry.getSingleMetric('patrol_frames_decoded_total')).toBeUndefined();
   });
 
+  it('patrol_camera_transport says RTP over UDP in its rtp label, one rtp value per camera', async () => {
+    const m = new PatrolMetrics('worker');
+    const series = (text: string) => text.split('\n').filter((l) => l.startsWith('patrol_camera_transport{camera="cam1"')).sort();
+    m.status({ cameraId: 'cam1', state: 'live', attempt: 0, transport: { kind: 'native', why: 'x', explicit: false, rtp: 'udp' } });
+    expect(series(await m.text())).toEqual([
+      'patrol_camera_transport{camera="cam1",transport="ffmpeg",rtp="udp",role="worker"} 0',
+      'patrol_camera_transport{camera="cam1",transport="native",rtp="udp",role="worker"} 1',
+    ]);
+    // Added again with rtspTransport tcp (a config reload): the udp series go, not linger beside the new ones.
+    m.status({ cameraId: 'cam1', state: 'connecting', attempt: 0, transport: { kind: 'native', why: 'x', explicit: false, rtp: 'tcp' } });
+    expect(series(await m.text())).toEqual([
+      'patrol_camera_transport{camera="cam1",transport="ffmpeg",rtp="tcp",role="worker"} 0',
+      'patrol_camera_transport{camera="cam1",transport="native",rtp="tcp",role="worker"} 1',
+    ]);
+    m.forgetCamera('cam1');
+    expect(series(await m.text())).toEqual([]);
+  });
+
   it('reports camera state, frames, skipped frames, interval misses, batches, events and queue depth', async () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 0, 1), toFake: ['Date'] });
     const m = new PatrolMetrics('worker');
@@ -45,7 +63,7 @@ describe('PatrolMetrics', () => {
     m.status({ cameraId: 'cam1', state: 'connecting', attempt: 0 });
     let text = await m.text();
     expect(value(text, 'patrol_interval_misses_total{camera="cam1",role="worker"}')).toBe(0);
-    m.status({ cameraId: 'cam1', state: 'live', attempt: 0, lastFrameAt: Date.now(), transport: { kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false } });
+    m.status({ cameraId: 'cam1', state: 'live', attempt: 0, lastFrameAt: Date.now(), transport: { kind: 'native', why: 'default for rtsp:// with keyframe decode', explicit: false, rtp: 'tcp' } });
     for (let i = 0; i < 4; i++) m.frameDecoded('cam1');
     m.frameAnalyzed(frame('cam1'));
     vi.setSystemTime(Date.now() + 6_000); // on time (≤ 1.5 × 5 s)
@@ -58,8 +76,8 @@ describe('PatrolMetrics', () => {
     text = await m.text();
     expect(value(text, 'patrol_camera_state{camera="cam1",state="live",role="worker"}')).toBe(1);
     expect(value(text, 'patrol_camera_state{camera="cam1",state="connecting",role="worker"}')).toBe(0);
-    expect(value(text, 'patrol_camera_transport{camera="cam1",transport="native",role="worker"}')).toBe(1);
-    expect(value(text, 'patrol_camera_transport{camera="cam1",transport="ffmpeg",role="worker"}')).toBe(0);
+    expect(value(text, 'patrol_camera_transport{camera="cam1",transport="native",rtp="tcp",role="worker"}')).toBe(1);
+    expect(value(text, 'patrol_camera_transport{camera="cam1",transport="ffmpeg",rtp="tcp",role="worker"}')).toBe(0);
     expect(value(text, 'patrol_frames_decoded_total{camera="cam1",role="worker"}')).toBe(4);
     expect(value(text, 'patrol_frames_analyzed_total{camera="cam1",role="worker"}')).toBe(3);
     expect(value(text, 'patrol_frames_skipped_total{camera="cam1",role="worker"}')).toBe(0); // 4 − 3 − 1 in flight

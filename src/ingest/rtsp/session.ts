@@ -297,6 +297,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.lastReportAt = now;
     this.setState('playing');
     if (this.socket) this.pacer.add(this.socket);
+    // Datagrams too wait for the pacer's tick (paced-udp.ts), where this Node allows pausing them.
+    for (const s of this.udp?.paced ?? []) this.pacer.add(s);
     this.tickTimer = setInterval(() => this.tick(), Math.min(1_000, this.opts.dataTimeoutMs / 2));
     this.tickTimer.unref();
   }
@@ -318,7 +320,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     this.reorder = new ReorderBuffer({
       release: (pkt, at) => this.onOrderedRtp(pkt, at),
       maxPackets: REORDER_MAX_PACKETS,
-      maxWaitMs: REORDER_WAIT_MS,
+      // A paced datagram may have waited a period in the kernel: the packet that fills a gap still gets REORDER_WAIT_MS.
+      maxWaitMs: REORDER_WAIT_MS + (pair.paced ? this.pacer.periodMs : 0),
       maxBytes: REORDER_MAX_BYTES,
       // What waits is the whole datagram the payload is a view of.
       bytes: (pkt) => pkt.payload.buffer.byteLength,
@@ -654,6 +657,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     }
     this.pending.clear();
     if (this.socket) this.pacer.remove(this.socket);
+    for (const s of this.udp?.paced ?? []) this.pacer.remove(s);
     this.socket?.destroy();
     if (this.udp) void this.udp.close().then(this.resolveUdpClosed);
     this.setState('closed');

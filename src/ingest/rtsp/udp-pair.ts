@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { PortPair } from './transport-header.js';
+import { PacedUdpSocket, udpHandle } from './paced-udp.js';
 
 export type UdpChannel = 'rtp' | 'rtcp';
 
@@ -28,12 +29,17 @@ const DEFAULT_RECEIVE_BUFFER = 1024 * 1024;
  */
 export class UdpPair {
   private open = true;
+  /** Both sockets for the read pacer (paced-udp.ts); undefined where this Node's dgram cannot be paused. */
+  readonly paced: readonly PacedUdpSocket[] | undefined;
 
   private constructor(
     private readonly rtp: Socket,
     private readonly rtcp: Socket,
     readonly ports: PortPair,
-  ) {}
+  ) {
+    const [a, b] = [udpHandle(rtp), udpHandle(rtcp)];
+    this.paced = a && b ? [a, b].map((h) => new PacedUdpSocket(h, () => !this.open)) : undefined;
+  }
 
   static async open(opts: UdpPairOptions): Promise<UdpPair> {
     const attempts = opts.attempts ?? DEFAULT_ATTEMPTS;
@@ -79,13 +85,15 @@ export class UdpPair {
   }
 
   private listen(opts: UdpPairOptions): void {
-    for (const [channel, socket] of [['rtp', this.rtp], ['rtcp', this.rtcp]] as const) {
+    for (const [i, [channel, socket]] of ([['rtp', this.rtp], ['rtcp', this.rtcp]] as const).entries()) {
+      const paced = this.paced?.[i];
       try {
         socket.setRecvBufferSize(opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER);
       } catch {
         // A smaller buffer only loses more packets under a burst; not a reason to fail.
       }
       socket.on('message', (msg, from) => {
+        paced?.onRead();
         if (this.open) opts.onMessage(channel, msg, from);
       });
       socket.on('error', (err) => {

@@ -78,7 +78,7 @@ export function renderCameras(root: HTMLElement, ctx: Ctx): View {
         c.worker ? [h('dt', {}, t('camera.worker')), h('dd', { class: 'mono camera-worker' }, c.worker)] : null,
         c.fps !== undefined ? [h('dt', {}, t('camera.fps')), h('dd', { class: 'camera-fps' }, c.fps.toFixed(2))] : null,
         h('dt', {}, t('camera.transport')),
-        h('dd', { class: 'camera-transport', 'data-transport': c.transport.kind, title: c.transport.why }, `${t(`camera.transport.${c.transport.kind}`)} · ${t(c.transport.explicit ? 'camera.transportSet' : 'camera.transportDefault')}`),
+        h('dd', { class: 'camera-transport', 'data-transport': c.transport.kind, 'data-rtp': c.transport.rtp ?? 'none', title: c.transport.why }, transportLine(c.transport)),
         c.tour ? [h('dt', {}, t('camera.tour')), h('dd', { class: 'camera-tour' }, tourLine(c.tour))] : null,
         h('dt', {}, t('camera.lastFrame')),
         h('dd', {}, c.lastFrameAt ? at(c.lastFrameAt) : '—'),
@@ -97,6 +97,12 @@ export function renderCameras(root: HTMLElement, ctx: Ctx): View {
       h('div', { class: 'card-actions' }, button),
       liveBox,
     );
+  }
+
+  /** Which transport and whether by default; RTP over UDP named, as in the log and check-config (a firewall may drop it). */
+  function transportLine(tr: Camera['transport']): string {
+    const udp = tr.rtp === 'udp' ? `, ${t('camera.rtpUdp')}` : '';
+    return `${t(`camera.transport.${tr.kind}`)}${udp} · ${t(tr.explicit ? 'camera.transportSet' : 'camera.transportDefault')}`;
   }
 
   /** Tour mode: held open, or every N s with its visits, misses and when it is next due. */
