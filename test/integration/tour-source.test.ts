@@ -125,9 +125,17 @@ describe('tour mode against GStreamer: visit in turn, connect, first keyframe, d
       expect(s.tour).toMatchObject({ revisitSec: 4, held: false });
       expect(s.tour!.visits).toBeGreaterThanOrEqual(3);
       expect(s.tour!.nextDueAt).toBeGreaterThan(s.tour!.lastVisitAt!);
-      // Revisited on the interval, give or take the wait for the next keyframe (GOP 2 s) and a slot.
-      const gaps = w.frames.slice(1).map((fr, i) => fr.timestamp - w.frames[i]!.timestamp);
-      for (const g of gaps) expect(g).toBeLessThan(4_000 + 2_000 + 2_500);
+      // Revisited on the interval, give or take the wait for the next keyframe (GOP 2 s) and a slot — or, where a
+      // loaded machine made the visits slower than the slots allow (the suite runs files in parallel), the runner
+      // said so: a visit in that gap counted as a miss or failed. Lateness is never silent.
+      const mine = visits.filter((v) => v.cameraId === w.source.cameraId);
+      w.frames.slice(1).forEach((fr, i) => {
+        const from = w.frames[i]!.timestamp;
+        const gap = fr.timestamp - from;
+        if (gap < 4_000 + 2_000 + 2_500) return;
+        const reported = mine.filter((v) => v.startedAt > from && v.startedAt <= fr.timestamp && (v.miss || !v.ok));
+        expect(reported.length, `a ${gap} ms gap with no miss or failure reported; visits ${JSON.stringify(mine)}`).toBeGreaterThan(0);
+      });
     }
     expect(maxOpen).toBeLessThanOrEqual(SLOTS);
     // The server's side agrees: never more connections than slots (TEARDOWN and close after each keyframe).
