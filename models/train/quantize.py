@@ -139,12 +139,15 @@ def summarize(model, tensors, x):
     return {t: v for t, v in zip(tensors, raw.reshape(len(tensors), -1, QN))}
 
 
-def feeds_silu_only(graph, t):
-    """True when t is read only by a SiLU (Sigmoid(t) and Mul(t, Sigmoid(t))), which flattens everything below ≈ −6
-    to 0: a long negative tail need not be kept in its range."""
-    cons = consumers_of(graph).get(t, [])
-    sig = [c for c in cons if c.op_type == "Sigmoid"]
-    return len(cons) == 2 and len(sig) == 1 and any(c.op_type == "Mul" and sig[0].output[0] in c.input for c in cons)
+def silu_inputs(graph):
+    """The tensors read only by a SiLU (Sigmoid(t) and Mul(t, Sigmoid(t))), which flattens everything below ≈ −6 to
+    0: a long negative tail need not be kept in their ranges."""
+    out = set()
+    for t, cons in consumers_of(graph).items():
+        sig = [c for c in cons if c.op_type == "Sigmoid"]
+        if len(cons) == 2 and len(sig) == 1 and any(c.op_type == "Mul" and sig[0].output[0] in c.input for c in cons):
+            out.add(t)
+    return out
 
 
 def act_range(v):
@@ -248,8 +251,8 @@ if summary is None:
         np.save(args.stats, summary, allow_pickle=True)
 ranges = {t: act_range(summary[t]) for t in tensors}
 if args.silu_floor > 0:
-    ranges = {t: (max(lo, -args.silu_floor), hi) if feeds_silu_only(fp.graph, t) else (lo, hi)
-              for t, (lo, hi) in ranges.items()}
+    floored = silu_inputs(fp.graph)
+    ranges = {t: (max(lo, -args.silu_floor), hi) if t in floored else (lo, hi) for t, (lo, hi) in ranges.items()}
 
 model = build(ranges)
 onnx.save(model, args.out)

@@ -10,7 +10,7 @@ import type { PacedSocket } from './read-pacer.js';
  *
  * dgram has no pause(): pausing stops receiving on the socket's libuv handle (recvStop, what dgram itself
  * calls when the socket closes) and the datagrams wait in the kernel's receive buffer until the next tick.
- * That handle is not public API, so `pacedUdp` answers undefined where it is missing and the socket is read
+ * That handle is not public API, so `udpHandle` answers undefined where it is missing and the socket is read
  * as datagrams come (the unit test says so on a Node that lost it).
  */
 export class PacedUdpSocket implements PacedSocket {
