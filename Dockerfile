@@ -43,5 +43,6 @@ VOLUME ["/app/var"]
 EXPOSE 8080 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PATROL_METRICS_PORT:-9464}/healthz" || exit 1
-ENTRYPOINT ["tini", "--", "node", "bin/patrol.js"]
+# The heap floor: see src/pipeline/heap-floor.ts (a V8 flag NODE_OPTIONS cannot carry).
+ENTRYPOINT ["tini", "--", "node", "--initial-old-space-size=128", "bin/patrol.js"]
 CMD ["run", "--config", "config/demo.yaml"]

@@ -22,6 +22,7 @@
  * frigate-baseline, tour-cost, live-ramp with live-step and live-summary, stage-table with held-open and
  * ingest-ratios, fleet-projection, outputs, summary-print).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveFfmpeg } from '../src/decode/ffmpeg-path.js';
 import { PatrolError } from '../src/errors.js';
+import { HEAP_FLOOR_FLAG, hasHeapFloor } from '../src/pipeline/heap-floor.js';
 import { TestRedis } from '../support/redis.js';
 import { loadTargetsSection } from './lib/shared/targets-file.js';
 import { measureControlPlane } from './lib/throughput/control-plane.js';
@@ -93,6 +95,11 @@ function parse(argv: string[]): Args {
 
 async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
+  if (!hasHeapFloor()) {
+    // Started as `tsx bench/throughput.ts`: measure a process configured as production's is (see heap-floor.ts).
+    process.stderr.write(`bench:throughput: restarting node with ${HEAP_FLOOR_FLAG} (the camera workers' heap floor) so the in-process stages measure what production runs\n`);
+    return spawnSync(process.execPath, [HEAP_FLOOR_FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' }).status ?? 1;
+  }
   const targets = loadTargetsSection(args.targets, 'throughput', ThroughputTargetsSchema);
   const plan = planFor(args.quick, args.maxStreams);
   plan.live.transport = args.liveTransport;
@@ -202,7 +209,8 @@ async function main(): Promise<number> {
       environment: {
         cpu: `${os.cpus()[0]?.model ?? 'unknown'}`,
         cores: os.cpus().length,
-        node: process.version,
+        // The in-process stages and the live worker run as production does: with the camera workers' heap floor.
+        node: [process.version, ...process.execArgv.filter((a) => hasHeapFloor([a]))].join(' '),
         ffmpeg: ffmpeg.version,
         loadAverageStart: loadStart,
         loadAverageEnd: loadAverage1(),

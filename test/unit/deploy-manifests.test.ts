@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { REPO } from '../../support/fixture-video.js';
 import { demoConfig } from '../../deploy/demo-config.js';
+import { HEAP_FLOOR_FLAG } from '../../src/pipeline/heap-floor.js';
 
 const read = (rel: string) => readFileSync(join(REPO, rel), 'utf8');
 
@@ -314,5 +315,12 @@ describe('Dockerfile', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     for (const needed of ['src', 'bin', 'config', 'models', 'fixtures', 'package.json', 'package-lock.json']) expect(ignored).not.toContain(needed);
     expect(ignored).toContain('fixtures/generated');
+  });
+
+  it('starts node with the camera workers\' heap floor (a V8 flag NODE_OPTIONS cannot carry)', () => {
+    const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    const node = entry.indexOf('node');
+    expect(node).toBeGreaterThanOrEqual(0);
+    expect(entry.slice(node + 1, entry.indexOf('bin/patrol.js'))).toContain(HEAP_FLOOR_FLAG);
   });
 });

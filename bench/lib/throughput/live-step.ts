@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { HEAP_FLOOR_FLAG, hasHeapFloor } from '../../../src/pipeline/heap-floor.js';
 import { listChildren, readMemory, snapshotTree, treeDelta, type TreeSnapshot } from './cpu.js';
 import { cameraIds, summarizeLive, type MemSample } from './live-summary.js';
 import type { LiveWorkerInput, ParentMessage, WorkerMessage } from './live-worker.js';
@@ -77,7 +78,8 @@ export async function liveStep(
   }
   const input: LiveWorkerInput = { urls, manifest, threads: PIPELINE_THREADS, intervalSec: INTERVAL_SEC, transport: plan.live.transport };
   const worker: ChildProcess = fork(WORKER, [], {
-    execArgv: process.execArgv,
+    // The worker runs as a production camera worker does: with the heap floor (src/pipeline/heap-floor.ts).
+    execArgv: hasHeapFloor() ? process.execArgv : [HEAP_FLOOR_FLAG, ...process.execArgv],
     env: { ...process.env, PATROL_BENCH_LIVE: JSON.stringify(input), UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
