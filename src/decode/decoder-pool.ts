@@ -4,6 +4,11 @@ import { letterboxContentSize, type PixelFormat } from './ffmpeg-args.js';
 import { KeyframeDecodeError, KeyframeDecoder, type KeyframeDecoderStats } from './keyframe-decoder.js';
 import { readSps, SpsError, withoutReorderDelay } from './sps.js';
 
+/** See decodersPerSize: at 192 cameras here one decoder fell behind and two kept up. */
+export const DEFAULT_DECODERS_PER_SIZE = 2;
+/** Another decoder starts when the least busy one has this many keyframes (the one in flight and two waiting). */
+const GROW_AT_PENDING = 3;
+
 export interface DecoderPoolOptions {
   ffmpegPath: string;
   /** Output: the detector's input size and channel order. */
@@ -11,9 +16,11 @@ export interface DecoderPoolOptions {
   height: number;
   pixelFormat: PixelFormat;
   /**
-   * ffmpeg processes per codec and picture size. One decodes a 704×576 keyframe in 1–3 CPU-ms, i.e. a few
-   * hundred keyframes a second — a thousand cameras at one keyframe per 5 s; a second one only helps on
-   * more cores. Default 1.
+   * At most this many ffmpeg processes per codec and picture size. One decodes a 704×576 keyframe in ≈ 2
+   * CPU-ms, but it takes one keyframe at a time and waits for its picture to come back through the event
+   * loop, which a worker busy with inference holds: at 192 cameras here (38 keyframes a second) one decoder
+   * fell behind (4.4 % interval misses, "keyframe decoder overloaded"), two kept up. A further decoder starts
+   * only when keyframes queue (GROW_AT_PENDING). Default DEFAULT_DECODERS_PER_SIZE.
    */
   decodersPerSize?: number;
   /** Per keyframe. Default 3 s. */
@@ -138,12 +145,14 @@ export class KeyframeDecoderPool {
     group.lastUsed = Date.now();
     const idle = group.decoders.find((d) => d.pending === 0);
     if (idle) return idle;
-    if (group.decoders.length < Math.max(1, this.opts.decodersPerSize ?? 1)) {
+    const least = group.decoders.reduce<KeyframeDecoder | undefined>((a, b) => (a === undefined || b.pending < a.pending ? b : a), undefined);
+    if (!least || (least.pending >= GROW_AT_PENDING && group.decoders.length < Math.max(1, this.opts.decodersPerSize ?? DEFAULT_DECODERS_PER_SIZE))) {
       const d = new KeyframeDecoder({ ffmpegPath: this.opts.ffmpegPath, codec, width: this.opts.width, height: this.opts.height, pixelFormat: this.opts.pixelFormat, timeoutMs: this.opts.timeoutMs, log: this.log });
       group.decoders.push(d);
+      if (least) this.log.info({ key, decoders: group.decoders.length }, `keyframes queue for ${key}: decoder ${group.decoders.length} started`);
       return d;
     }
-    return group.decoders.reduce((a, b) => (b.pending < a.pending ? b : a));
+    return least;
   }
 
   private stopIdle(): void {

@@ -159,16 +159,17 @@ export function sceneStep(state: SceneState | null, input: SceneInput, options?:
 
   // Light switched, IR came on, the camera was moved: most of the open picture differs at once.
   // The median is the test: an object, however large, moves it little; a new light moves every cell a bit.
-  const dists = new Float32Array(n);
   let open = 0;
   let differing = 0;
+  let overMedian = 0;
   for (let k = 0; k < n; k++) {
     if (maskUntil[k]! > t) continue;
     const d = cellDistance(feats.f, state.ref, k);
-    dists[open++] = d;
+    open++;
     if (d > o.diffHigh) differing++;
+    if (d > o.globalMedian) overMedian++;
   }
-  if (open >= n * 0.3 && (differing > open * o.globalFraction || median(dists.subarray(0, open)) > o.globalMedian)) return fresh(input, feats, state, 'global-change');
+  if (open >= n * 0.3 && (differing > open * o.globalFraction || medianAbove(open, overMedian))) return fresh(input, feats, state, 'global-change');
   // Colour gone from the whole picture (or back): the camera switched to IR or out of it.
   const cNow = colourfulness(feats.f);
   const cRef = colourfulness(state.ref);
@@ -260,9 +261,12 @@ function colourfulness(f: Float32Array): number {
   return s / (f.length / F);
 }
 
-function median(v: Float32Array): number {
-  v.sort();
-  return v[v.length >> 1] ?? 0;
+/**
+ * Whether the median of `count` values (the upper one of an even count: sorted[count >> 1]) is over a
+ * bound, from how many of them are: without sorting every frame's cells.
+ */
+export function medianAbove(count: number, overBound: number): boolean {
+  return count > 0 && overBound >= count - (count >> 1);
 }
 
 function overlaps(a: SceneBox['box'], b: SceneBox['box']): boolean {

@@ -58,6 +58,18 @@ describe('keyframe decoder pool (long-lived ffmpeg)', async () => {
     expect(p.stats).toMatchObject({ decoded: 3, failed: 0, starts: 1, decoders: 1 });
   });
 
+  it('starts a second decoder only when keyframes queue, and no more than decodersPerSize', async () => {
+    const p = pool();
+    const k = await keyframe('h264', '704x576');
+    // Six at once: the first decoder takes one and queues two before the pool grows.
+    const burst = await Promise.all(Array.from({ length: 6 }, () => p.decode('h264', k)));
+    for (const f of burst) expect(f.data.equals(burst[0]!.data)).toBe(true);
+    expect(p.stats).toMatchObject({ decoded: 6, failed: 0, decoders: 2 });
+    const capped = pool({ decodersPerSize: 1 });
+    await Promise.all(Array.from({ length: 6 }, () => capped.decode('h264', k)));
+    expect(capped.stats).toMatchObject({ decoded: 6, decoders: 1 });
+  });
+
   it.skipIf(!x265)('decodes H.265 (x265 default: 4 B-frames of reorder delay declared)', async () => {
     const p = pool();
     for (const n of [0, 7]) {

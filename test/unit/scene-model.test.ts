@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptAsNormal, novelty, sceneStep, type SceneState, type SceneStepResult } from '../../src/scene/model.js';
+import { acceptAsNormal, medianAbove, novelty, sceneStep, type SceneState, type SceneStepResult } from '../../src/scene/model.js';
 import type { SceneBox } from '../../src/scene/regions.js';
 import { normBox, render, type Light, type SynthObject } from './scene-synthetic.js';
 
@@ -157,5 +157,21 @@ describe('scene model', () => {
     });
     expect(results.slice(1).every((r) => r.frozen)).toBe(true);
     expect(results.flatMap((r) => r.regions)).toEqual([]);
+  });
+});
+
+describe('medianAbove', () => {
+  it('says what sorting and taking sorted[n >> 1] says, for odd and even counts and ties', () => {
+    let s = 7;
+    const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
+    for (let trial = 0; trial < 500; trial++) {
+      const n = 1 + Math.floor(rnd() * 40);
+      const v = Float32Array.from({ length: n }, () => Math.round(rnd() * 10) / 10);
+      const bound = Math.round(rnd() * 10) / 10;
+      const sorted = v.slice().sort();
+      const over = v.reduce((a, x) => a + (x > bound ? 1 : 0), 0);
+      expect(medianAbove(n, over)).toBe(sorted[n >> 1]! > bound);
+    }
+    expect(medianAbove(0, 0)).toBe(false);
   });
 });
