@@ -143,8 +143,7 @@ export class KeyframeDecoderPool {
       this.log.info({ codec, width, height }, `keyframe decoders for ${key} started`);
     }
     group.lastUsed = Date.now();
-    const idle = group.decoders.find((d) => d.pending === 0);
-    if (idle) return idle;
+    // The least busy decoder (the first idle one when any is idle).
     const least = group.decoders.reduce<KeyframeDecoder | undefined>((a, b) => (a === undefined || b.pending < a.pending ? b : a), undefined);
     if (!least || (least.pending >= GROW_AT_PENDING && group.decoders.length < Math.max(1, this.opts.decodersPerSize ?? DEFAULT_DECODERS_PER_SIZE))) {
       const d = new KeyframeDecoder({ ffmpegPath: this.opts.ffmpegPath, codec, width: this.opts.width, height: this.opts.height, pixelFormat: this.opts.pixelFormat, timeoutMs: this.opts.timeoutMs, log: this.log });

@@ -39,3 +39,9 @@ export function heapFloorAdvice(cameras: number, execArgv: readonly string[] = p
     '(npm start, bin/patrol.js and the container image do; NODE_OPTIONS cannot carry it).'
   );
 }
+
+/** Logs heapFloorAdvice as a warning when there is any: the start-up of `patrol run` and `patrol worker`. */
+export function warnWithoutHeapFloor(log: { warn(msg: string): void }, cameras: number): void {
+  const advice = heapFloorAdvice(cameras);
+  if (advice) log.warn(advice);
+}

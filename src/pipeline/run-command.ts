@@ -3,7 +3,7 @@ import { applyNormalHere, rereferenceOnShift } from './scene-hooks.js';
 import { mkdirSync } from 'node:fs';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
-import { heapFloorAdvice } from './heap-floor.js';
+import { warnWithoutHeapFloor } from './heap-floor.js';
 import { createDispatchQueue } from '../dispatch/create-queue.js';
 import { VIOLATION_LABELS, type ViolationType } from '../contracts/violation.js';
 import { TRANSPORT_WIDTH, transportLabel } from '../contracts/camera-status.js';
@@ -25,8 +25,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const logger = createLogger({ level: config.log.level });
   mkdirSync(config.storage.dir, { recursive: true });
   logger.info({ config: file, cameras: config.cameras.length, storage: config.storage.dir }, 'starting patrol');
-  const heapAdvice = heapFloorAdvice(config.cameras.length);
-  if (heapAdvice) logger.warn(heapAdvice);
+  warnWithoutHeapFloor(logger, config.cameras.length);
   const queue = createDispatchQueue({ redisUrl: config.queue.redisUrl, name: config.queue.name, storageDir: config.storage.dir, logger });
 
   let review: ReviewHandle | undefined;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { loadConfig } from '../config/load-config.js';
 import { PatrolError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { heapFloorAdvice } from './heap-floor.js';
+import { warnWithoutHeapFloor } from './heap-floor.js';
 import { startWorker } from './worker.js';
 
 /** This worker's id: PATROL_WORKER_ID, then fleet.workerId, then <hostname>-<pid> (unique per process). */
@@ -31,8 +31,7 @@ export async function workerCommand(opts: { configPath: string }): Promise<numbe
   const workerId = resolveWorkerId(config.fleet.workerId);
   logger.info({ config: file, worker: workerId, cameras: config.cameras.length }, `starting patrol worker ${workerId}`);
   // The fleet hands this worker a share of the registered cameras: advise on the whole set.
-  const heapAdvice = heapFloorAdvice(config.cameras.length);
-  if (heapAdvice) logger.warn(heapAdvice);
+  warnWithoutHeapFloor(logger, config.cameras.length);
   const worker = await startWorker({ config, logger, workerId, redisUrl });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
