@@ -21,6 +21,34 @@ def load_pseudo(ds, split):
     return {k: z[k] for k in z.files}
 
 
+def read_fog_list(path):
+    """cctv_fire_fog.txt -> {image stem: "fog" | "unclear"} (see the file's header)."""
+    out = {}
+    for line in open(path):
+        if line.strip() and not line.startswith("#"):
+            stem, kind = line.split()
+            out[stem] = kind
+    return out
+
+
+def apply_fog_list(items, fog, smoke_class):
+    """cctv_fire frames whose "smoke" is fog from an anti-burglary fog cannon: their smoke boxes go (fog is
+    background to the detector, as the issue wants it silent on fog); on the unclear ones smoke is unlabelled
+    (neither taught nor refuted). -> (items, {path: (smoke_class,)} for TrainSet's unlabelled_extra, counts)"""
+    out, extra, n_fog, n_unclear, n_boxes = [], {}, 0, 0, 0
+    for p, im, lab in items:
+        kind = fog.get(os.path.splitext(os.path.basename(p))[0]) if dataset_of(p) == "cctv_fire" else None
+        if kind == "fog":
+            n_fog += 1
+            n_boxes += int((lab[:, 0] == smoke_class).sum())
+            lab = lab[lab[:, 0] != smoke_class]
+        elif kind == "unclear":
+            n_unclear += 1
+            extra[p] = (smoke_class,)
+        out.append((p, im, lab))
+    return out, extra, {"fog_images": n_fog, "fog_boxes_dropped": n_boxes, "unclear_images": n_unclear}
+
+
 def load_split(sets, split, with_pseudo=True):
     """-> list of (path, BGR uint8 image, labels float32 [n,5] cls,x1,y1,x2,y2 in pixels)"""
     items = []
@@ -175,13 +203,15 @@ def paste_instances(img, lab, bank, rng, n, size):
 
 
 class TrainSet:
-    def __init__(self, items, size=SIZE, mosaic_prob=0.8, paste_prob=0.0):
+    def __init__(self, items, size=SIZE, mosaic_prob=0.8, paste_prob=0.0, unlabelled_extra=None):
+        """unlabelled_extra: {image path: classes} unlabelled on those images beyond their data set's UNLABELLED."""
         self.items = items
         self.size = size
         self.mosaic_prob = mosaic_prob
         self.paste_prob = paste_prob
         self.bank = build_paste_bank(items) if paste_prob > 0 else []
-        self.unlabelled = [UNLABELLED.get(dataset_of(p), ()) for p, _, _ in items]
+        extra = unlabelled_extra or {}
+        self.unlabelled = [tuple(sorted(set(UNLABELLED.get(dataset_of(p), ())) | set(extra.get(p, ())))) for p, _, _ in items]
 
     def __len__(self):
         return len(self.items)

@@ -120,3 +120,24 @@ class TestDataAndEval(unittest.TestCase):
         # Precision stays >= 0.8 down to 0.2 (10 of 12); at 0.45 it was 8/10.
         self.assertAlmostEqual(res["p80_thr"], 0.2, places=5)
         self.assertAlmostEqual(res["r_at_p80"], 1.0)
+
+    def test_fog_list(self):
+        from data import apply_fog_list, TrainSet
+        from common import DATA
+        smoke, fire = NAMES.index("smoke"), NAMES.index("fire")
+        lab = np.array([[smoke, 0, 0, 50, 50], [fire, 60, 60, 90, 90]], np.float32)
+        im = np.zeros((100, 100, 3), np.uint8)
+        cctv = lambda stem: (os.path.join(DATA, "cctv_fire", "train", "images", stem + ".jpg"), im, lab)
+        forest = (os.path.join(DATA, "forest_fire", "train", "images", "fogcannon.jpg"), im, lab)
+        items = [cctv("fogcannon"), cctv("haze"), cctv("street"), forest]
+        out, extra, counts = apply_fog_list(items, {"fogcannon": "fog", "haze": "unclear"}, smoke)
+        # fog: the smoke box goes, the fire box stays; unclear: boxes kept, smoke unlabelled on that image only;
+        # the same stem in another data set is not the listed frame.
+        self.assertEqual(out[0][2][:, 0].tolist(), [fire])
+        self.assertEqual(out[1][2][:, 0].tolist(), [smoke, fire])
+        self.assertEqual(out[2][2][:, 0].tolist(), [smoke, fire])
+        self.assertEqual(out[3][2][:, 0].tolist(), [smoke, fire])
+        self.assertEqual(extra, {items[1][0]: (smoke,)})
+        self.assertEqual(counts, {"fog_images": 1, "fog_boxes_dropped": 1, "unclear_images": 1})
+        ds = TrainSet(out, unlabelled_extra=extra)
+        self.assertEqual([ds.unlabelled[i] for i in range(4)], [(), (smoke,), (), ()])

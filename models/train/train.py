@@ -16,7 +16,7 @@ import time
 import numpy as np
 import torch
 from common import NUM_CLASSES, CLASS_MAP, TEACHER, HERE, NAMES, N_OWN, DATA
-from data import load_split, TrainSet
+from data import load_split, TrainSet, read_fog_list, apply_fog_list
 from loss import YOLOXLoss
 from yolox import YOLOXNano, load_teacher
 
@@ -44,6 +44,9 @@ ap.add_argument("--repeat", default="cctv_fire:2",
 ap.add_argument("--hard-negatives", default="",
                 help="FILE:N — images listed in FILE (paths relative to the data folder, from mine_negatives.py) "
                      "appear N times per epoch: where the model called fire or smoke on an unlabelled train image")
+ap.add_argument("--fog-list", default="",
+                help="cctv_fire_fog.txt: the cctv_fire train frames whose smoke boxes are fog-cannon fog lose them "
+                     "(fog becomes background), the unclear ones get smoke unlabelled")
 ap.add_argument("--init", help="fine-tune: start from this checkpoint's EMA weights with a fresh optimizer and "
                                "schedule (e.g. checkpoints/latest.pt, the state that made 0.2.0)")
 ap.add_argument("--kd", type=float, default=1.0,
@@ -100,7 +103,11 @@ if args.hard_negatives:
     extra = [it for it in items if os.path.relpath(it[0], DATA) in wanted]
     items += extra * (int(hn_times) - 1)
     log(f"--hard-negatives: {len(extra)} of {len(wanted)} listed images x{hn_times}")
-ds = TrainSet(items, args.size, paste_prob=args.paste)
+unlabelled_extra = {}
+if args.fog_list:
+    items, unlabelled_extra, fog_counts = apply_fog_list(items, read_fog_list(args.fog_list), NAMES.index("smoke"))
+    log(f"--fog-list {args.fog_list}: {fog_counts} (counted with --repeat copies)")
+ds = TrainSet(items, args.size, paste_prob=args.paste, unlabelled_extra=unlabelled_extra)
 log(f"copy-paste bank: {len(ds.bank)} fire instances, p={args.paste}")
 n_lab = sum(len(x[2]) for x in items)
 log(f"loaded {len(items)} train images ({n_lab} boxes) in {time.time() - t0:.0f}s; classes {NAMES}")

@@ -161,14 +161,19 @@ describe('tour mode against GStreamer: visit in turn, connect, first keyframe, d
     await until('frames from the held session', () => held.frames.length >= framesAtHold + 2, 15_000);
     const sessionsWhileHeld = opened.get(heldUrl)!;
     const heldFramesBefore = held.frames.length;
+    // Held for at least 4 s and until two more frames came (≈ 4 at 1 s on a quiet machine; keyframes every 2 s →
+    // at least 2): the suite runs files in parallel, and a loaded machine can delay one session's frames by
+    // seconds (seen once: none in a fixed 4 s window), which says nothing about the tour leaving it alone.
+    // Meanwhile the tour did not visit it and the server always had its connection.
     const connectedSamples: number[] = [];
-    for (let i = 0; i < 20; i++) {
+    const heldSince = Date.now();
+    const heldEnough = (): boolean => Date.now() - heldSince >= 4_000 && held.frames.length - heldFramesBefore >= 2;
+    while (!heldEnough()) {
+      if (Date.now() - heldSince > 20_000) break;
       connectedSamples.push(serverConnections(server.port));
       await new Promise((r) => setTimeout(r, 200));
     }
-    // 4 s held: ≈ 4 frames at 1 s (keyframes every 2 s → at least 2), the tour did not visit it, and the
-    // server always had its connection.
-    expect(held.frames.length - heldFramesBefore).toBeGreaterThanOrEqual(2);
+    expect(held.frames.length - heldFramesBefore, `frames from the held session in ${Date.now() - heldSince} ms`).toBeGreaterThanOrEqual(2);
     expect(opened.get(heldUrl)).toBe(sessionsWhileHeld);
     expect(Math.min(...connectedSamples)).toBeGreaterThanOrEqual(1);
     expect(held.source.status.state).toBe('live');
