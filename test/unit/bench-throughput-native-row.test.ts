@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NATIVE_INGEST_STAGE, stageTable } from '../../bench/lib/throughput/stage-table.js';
 import { fakeIngest, fakeNative, fakeStages } from './bench-throughput-fakes.js';
@@ -34,7 +35,9 @@ describe('bench:throughput native ingest row', () => {
   it("has a row for the model's crop check, out of the sum, and none for a model without one", async () => {
     const omitted: string[] = [];
     const { table, stageSum } = await stageTable({ ingestDecode: base, ...rest, model: 'models/patrol-det.json' }, omitted);
-    const row = table.find((r) => r.stage.startsWith('crop check (fire)'));
+    // Named by the classes the manifest's check looks at (fire and smoke since 0.3.3).
+    const checked = (JSON.parse(readFileSync('models/patrol-det.json', 'utf8')) as { cropCheck: { classes: { name: string }[] } }).cropCheck.classes.map((c) => c.name);
+    const row = table.find((r) => r.stage.startsWith(`crop check (${checked.join(', ')})`));
     expect(row?.inSum).toBe(false);
     expect(row!.how).toMatch(/CPU-ms per box/);
     expect(row!.cpuMsPerCameraSecond).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecision, evaluateClass, matchDetections, operatingPoint, prCurve, type ScoredBox } from '../../bench/lib/model/ap.js';
+import { averagePrecision, boxesFoundByCentre, evaluateClass, matchDetections, operatingPoint, prCurve, type ScoredBox } from '../../bench/lib/model/ap.js';
 import { prCurvesSvg } from '../../bench/lib/model/pr-svg.js';
 import type { Box } from '../../src/contracts/box.js';
 
@@ -45,6 +45,24 @@ describe('bench AP (COCO-style matching, 101-point interpolation)', () => {
     expect(e.ap[5]).toBeCloseTo(1, 10); // IoU 0.75
     expect(e.ap[6]).toBe(0); // IoU 0.8
     expect(e.ap5095).toBeCloseTo(0.6, 10);
+  });
+
+  it('counts a loosely labelled box as found by centre where AP50 misses it', () => {
+    // A label several times the flame: the detection on the flame has IoU 0.04 with it.
+    const label: Box = [0.2, 0.2, 0.7, 0.7];
+    const flame: Box = [0.4, 0.4, 0.5, 0.5];
+    const loose = new Map([[0, [label]], [1, [B]]]);
+    const found: ScoredBox[] = [
+      { image: 0, score: 0.4, box: flame },
+      { image: 1, score: 0.2, box: B }, // on B, under the threshold
+      { image: 0, score: 0.9, box: far }, // above it, off the label
+    ];
+    // By overlap, only the detection exactly on B (under the threshold) is a hit.
+    expect(evaluateClass(found, loose, [0.5]).tp50).toEqual([false, false, true]);
+    expect(boxesFoundByCentre(found, loose, 0.3)).toEqual({ found: 1, total: 2 });
+    expect(boxesFoundByCentre(found, loose, 0.1)).toEqual({ found: 2, total: 2 });
+    // A detection in another image does not find the box.
+    expect(boxesFoundByCentre([{ image: 1, score: 0.9, box: flame }], new Map([[0, [label]]]), 0.3)).toEqual({ found: 0, total: 1 });
   });
 
   it('sorts detections itself and reports the operating point', () => {

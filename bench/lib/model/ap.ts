@@ -112,3 +112,29 @@ export function operatingPoint(e: ClassEval, threshold: number): { precision: nu
   }
   return { precision: tp + fp > 0 ? tp / (tp + fp) : NaN, recall: e.nGt > 0 ? tp / e.nGt : NaN, tp, fp };
 }
+
+/**
+ * Ground-truth boxes found at an operating threshold, counted by place rather than by overlap: a box is found
+ * when a detection scoring at least `threshold` in the same image has its centre inside it. A diagnostic beside
+ * AP50 for loosely drawn labels (a box several times the flame it marks), where a detection on the right spot
+ * has IoU < 0.5 and counts as a miss.
+ */
+export function boxesFoundByCentre(dets: readonly ScoredBox[], gts: ReadonlyMap<number, readonly Box[]>, threshold: number): { found: number; total: number } {
+  const centres = new Map<number, [number, number][]>();
+  for (const d of dets) {
+    if (d.score < threshold) continue;
+    const list = centres.get(d.image) ?? [];
+    list.push([(d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2]);
+    centres.set(d.image, list);
+  }
+  let found = 0;
+  let total = 0;
+  for (const [image, boxes] of gts) {
+    const cs = centres.get(image) ?? [];
+    for (const g of boxes) {
+      total++;
+      if (cs.some(([x, y]) => x >= g[0] && x <= g[2] && y >= g[1] && y <= g[3])) found++;
+    }
+  }
+  return { found, total };
+}

@@ -49,6 +49,10 @@ export interface DatasetClassResult {
   label: string;
   nGt: number;
   ap50: number;
+  /** Diagnostics beside the target (not checked): AP at IoU 0.3, and boxes with a detection at the class threshold centred in them. */
+  ap30?: number;
+  threshold?: number;
+  foundByCentre?: number;
 }
 
 export interface ModelResult {
