@@ -27,7 +27,7 @@ import { analyzeVideo } from '../src/pipeline/analyze-command.js';
 import { Progress } from './lib/shared/progress.js';
 import { loadTargetsSection } from './lib/shared/targets-file.js';
 import { detectImages } from './lib/shared/run-images.js';
-import { type ClipEvent, type ClipScore, type StillResult, anyViolationRate, clipStats, imageStats, scoreClip } from './lib/real/score.js';
+import { type ClipEvent, type ClipScore, type StillDetail, type StillResult, anyViolationRate, clipStats, imageStats, scoreClip, stillErrors } from './lib/real/score.js';
 import { type RealCheck, RealTargetsSchema, checkRealTargets } from './lib/real/targets.js';
 import { clipTimelineSvg } from './lib/real/timeline-svg.js';
 import { type BadEntry, type Clip, type ImageLabel, type Relabel, readRealTruth, readRelabels } from './lib/real/truth.js';
@@ -139,12 +139,16 @@ async function runClip(clip: Clip, a: Args, bad: BadEntry[]): Promise<ClipRun | 
   return { clip, durationSec, framesAnalyzed: r.framesAnalyzed, decode: r.decode, intervalSec: r.intervalSec, seconds: r.seconds, events, score, svg };
 }
 
-async function runImages(files: { path: string }[], manifest: string): Promise<{ found: ViolationType[][]; model: string }> {
+async function runImages(files: { path: string }[], manifest: string): Promise<{ found: ViolationType[][]; because: string[][]; model: string }> {
   const det = await Detector.load(manifest, { threads: 2, maxBatch: 8 });
   const p = new Progress('stills', files.length);
   try {
     const dets = await detectImages(det, files.map((f) => f.path), (n) => p.tick(n));
-    return { found: dets.map((items) => ViolationType.options.filter((v) => items.some((d) => d.violation === v))), model: `${det.manifest.name} ${det.manifest.version}` };
+    return {
+      found: dets.map((items) => ViolationType.options.filter((v) => items.some((d) => d.violation === v))),
+      because: dets.map((items) => items.filter((d) => d.violation).sort((x, y) => y.score - x.score).map((d) => `${d.label} ${d.score.toFixed(2)}`)),
+      model: `${det.manifest.name} ${det.manifest.version}`,
+    };
   } finally {
     await det.release();
   }
@@ -181,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
   const stills = truth.images.slice(0, a.limit);
   if (a.relabels && !existsSync(a.relabels)) throw new PatrolError(`--relabels ${a.relabels}: no such file.`, 'Give a file,label,reason CSV, or --relabels none for the data set\'s own labels.');
   const relabels = a.relabels ? readRelabels(a.relabels, bad) : new Map<string, Relabel>();
-  let stillResults: StillResult[] = [];
+  let stillResults: StillDetail[] = [];
   let rawResults: StillResult[] = [];
   const relabelled: { file: string; from: ImageLabel; to: ImageLabel; reason: string; found: ViolationType[] }[] = [];
   let stillModel = '';
@@ -191,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
     stillResults = stills.map((s, i) => {
       const re = relabels.get(s.file);
       if (re && re.label !== s.label) relabelled.push({ file: s.file, from: s.label, to: re.label, reason: re.reason, found: r.found[i]! });
-      return { label: re?.label ?? s.label, found: r.found[i]! };
+      return { file: s.file, label: re?.label ?? s.label, found: r.found[i]!, because: r.because[i]! };
     });
     stillModel = r.model;
   }
@@ -200,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
   const clipByType = Object.fromEntries(ViolationType.options.map((v) => [v, clipStats(tallies, v)])) as Record<ViolationType, ReturnType<typeof clipStats>>;
   const imgByType = Object.fromEntries(ViolationType.options.map((v) => [v, imageStats(stillResults, v)])) as Record<ViolationType, ReturnType<typeof imageStats>>;
   const any = anyViolationRate(stillResults);
+  const errors = stillErrors(stillResults);
   const rawImg = Object.fromEntries(ViolationType.options.map((v) => [v, imageStats(rawResults, v)])) as Record<ViolationType, ReturnType<typeof imageStats>>;
   const rawAny = anyViolationRate(rawResults);
   const rawLine = ViolationType.options
@@ -235,6 +240,8 @@ export async function main(argv: string[]): Promise<number> {
     clips: runs.map((r) => ({ file: r.clip.file, violations: r.clip.violations, durationSec: r.durationSec, framesAnalyzed: r.framesAnalyzed, decode: r.decode, intervalSec: r.intervalSec, seconds: r.seconds, events: r.score.events.map((e) => ({ ...e.event, verdict: e.verdict })), expects: r.score.expects.map((x) => ({ ...x.expect, verdict: x.verdict })), timeline: r.svg })),
     perViolation: Object.fromEntries(ViolationType.options.map((v) => [v, { clips: clipByType[v], images: imgByType[v] }])),
     negativeStills: any,
+    falseAlarmStills: errors.falseAlarms.map((e) => ({ file: e.file, found: e.found, because: e.because })),
+    missedStills: errors.misses.map((e) => ({ file: e.file, label: e.label, because: e.because })),
     relabels: a.relabels ? { file: path.relative(REPO, a.relabels), stills: relabelled, rawPerViolation: rawImg, rawNegativeStills: rawAny } : undefined,
     bad,
     checks,
@@ -265,6 +272,14 @@ export async function main(argv: string[]): Promise<number> {
   if (relabelled.length > 0) {
     md.push('', `### Relabelled stills`, '', `${relabelled.length} stills are taken with another label than the data set gives them (\`${path.relative(REPO, a.relabels!)}\`, each with its reason); the figures above and the targets use them. With the data set's own labels: ${rawLine}.`, '', '| still | data set | taken as | why | found |', '|---|---|---|---|---|');
     for (const r of relabelled) md.push(`| ${path.basename(r.file)} | ${r.from} | ${r.to} | ${r.reason} | ${r.found.join(', ') || '—'} |`);
+  }
+  if (errors.falseAlarms.length > 0) {
+    md.push('', '### Negative stills that raise a violation', '', 'With the detections that raised it (class, score after the crop check); the pictures to look at first.', '', '| still | raises | because of |', '|---|---|---|');
+    for (const e of errors.falseAlarms) md.push(`| ${path.basename(e.file)} | ${e.found.join(', ')} | ${e.because.join(', ')} |`);
+  }
+  if (errors.misses.length > 0) {
+    md.push('', '### Stills whose violation was not found', '', '| still | label | found instead |', '|---|---|---|');
+    for (const e of errors.misses) md.push(`| ${path.basename(e.file)} | ${e.label} | ${e.because.join(', ') || '—'} |`);
   }
   md.push('', '## Targets', '', ...checks.map((c) => `- ${c.ok === undefined ? 'not measured' : c.ok ? 'ok' : '**MISSED**'}: ${c.what} = ${f(c)} (target ${c.lowerIsBetter ? '≤' : '≥'} ${c.what.includes('per clip-hour') ? c.target : pct(c.target)})`));
   if (bad.length > 0) md.push('', '## Bad input', '', ...bad.map((b) => `- ${b.where}: ${b.message} — fix: ${b.fix}`));

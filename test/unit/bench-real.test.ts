@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { anyViolationRate, clipStats, imageStats, scoreClip, type ClipEvent } from '../../bench/lib/real/score.js';
+import { anyViolationRate, clipStats, imageStats, scoreClip, stillErrors, type ClipEvent } from '../../bench/lib/real/score.js';
 import { checkRealTargets, RealTargetsSchema } from '../../bench/lib/real/targets.js';
 import { clipTimelineSvg } from '../../bench/lib/real/timeline-svg.js';
 import { readRealTruth, readRelabels, type BadEntry } from '../../bench/lib/real/truth.js';
@@ -46,6 +46,20 @@ describe('bench:real scoring', () => {
     ];
     expect(imageStats(stills, 'burning')).toMatchObject({ positives: 2, found: 1, recall: 0.5, falsePositives: 1, negatives: 3 });
     expect(anyViolationRate(stills)).toEqual({ negatives: 3, alarmed: 2, rate: 2 / 3 });
+  });
+
+  it('lists the negatives that raised a violation (with why) and the positives whose violation was missed', () => {
+    const stills = [
+      { file: 'a.jpg', label: 'none' as const, found: ['dumping' as const], because: ['overflow 0.78'] },
+      { file: 'b.jpg', label: 'none' as const, found: [], because: [] },
+      { file: 'c.jpg', label: 'burning' as const, found: ['burning' as const], because: ['fire 0.61'] },
+      // Found something, but not its own violation: a miss, with what was found instead.
+      { file: 'd.jpg', label: 'dumping' as const, found: ['stall' as const], because: ['bench 0.41'] },
+      { file: 'e.jpg', label: 'burning' as const, found: [], because: [] },
+    ];
+    const e = stillErrors(stills);
+    expect(e.falseAlarms.map((s) => [s.file, s.because])).toEqual([['a.jpg', ['overflow 0.78']]]);
+    expect(e.misses.map((s) => s.file)).toEqual(['d.jpg', 'e.jpg']);
   });
 
   it('targets: missed, met, and not measured when the data has nothing for them', () => {

@@ -116,3 +116,22 @@ export function anyViolationRate(stills: readonly StillResult[]): { negatives: n
   const alarmed = neg.filter((s) => s.found.length > 0).length;
   return { negatives: neg.length, alarmed, rate: neg.length > 0 ? alarmed / neg.length : null };
 }
+
+/** A still with what the detector said: the detections (class and score) that raised each violation found. */
+export interface StillDetail extends StillResult {
+  file: string;
+  /** "overflow 0.78", one per detection of a class feeding a violation, highest score first. */
+  because: readonly string[];
+}
+
+/**
+ * The stills to look at after a run: negatives that raised any violation (with the detections that did it) and
+ * positives whose violation was not found. The figures say how many; these say which, so a developer reads
+ * the pictures instead of re-running the detector by hand.
+ */
+export function stillErrors(stills: readonly StillDetail[]): { falseAlarms: StillDetail[]; misses: StillDetail[] } {
+  return {
+    falseAlarms: stills.filter((s) => s.label === 'none' && s.found.length > 0),
+    misses: stills.filter((s) => s.label !== 'none' && !s.found.includes(s.label)),
+  };
+}
