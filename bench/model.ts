@@ -10,7 +10,7 @@
  * --limit N (first N images per dataset), --skip-latency.
  * Exit status: 0 targets met, 1 a target missed, 2 bad input (message and fix, no stack trace).
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 import type { Box } from '../src/contracts/box.js';
 import type { Detection } from '../src/contracts/detections.js';
 import { Detector } from '../src/detect/detector.js';
-import { sha256File } from '../src/detect/load-manifest.js';
+import { loadManifest, sha256File } from '../src/detect/load-manifest.js';
+import { ModelManifestSchema } from '../src/detect/manifest.js';
 import { PatrolError } from '../src/errors.js';
 import { boxesFoundByCentre, type ClassEval, evaluateClass, operatingPoint, type ScoredBox } from './lib/model/ap.js';
 import { measureLatency } from './lib/model/latency.js';
@@ -293,6 +294,7 @@ function environment(): string[] {
 
 export async function main(argv: string[]): Promise<number> {
   const a = parse(argv);
+  for (const m of a.models) refuseToOverwriteManifest(a.out, (await loadManifest(m)).manifest.name);
   const targets = loadTargetsSection(a.targets, 'model', TargetsSchema);
   a.datasetTargets = targets.ap50ByDataset;
   const data = loadData(a);
@@ -326,6 +328,25 @@ export async function main(argv: string[]): Promise<number> {
   }
   printSummary(checks, a.out);
   return checks.some((c) => c.ok === false) ? 1 : 0;
+}
+
+/**
+ * The report is written as OUT/NAME.json, and a model's manifest is usually NAME.json too: benchmarking a candidate
+ * with --out its own folder would replace the manifest with the report (seen: the next bench in that folder then
+ * failed on "manifest is invalid"). Refused before any work, with the fix.
+ */
+function refuseToOverwriteManifest(out: string, name: string): void {
+  const target = path.join(out, `${name}.json`);
+  if (!existsSync(target)) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(target, 'utf8'));
+  } catch {
+    return;
+  }
+  if (ModelManifestSchema.safeParse(parsed).success) {
+    throw new PatrolError(`--out ${out}: the report would replace the model manifest ${target}.`, 'Write the reports to another folder, e.g. --out ' + path.join(out, 'bench-model'));
+  }
 }
 
 function printSummary(checks: readonly Check[], out: string): void {

@@ -43,3 +43,26 @@ describe.skipIf(!ready)('bench:model (stand-in model, a few images)', () => {
     expect(car.ap50).toBeGreaterThan(0.9);
   });
 });
+
+describe('bench:model --out', () => {
+  it("refuses a folder where the report would replace the model's own manifest, before any work", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'patrol-bench-cand-'));
+    try {
+      // A candidate as a developer lays it out: its manifest beside the reports it is about to get.
+      const shipped = JSON.parse(readFileSync(path.join(repo, 'models/patrol-det.json'), 'utf8')) as { file: string; cropCheck?: { file: string } };
+      shipped.file = path.join(repo, 'models', shipped.file);
+      if (shipped.cropCheck) shipped.cropCheck.file = path.join(repo, 'models', shipped.cropCheck.file);
+      const manifest = path.join(dir, 'patrol-det.json');
+      writeFileSync(manifest, JSON.stringify(shipped));
+      await expect(main(['--model', manifest, '--out', dir, '--skip-latency'])).rejects.toThrow(/would replace the model manifest .*patrol-det\.json/);
+      expect(JSON.parse(readFileSync(manifest, 'utf8'))).toEqual(shipped);
+      // A report from an earlier run there (not a manifest) is simply replaced: only manifests are protected.
+      const other = path.join(dir, 'reports');
+      mkdirSync(other);
+      writeFileSync(path.join(other, 'patrol-det.json'), '{"classes": []}');
+      await expect(main(['--model', manifest, '--out', other, '--skip-latency', '--data', path.join(dir, 'no-such-folder'), '--names', '0=garbage'])).rejects.not.toThrow(/would replace/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
