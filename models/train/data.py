@@ -8,13 +8,16 @@ All randomness comes from the numpy Generator passed in (its state is checkpoint
 import os
 import numpy as np
 import cv2
-from common import DATA, CACHE, UNLABELLED, dataset_of, list_split, read_labels, letterbox, SIZE
+from common import DATA, CACHE, SHARED, UNLABELLED, dataset_of, list_split, read_labels, letterbox, SIZE
 
 PSEUDO_THR = 0.35
 
 
 def load_pseudo(ds, split):
     p = os.path.join(CACHE, "pseudo", f"{ds}_{split}.npz")
+    if not os.path.exists(p):
+        # A pack from pack_data.py (PATROL_SHARED=pack, e.g. on a GPU machine) carries its own copy.
+        p = os.path.join(SHARED, "pseudo", f"{ds}_{split}.npz")
     if not os.path.exists(p):
         raise SystemExit(f"missing {p}: run pseudo_label.py first")
     z = np.load(p)

@@ -24,9 +24,9 @@ def iou_pair(a, b):
 
 
 class YOLOXLoss:
-    def __init__(self, num_classes, size, center_radius=2.5, reg_weight=5.0):
+    def __init__(self, num_classes, size, center_radius=2.5, reg_weight=5.0, device="cpu"):
         self.nc = num_classes
-        self.grid, self.stride = grids(size, size)
+        self.grid, self.stride = grids(size, size, device=torch.device(device))
         self.center_radius = center_radius
         self.reg_weight = reg_weight
 
@@ -45,7 +45,7 @@ class YOLOXLoss:
         in_ctr = ((xc[None] - gt_box[:, :1]).abs() < r) & ((yc[None] - gt_box[:, 1:2]).abs() < r)
         cand = (in_box | in_ctr).any(0)  # [A]
         if cand.sum() == 0:
-            return torch.zeros(A, dtype=torch.bool), None, None
+            return torch.zeros(A, dtype=torch.bool, device=boxes.device), None, None
         both = (in_box & in_ctr)[:, cand]  # [G, Ac]
         pb = boxes[cand]
         ious = box_iou_cxcywh(gt_box, pb)  # [G, Ac]
@@ -71,7 +71,7 @@ class YOLOXLoss:
         fg_c = matching.sum(0) > 0
         gt_idx = matching[:, fg_c].argmax(0)
         iou_fg = (matching * ious).sum(0)[fg_c]
-        fg = torch.zeros(A, dtype=torch.bool)
+        fg = torch.zeros(A, dtype=torch.bool, device=boxes.device)
         idx = cand.nonzero(as_tuple=True)[0][fg_c]
         fg[idx] = True
         # reorder gt_idx/iou to ascending anchor index (matches boolean-mask order)
@@ -92,12 +92,12 @@ class YOLOXLoss:
         boxes = torch.cat([xy, wh], -1)
         obj = raw[..., 4]
         cls = raw[..., 5:]
-        obj_t = torch.zeros(N, A)
+        obj_t = torch.zeros(N, A, device=raw.device)
         fg_all, cls_t, box_t = [], [], []
         num_fg = 0
         for i in range(N):
             t = targets[i]
-            fg = torch.zeros(A, dtype=torch.bool)
+            fg = torch.zeros(A, dtype=torch.bool, device=raw.device)
             if len(t):
                 gb = torch.stack([(t[:, 1] + t[:, 3]) / 2, (t[:, 2] + t[:, 4]) / 2, t[:, 3] - t[:, 1], t[:, 4] - t[:, 2]], 1)
                 fg_, gi, iou = self.assign(boxes[i].detach(), obj[i].detach(), cls[i].detach(), t[:, 0], gb)
@@ -121,7 +121,7 @@ class YOLOXLoss:
                 w = t_obj[m][:, None]
                 loss_kd = kd_weight * (F.binary_cross_entropy_with_logits(cls[m][:, kd_from:], t_cls[m], reduction="none")
                                        * w).sum() / nf
-        obj_w = torch.ones(N, A)
+        obj_w = torch.ones(N, A, device=raw.device)
         if ignore is not None:
             with torch.no_grad():
                 for i, cl in enumerate(ignore):

@@ -116,7 +116,8 @@ class TestDataAndEval(unittest.TestCase):
         misses = [[300, 300, 310, 310, 0.5, 0], [320, 300, 330, 310, 0.45, 0]]
         late = [[160, 0, 170, 10, 0.3, 0], [180, 0, 190, 10, 0.2, 0]]
         det = np.array(hits + misses + late, np.float32)
-        res = evaluate([det], [(None, None, gt)], classes=[0])["garbage"]
+        from common import DATA
+        res = evaluate([det], [(os.path.join(DATA, "garbage", "valid", "images", "x.jpg"), None, gt)], classes=[0])["garbage"]
         # Precision stays >= 0.8 down to 0.2 (10 of 12); at 0.45 it was 8/10.
         self.assertAlmostEqual(res["p80_thr"], 0.2, places=5)
         self.assertAlmostEqual(res["r_at_p80"], 1.0)

@@ -51,11 +51,19 @@ ap.add_argument("--init", help="fine-tune: start from this checkpoint's EMA weig
                                "schedule (e.g. checkpoints/latest.pt, the state that made 0.2.0)")
 ap.add_argument("--kd", type=float, default=1.0,
                 help="weight of the distillation of the retained COCO classes from the frozen teacher (0 = off)")
+ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                help="auto: a CUDA GPU when torch sees one, else the CPU. Checkpoints are the same either way (saved on "
+                     "the CPU), so a run resumes on the other kind of machine")
 ap.add_argument("--freeze", default="stem,dark2,dark3",
                 help="backbone stages kept at the teacher's weights (their backward pass dominates CPU time)")
 args = ap.parse_args()
 
 torch.set_num_threads(args.threads)
+if args.device == "cuda" and not torch.cuda.is_available():
+    raise SystemExit("train.py: --device cuda, but torch sees no CUDA GPU here (use --device auto or cpu)")
+DEVICE = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")
+if DEVICE.type == "cuda":
+    torch.backends.cudnn.benchmark = True  # one input size: let cuDNN pick its fastest kernels once
 os.makedirs(args.run, exist_ok=True)
 log_f = open(os.path.join(args.run, "train.log"), "a")
 
@@ -120,6 +128,7 @@ frozen = [f for f in args.freeze.split(",") if f]
 for n, p in model.named_parameters():
     if any(n.startswith(f"backbone.backbone.{f}.") for f in frozen):
         p.requires_grad_(False)
+model.to(DEVICE)  # before the optimizer and the EMA copy, so both live where the weights do
 decay, no_decay = [], []
 for n, p in model.named_parameters():
     (no_decay if n.endswith(".bias") else decay).append(p)
@@ -132,7 +141,7 @@ if args.init and not args.resume:
     ck = torch.load(args.init, map_location="cpu")
     w = {k: v.float() for k, v in (ck.get("ema") or ck["model"]).items()}
     model.load_state_dict(w)
-    ema.ema = {k: v.clone() for k, v in w.items()}
+    ema.ema = {k: v.clone().to(DEVICE) for k, v in w.items()}
     ema.updates = 20000  # the EMA already tracks trained weights: full decay from the first step
     log(f"--init {args.init}: EMA weights of epoch {ck.get('epoch')}, fresh optimizer and {args.epochs}-epoch schedule")
 
@@ -147,9 +156,9 @@ if resume == "auto":
 if resume:
     ck = torch.load(resume, map_location="cpu")
     model.load_state_dict({k: v.float() for k, v in ck["model"].items()})
-    ema.ema = {k: v.float().clone() for k, v in ck["ema"].items()}
+    ema.ema = {k: v.float().clone().to(DEVICE) for k, v in ck["ema"].items()}
     ema.updates = ck["ema_updates"]
-    opt.load_state_dict(ck["optimizer"])
+    opt.load_state_dict(ck["optimizer"])  # moves the momentum buffers to the parameters' device
     for st in opt.state.values():
         for k, v in st.items():
             if torch.is_tensor(v) and v.is_floating_point():
@@ -159,16 +168,27 @@ if resume:
     torch.set_rng_state(ck["torch_rng"])
     log(f"resumed {resume}: epoch {epoch} step {step}/{steps_per_epoch} best mAP50 {best:.4f}")
 
-loss_fn = YOLOXLoss(NUM_CLASSES, args.size)
+loss_fn = YOLOXLoss(NUM_CLASSES, args.size, device=DEVICE)
 teacher = None
 if args.kd > 0 and os.path.exists(TEACHER):
-    teacher = load_teacher(TEACHER, NUM_CLASSES, CLASS_MAP).eval()  # retained COCO rows = the teacher's own
+    teacher = load_teacher(TEACHER, NUM_CLASSES, CLASS_MAP).eval().to(DEVICE)  # retained COCO rows = the teacher's own
     for p in teacher.parameters():
         p.requires_grad_(False)
 
 
+def on_cpu(obj):
+    """Checkpoints hold CPU tensors whatever trained them: one format, resumable anywhere."""
+    if torch.is_tensor(obj):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: on_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(on_cpu(v) for v in obj)
+    return obj
+
+
 def state():
-    return {"model": model.state_dict(), "ema": ema.ema, "ema_updates": ema.updates, "optimizer": opt.state_dict(),
+    return {"model": on_cpu(model.state_dict()), "ema": on_cpu(ema.ema), "ema_updates": ema.updates, "optimizer": on_cpu(opt.state_dict()),
             "epoch": epoch, "step": step, "best": best, "np_rng": rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(), "args": vars(args), "classes": NAMES, "num_classes": NUM_CLASSES}
 
@@ -198,11 +218,11 @@ def run_eval():
     if "valid_items" not in globals():
         valid_items = load_valid()
     m = YOLOXNano(NUM_CLASSES)
-    m.load_state_dict(ema.ema)
-    m.eval()
+    m.load_state_dict(on_cpu(ema.ema))
+    m.eval().to(DEVICE)
     t = time.time()
     with torch.no_grad():
-        preds = predict(lambda x: m(torch.from_numpy(x)), valid_items, size=args.size)
+        preds = predict(lambda x: m(torch.from_numpy(x).to(DEVICE)).cpu(), valid_items, size=args.size)
     res = evaluate(preds, valid_items)
     s = summary(res)
     log(f"eval epoch {epoch}: {json.dumps(s)} ({time.time() - t:.0f}s)\n" + table(res))
@@ -213,7 +233,8 @@ last_ckpt = time.time()
 t_start = time.time()
 steps_done = 0
 log(f"training: {steps_per_epoch} steps/epoch x {args.epochs} epochs, batch {args.batch}, lr {args.lr}, "
-    f"size {args.size}, threads {args.threads}, seed {args.seed}")
+    f"size {args.size}, threads {args.threads}, seed {args.seed}, device {DEVICE}"
+    + (f" ({torch.cuda.get_device_name(DEVICE)})" if DEVICE.type == "cuda" else ""))
 model.train()
 while epoch < args.epochs and not stop["flag"]:
     perm = np.random.default_rng(args.seed * 1000 + epoch).permutation(len(items))
@@ -226,13 +247,13 @@ while epoch < args.epochs and not stop["flag"]:
             g["lr"] = lr_at(it)
         ids = perm[step * args.batch:(step + 1) * args.batch]
         imgs, labs, igns = ds.batch(ids, rng, mosaic)
-        x = torch.from_numpy(imgs)
+        x = torch.from_numpy(imgs).to(DEVICE, non_blocking=True)
         t_out = None
         if teacher is not None:
             with torch.no_grad():
                 t_out = teacher(x)
         raw = model.forward_raw(x)
-        loss, parts = loss_fn(raw, [torch.from_numpy(l) for l in labs], t_out, N_OWN, args.kd, ignore=igns)
+        loss, parts = loss_fn(raw, [torch.from_numpy(l).to(DEVICE) for l in labs], t_out, N_OWN, args.kd, ignore=igns)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -266,7 +287,7 @@ while epoch < args.epochs and not stop["flag"]:
             score, res = run_eval()
             if score > best:
                 best = score
-                save(os.path.join(args.run, "best.pt"), {"ema": ema.ema, "epoch": epoch, "map50_all": score,
+                save(os.path.join(args.run, "best.pt"), {"ema": on_cpu(ema.ema), "epoch": epoch, "map50_all": score,
                                                          "eval": res, "classes": NAMES, "num_classes": NUM_CLASSES})
                 log(f"new best mAP50 {score:.4f} -> {args.run}/best.pt")
     save(os.path.join(args.run, "last.pt"), state())
