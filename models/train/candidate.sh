@@ -19,8 +19,17 @@ cc=$(realpath "${3:-$repo/models/patrol-det.json}")
 [ -f "$cc" ] || { echo "candidate: no manifest $cc for the crop check" >&2; exit 2; }
 mkdir -p "$out/m" "$out/real" "$out/model" "$out/events"
 
+# Thresholds come from an evaluation on the valid splits: a best.pt carries its in-training one; any other
+# checkpoint (a last.pt, a GPU run's) is evaluated here first.
+eval_args=()
+if ! /usr/bin/python3 -c "import sys, torch; sys.exit(0 if torch.load(sys.argv[1], map_location='cpu').get('eval') else 1)" "$ckpt"; then
+  echo "evaluate $ckpt (it carries no evaluation)" >&2
+  (cd "$repo/models/train" && nice /usr/bin/python3 evaluate.py --ckpt "$ckpt" --json "$out/eval.json") > "$out/eval.log" 2>&1 ||
+    { tail -5 "$out/eval.log" >&2; exit 1; }
+  eval_args=(--eval-json "$out/eval.json")
+fi
 echo "export $ckpt -> $out/m" >&2
-(cd "$repo/models/train" && nice /usr/bin/python3 export.py --ckpt "$ckpt" --out "$out/m/patrol-det.onnx" \
+(cd "$repo/models/train" && nice /usr/bin/python3 export.py --ckpt "$ckpt" "${eval_args[@]}" --out "$out/m/patrol-det.onnx" \
   --version "0.0.0-candidate" --trained "candidate from $(basename "$ckpt")") > "$out/export.log" 2>&1 ||
   { tail -5 "$out/export.log" >&2; exit 1; }
 /usr/bin/python3 - "$out/m/patrol-det.json" "$cc" <<'PY'
