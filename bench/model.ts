@@ -294,7 +294,7 @@ function environment(): string[] {
 
 export async function main(argv: string[]): Promise<number> {
   const a = parse(argv);
-  for (const m of a.models) refuseToOverwriteManifest(a.out, (await loadManifest(m)).manifest.name);
+  for (const m of a.models) refuseToOverwriteManifest(a.out, (await loadManifest(m, { verifySha256: false })).manifest.name); // Detector.load verifies it
   const targets = loadTargetsSection(a.targets, 'model', TargetsSchema);
   a.datasetTargets = targets.ap50ByDataset;
   const data = loadData(a);

@@ -31,6 +31,7 @@ import torchvision
 
 from common import DATA, NAMES, NUM_CLASSES, SIZE, letterbox, list_split, read_labels, to_tensor_np
 from yolox import decode, load_student
+from data import read_fog_list
 
 CROP = 64
 GROW = 1.3  # context around the box: the flame's edge and what it burns on
@@ -127,11 +128,7 @@ def main():
     model, _ = load_student(args.ckpt, NUM_CLASSES)
     class_ids = [NAMES.index(n) for n in CHECKED]
     wanted = set(args.classes.split(","))
-    fog = {}
-    for line in open(FOG_LIST):
-        if line.strip() and not line.startswith("#"):
-            stem, kind = line.split()
-            fog[stem] = kind
+    fog = read_fog_list(FOG_LIST)
 
     items = [(ds, p) for ds in SETS for p in list_split(ds, "train")]
     crops, columns, labels, kinds, hold, scores = [], [], [], [], [], []

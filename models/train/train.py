@@ -218,7 +218,7 @@ def run_eval():
     if "valid_items" not in globals():
         valid_items = load_valid()
     m = YOLOXNano(NUM_CLASSES)
-    m.load_state_dict(on_cpu(ema.ema))
+    m.load_state_dict(ema.ema)  # copies from wherever the EMA lives
     m.eval().to(DEVICE)
     t = time.time()
     with torch.no_grad():
