@@ -122,6 +122,20 @@ class TestDataAndEval(unittest.TestCase):
         self.assertAlmostEqual(res["p80_thr"], 0.2, places=5)
         self.assertAlmostEqual(res["r_at_p80"], 1.0)
 
+    def test_box_scale_turns_a_near_miss_into_a_hit(self):
+        from evaluate import evaluate, scale_boxes
+        from common import DATA
+        # GT 100x100; the detection is the same box 0.66 as wide and high, centred: IoU 0.44, a miss at 0.5.
+        gt = np.array([[0, 100, 100, 200, 200]], np.float32)
+        det = np.array([[117, 117, 183, 183, 0.9, 0]], np.float32)
+        item = [(os.path.join(DATA, "garbage", "valid", "images", "x.jpg"), None, gt)]
+        grown = scale_boxes([det], 1.5)[0]
+        np.testing.assert_allclose(grown[0, :4], [100.5, 100.5, 199.5, 199.5])
+        self.assertEqual(grown[0, 4:].tolist(), [np.float32(0.9), 0.0])
+        self.assertEqual(det[0, 0], 117)  # the input is not changed
+        self.assertEqual(evaluate([det], item, classes=[0])["garbage"]["ap50"], 0.0)
+        self.assertAlmostEqual(evaluate([grown], item, classes=[0])["garbage"]["ap50"], 1.0)
+
     def test_fog_list(self):
         from data import apply_fog_list, TrainSet
         from common import DATA
