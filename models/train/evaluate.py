@@ -21,15 +21,18 @@ VALID_SETS = [("garbage", "valid"), ("forest_fire", "valid"), ("small_fire_smoke
 
 def load_valid(sets=None, split=None):
     """sets: dataset names to keep (default: all of VALID_SETS); split: another split than each set's valid one
-    (`train`: how well the model fits what it learned from, to tell a label convention from a generalization gap)."""
+    (`train`: how well the model fits what it learned from, to tell a label convention from a generalization gap),
+    or several joined by `+` (`train+valid`: more boxes for classes the valid splits hold too few of)."""
     from data import load_split
     items = []
     for ds, valid in VALID_SETS:
         if sets and ds not in sets:
             continue
-        if split and split != valid and not list_split(ds, split):
-            continue  # small_fire_smoke has a test split only
-        items += load_split([ds], split or valid)
+        for part in (split or "valid").split("+"):
+            part = valid if part == "valid" else part
+            if part != valid and not list_split(ds, part):
+                continue  # small_fire_smoke has a test split only
+            items += load_split([ds], part)
     return items
 
 
@@ -179,7 +182,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--limit", type=int, default=0, help="evaluate every k-th image only (quick checks)")
     ap.add_argument("--sets", help="comma-separated datasets of VALID_SETS to evaluate on (default: all)")
-    ap.add_argument("--split", help="evaluate on this split instead of each set's valid one (e.g. train)")
+    ap.add_argument("--split", help="evaluate on this split instead of each set's valid one (train), or on several (train+valid)")
     ap.add_argument("--box-scale", type=float, default=1.0,
                     help="grow every predicted box by this factor about its centre before matching (a diagnostic)")
     args = ap.parse_args()

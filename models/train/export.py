@@ -6,9 +6,11 @@ Writes models/patrol-det.onnx (opset 11, input `images` [N,3,416,416] with a dyn
 [N,3549,5+C] in the teacher's YOLOX format) and models/patrol-det.json (the manifest of src/detect/manifest.ts).
 The ONNX is run through onnxruntime-node (the production runtime) on fixed inputs (valid images + a seeded random
 tensor, batch 3) and compared with PyTorch: decoded boxes within 1 px and scores within 1e-3, else exit 1.
-Per-class thresholds: the F1-optimal score on the valid splits from --eval-json — for alarm classes (those with a
-violation) raised to the lowest score with precision >= 0.7 where that keeps recall >= 0.3 — clamped to
-[0.25, 0.7]; 0.35 for a class with under 20 validation boxes, or without an evaluation. Without --eval-json, a best.pt's own in-training evaluation is used.
+Per-class thresholds (thresholds.py): the F1-optimal score on the valid splits from --eval-json — for alarm classes
+(those with a violation) raised to the lowest score with precision >= 0.7 where that keeps recall >= 0.3 — clamped to
+[0.25, 0.7]; a class with under 20 validation boxes takes the same rule from --pooled-eval-json (train+valid) where
+that holds 20, else 0.35, as does every class without an evaluation. Without --eval-json, a best.pt's own in-training
+evaluation is used.
 """
 import argparse
 import hashlib
@@ -18,16 +20,19 @@ import sys
 import numpy as np
 import cv2
 import torch
-from common import (CLASSES, NAMES, NUM_CLASSES, REPO, HERE, SIZE, list_split, letterbox, to_tensor_np,
+from common import (CLASSES, NUM_CLASSES, REPO, HERE, SIZE, list_split, letterbox, to_tensor_np,
                     run_onnx_node)
 from yolox import decode, load_student
 import onnx
 from fold_focus import fold_focus
+from thresholds import thresholds
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--ckpt", default=os.path.join(HERE, "runs", "main", "best.pt"))
 ap.add_argument("--out", default=os.path.join(REPO, "models", "patrol-det.onnx"))
 ap.add_argument("--eval-json", help="evaluate.py --json output, for per-class thresholds and the provenance note")
+ap.add_argument("--pooled-eval-json", help="evaluate.py --split train+valid --json: thresholds of the classes the valid "
+                                          "splits hold too few boxes of (thresholds.py)")
 ap.add_argument("--version", default="0.1.0")
 ap.add_argument("--opset", type=int, default=11)
 ap.add_argument("--size", type=int, default=SIZE, help="input side the model is exported and checked at (the manifest's)")
@@ -70,27 +75,16 @@ check = (f"ONNX (onnxruntime-node) vs PyTorch on {x.shape[0]} fixed inputs: max 
 print(check)
 
 # ---- manifest
-thr = {n: 0.35 for n in NAMES}
 ev_note = ""
 ev = None
-ALARM = {n for n, v, _ in CLASSES if v}
-MIN_GT = 20
 if args.eval_json and os.path.exists(args.eval_json):
     ev = json.load(open(args.eval_json))
 elif ck.get("eval"):  # best.pt carries the in-training evaluation of exactly these weights
     from evaluate import summary
     ev = {"classes": ck["eval"], "summary": summary(ck["eval"])}
+pooled = json.load(open(args.pooled_eval_json))["classes"] if args.pooled_eval_json else None
+thr = {n: t for n, (t, _) in thresholds(ev["classes"] if ev else {}, pooled).items()}
 if ev:
-    for n, v in ev["classes"].items():
-        # Under MIN_GT boxes (umbrella 4, chair 4 in these splits) the F1 optimum is noise: keep the default.
-        if "f1_thr" in v and v.get("n_gt", 0) >= MIN_GT:
-            t = v["f1_thr"]
-            # Alarm classes reach people: where the valid split allows precision >= 0.7 (IoU 0.5) and keeps 30 % of
-            # the objects, operate there instead of at the F1 optimum (P 0.6 for fire and smoke). bench:events showed
-            # why: at the F1 optimum sunlit leaves (fire 0.33) and steam (smoke 0.31) opened burning events.
-            if n in ALARM and v.get("r_at_p70", 0) >= 0.3:
-                t = max(t, v["p70_thr"])
-            thr[n] = float(min(0.7, max(0.25, round(t, 2))))
     s = ev["summary"]
     ev_note = (f" Valid-split mAP50 (evaluate.py, 101-pt): own classes {s['map50_own']:.3f}, retained COCO classes vs "
                f"teacher pseudo-labels {s['map50_coco']:.3f}.")

@@ -136,6 +136,23 @@ class TestDataAndEval(unittest.TestCase):
         self.assertEqual(evaluate([det], item, classes=[0])["garbage"]["ap50"], 0.0)
         self.assertAlmostEqual(evaluate([grown], item, classes=[0])["garbage"]["ap50"], 1.0)
 
+    def test_thresholds_take_the_pooled_split_only_where_valid_is_sparse(self):
+        from thresholds import thresholds, DEFAULT
+        r = lambda n, f1, p70=None, r70=0.0: dict(n_gt=n, f1_thr=f1, **({"p70_thr": p70, "r_at_p70": r70} if p70 else {}))
+        valid = {"fire": r(400, 0.22, 0.31, 0.5), "person": r(300, 0.38), "bench": r(9, 0.9), "umbrella": r(4, 0.1),
+                 "chair": r(5, 0.5), "car": r(200, 0.9)}
+        pooled = {"bench": r(37, 0.38, 0.61, 0.32), "umbrella": r(33, 0.42, 0.39, 0.55), "chair": r(12, 0.2),
+                  "person": r(1300, 0.6)}
+        t = thresholds(valid, pooled)
+        self.assertEqual(t["fire"], (0.31, "valid"))  # an alarm class raised to precision 0.7
+        self.assertEqual(t["person"], (0.38, "valid"))  # enough valid boxes: the pooled split is not looked at
+        self.assertEqual(t["car"], (0.7, "valid"))  # clamped
+        self.assertEqual(t["bench"], (0.61, "train+valid"))
+        self.assertEqual(t["umbrella"], (0.42, "train+valid"))  # p70 under the F1 optimum: the F1 optimum
+        self.assertEqual(t["chair"], (DEFAULT, "default"))  # sparse in both
+        self.assertEqual(t["garbage"], (DEFAULT, "default"))  # not evaluated
+        self.assertEqual(thresholds(valid)["bench"], (DEFAULT, "default"))
+
     def test_fog_list(self):
         from data import apply_fog_list, TrainSet
         from common import DATA
