@@ -42,6 +42,13 @@ export const COMPONENTS: readonly Component[] = [
     marker: /support\/rtsp\.js|fault-rtsp\.js|TestRtspServer|FaultRtspServer/,
   },
   {
+    // The training pipeline's own unit tests (models/train/test_model.py); nothing at run time needs torch.
+    name: 'PyTorch for the training pipeline (Debian python3-torch)',
+    install: 'apt-get install -y python3-torch python3-torchvision python3-opencv python3-onnx',
+    present: () => runs(PYTHON, ['-c', 'import torch, torchvision, cv2, onnx']),
+    marker: /models\/train\/test_model/,
+  },
+  {
     name: 'Chromium',
     install: 'apt-get install -y chromium fonts-noto-cjk',
     present: () => existsSync(CHROMIUM),
