@@ -133,3 +133,11 @@ const ort = require('onnxruntime-node'); const fs = require('fs');
         with open(xout + ".json") as f:
             dims = json.load(f)
         return np.fromfile(xout, np.float32).reshape(dims)
+
+
+def write_manifest(path, manifest):
+    """A model manifest as the project writes them (2-space JSON, UTF-8 kept, a final newline), whole or not at all."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(manifest, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.replace(path + ".tmp", path)

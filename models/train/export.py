@@ -21,7 +21,7 @@ import numpy as np
 import cv2
 import torch
 from common import (CLASSES, NUM_CLASSES, REPO, HERE, SIZE, list_split, letterbox, to_tensor_np,
-                    run_onnx_node)
+                    run_onnx_node, write_manifest)
 from yolox import decode, load_student
 import onnx
 from fold_focus import fold_focus
@@ -111,9 +111,6 @@ manifest = {
                    f"{os.path.relpath(args.ckpt, REPO)}.{ev_note} {check}."),
 }
 mpath = os.path.splitext(args.out)[0] + ".json"
-with open(mpath + ".tmp", "w") as f:
-    json.dump(manifest, f, indent=2, ensure_ascii=False)
-    f.write("\n")
-os.replace(mpath + ".tmp", mpath)
+write_manifest(mpath, manifest)
 print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB, sha256 {sha[:12]}…) and {mpath}")
 sys.exit(0 if ok else 1)

@@ -14,10 +14,9 @@ Rewrite the thresholds of an existing manifest without exporting again (its ONNX
 """
 import argparse
 import json
-import os
 import sys
 
-from common import CLASSES
+from common import CLASSES, write_manifest
 
 MIN_GT = 20
 DEFAULT = 0.35
@@ -77,11 +76,7 @@ def main():
     if changed:
         manifest["provenance"] += (f" {args.version}: thresholds of the classes the valid splits hold under {MIN_GT} "
                                    f"boxes of, by the same rule on the train+valid splits: {'; '.join(changed)}.")
-    tmp = args.manifest + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(manifest, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    os.replace(tmp, args.manifest)
+    write_manifest(args.manifest, manifest)
     print("\n".join(changed) or "no threshold changed")
     print(f"wrote {args.manifest} (version {args.version})")
 

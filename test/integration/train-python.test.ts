@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 // The training pipeline's unit tests (models/train/test_model.py) run in Debian's python with torch; the ones
 // that need ../shared (the teacher model, the datasets) skip there, as they say.
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// Debian's python, as test/support/components.ts checks it (importing that module would mark this file as needing
+// every component its markers name).
 const PYTHON = process.env.PATROL_RTSP_PYTHON ?? '/usr/bin/python3';
 
 describe('training pipeline (models/train/test_model.py)', () => {
